@@ -1,0 +1,37 @@
+// The set of zones served at one moment. A reload builds a new Catalog and
+// swaps the reference; queries in flight keep the one they started with, so
+// nothing is ever answered from a half-loaded set.
+import { type Name, parentName, ROOT } from '../wire/names.js';
+import type { Zone } from '../zones/compile.js';
+
+/** Responses remembered per catalog; bounded so random names cannot grow it without end. */
+const CACHE_LIMIT = 100_000;
+
+export class Catalog {
+  readonly zones: ReadonlyMap<Name, Zone>;
+  /** Finished responses keyed by question and the flags that shape them (see answer.ts). */
+  readonly cache = new Map<string, Buffer>();
+  readonly loadedAt = Date.now();
+
+  constructor(zones: Iterable<Zone>) {
+    const m = new Map<Name, Zone>();
+    for (const z of zones) m.set(z.origin, z);
+    this.zones = m;
+  }
+
+  /** The deepest served zone containing `name`, if any. */
+  findZone(name: Name): Zone | undefined {
+    let n = name;
+    for (;;) {
+      const z = this.zones.get(n);
+      if (z) return z;
+      if (n === ROOT) return undefined;
+      n = parentName(n);
+    }
+  }
+
+  remember(key: string, response: Buffer): void {
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(key, response);
+  }
+}

@@ -1,0 +1,165 @@
+// Builds responses into one reusable scratch buffer. RDATA arrives already
+// encoded (from zone load); the writer only lays bytes down, compressing
+// names against what it has written, starting with the question. Because an
+// answer owned by the question name becomes a pointer to offset 12, the
+// client's own spelling of the name is what it sees (case echoed as asked).
+import { Class, Type } from './constants.js';
+import type { Name } from './names.js';
+import type { RRset } from '../zones/compile.js';
+
+export const SECTION_ANSWER = 0;
+export const SECTION_AUTHORITY = 1;
+export const SECTION_ADDITIONAL = 2;
+
+const SCRATCH_SIZE = 65535;
+
+export class ResponseWriter {
+  readonly buf = Buffer.allocUnsafe(SCRATCH_SIZE);
+  private pos = 0;
+  private limit = 512;
+  private counts = [0, 0, 0];
+  private names = new Map<Name, number>();
+  truncated = false;
+
+  /** Starts a response: header copied from the query, question copied verbatim. */
+  begin(query: Buffer, questionEnd: number, qname: Name | null, limit: number): void {
+    this.limit = Math.min(limit, SCRATCH_SIZE);
+    this.counts[0] = this.counts[1] = this.counts[2] = 0;
+    this.truncated = false;
+    this.names.clear();
+    query.copy(this.buf, 0, 0, questionEnd);
+    this.buf.writeUInt16BE(questionEnd > 12 ? 1 : 0, 4);
+    this.buf.fill(0, 6, 12);
+    this.pos = questionEnd;
+    if (qname) this.remember(qname, 12);
+  }
+
+  /** Sets QR, keeps opcode/RD/CD from the query, sets AA and rcode. */
+  setFlags(queryFlags: number, aa: boolean, rcode: number): void {
+    let f = 0x8000 | (queryFlags & 0x7800) | (queryFlags & 0x0100) | (queryFlags & 0x0010);
+    if (aa) f |= 0x0400;
+    if (this.truncated) f |= 0x0200;
+    f |= rcode & 0xf;
+    this.buf.writeUInt16BE(f, 2);
+  }
+
+  /** Room kept free at the end, e.g. for the OPT record. */
+  reserve(bytes: number): void {
+    this.limit -= bytes;
+  }
+
+  release(bytes: number): void {
+    this.limit += bytes;
+  }
+
+  /** Registers the suffixes of `name` written at `offset` (those starting before `stop`). */
+  private remember(name: Name, offset: number, stop = name.length): void {
+    let i = 0;
+    while (i < stop && name.charCodeAt(i) !== 0 && offset + i < 0x4000) {
+      const suffix = i === 0 ? name : name.slice(i);
+      if (!this.names.has(suffix)) this.names.set(suffix, offset + i);
+      i += name.charCodeAt(i) + 1;
+    }
+  }
+
+  /** Writes a name, compressed when `compress`; returns false if out of room. */
+  private writeName(name: Name, compress: boolean): boolean {
+    const buf = this.buf;
+    if (!compress) {
+      if (this.pos + name.length > SCRATCH_SIZE) return false;
+      buf.write(name, this.pos, 'latin1');
+      this.pos += name.length;
+      return true;
+    }
+    let i = 0;
+    while (name.charCodeAt(i) !== 0) {
+      const ptr = this.names.get(i === 0 ? name : name.slice(i));
+      if (ptr !== undefined) {
+        if (this.pos + i + 2 > SCRATCH_SIZE) return false;
+        const start = this.pos;
+        if (i > 0) buf.write(name.slice(0, i), this.pos, 'latin1');
+        this.pos += i;
+        buf[this.pos++] = 0xc0 | (ptr >> 8);
+        buf[this.pos++] = ptr & 0xff;
+        if (i > 0) this.remember(name, start, i);
+        return true;
+      }
+      i += name.charCodeAt(i) + 1;
+    }
+    if (this.pos + name.length > SCRATCH_SIZE) return false;
+    const start = this.pos;
+    buf.write(name, this.pos, 'latin1');
+    this.pos += name.length;
+    this.remember(name, start);
+    return true;
+  }
+
+  /**
+   * Appends a whole RRset under `owner` (which differs from rrset.owner for
+   * wildcard answers). Returns false, leaving nothing behind, when it does
+   * not fit: RRsets are never split.
+   */
+  addRRset(section: number, owner: Name, rrset: RRset, rdataList = rrset.rdata): boolean {
+    const mark = this.pos;
+    const saved = this.names.size;
+    const buf = this.buf;
+    for (const rd of rdataList) {
+      if (!this.writeName(owner, true) || this.pos + 10 > SCRATCH_SIZE) return this.rollback(mark, saved);
+      buf.writeUInt16BE(rrset.type, this.pos);
+      buf.writeUInt16BE(Class.IN, this.pos + 2);
+      buf.writeUInt32BE(rrset.ttl, this.pos + 4);
+      const lenAt = this.pos + 8;
+      this.pos += 10;
+      if (rd.compressible) {
+        for (const part of rd.parts) {
+          if (typeof part === 'string') {
+            if (!this.writeName(part, true)) return this.rollback(mark, saved);
+          } else {
+            if (this.pos + part.length > SCRATCH_SIZE) return this.rollback(mark, saved);
+            part.copy(buf, this.pos);
+            this.pos += part.length;
+          }
+        }
+      } else {
+        if (this.pos + rd.wire.length > SCRATCH_SIZE) return this.rollback(mark, saved);
+        rd.wire.copy(buf, this.pos);
+        this.pos += rd.wire.length;
+      }
+      buf.writeUInt16BE(this.pos - lenAt - 2, lenAt);
+      if (this.pos > this.limit) return this.rollback(mark, saved);
+    }
+    this.counts[section]! += rdataList.length;
+    return true;
+  }
+
+  private rollback(mark: number, savedNames: number): false {
+    this.pos = mark;
+    if (this.names.size !== savedNames) {
+      // Forget names registered inside the rolled-back bytes.
+      for (const [n, off] of this.names) if (off >= mark) this.names.delete(n);
+    }
+    return false;
+  }
+
+  /** OPT pseudo-RR (RFC 6891): our payload size, extended rcode bits, DO copied. */
+  addOpt(payload: number, extRcode: number, dnssecOk: boolean): void {
+    const b = this.buf;
+    b[this.pos] = 0;
+    b.writeUInt16BE(Type.OPT, this.pos + 1);
+    b.writeUInt16BE(payload, this.pos + 3);
+    b[this.pos + 5] = extRcode;
+    b[this.pos + 6] = 0; // version
+    b.writeUInt16BE(dnssecOk ? 0x8000 : 0, this.pos + 7);
+    b.writeUInt16BE(0, this.pos + 9);
+    this.pos += 11;
+    this.counts[SECTION_ADDITIONAL]!++;
+  }
+
+  /** Copies the finished message out of the scratch buffer. */
+  finish(): Buffer {
+    this.buf.writeUInt16BE(this.counts[0]!, 6);
+    this.buf.writeUInt16BE(this.counts[1]!, 8);
+    this.buf.writeUInt16BE(this.counts[2]!, 10);
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+}

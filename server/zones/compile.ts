@@ -1,0 +1,80 @@
+// ZoneSource -> the read-only structure the engine walks. Built once per load,
+// off to the side, then swapped in whole.
+import { Type } from '../wire/constants.js';
+import { type Name, parentName, isWildcard } from '../wire/names.js';
+import type { Rdata } from './rdata.js';
+import type { ZoneSource } from './model.js';
+
+export interface RRset {
+  owner: Name;
+  type: number;
+  ttl: number;
+  rdata: Rdata[];
+}
+
+/** A name in the tree. Empty non-terminals exist as nodes with no RRsets. */
+export interface ZoneNode {
+  rrsets: Map<number, RRset>;
+}
+
+export interface Zone {
+  origin: Name;
+  file: string;
+  serial: number;
+  soa: RRset;
+  /** TTL for negative answers: min(SOA TTL, SOA minimum), RFC 2308 section 5. */
+  negativeTtl: number;
+  nodes: Map<Name, ZoneNode>;
+  /** Delegation points: names below the apex that own NS. */
+  cuts: Set<Name>;
+  hasWildcards: boolean;
+  source: ZoneSource;
+}
+
+export function soaSerial(soa: RRset): number {
+  const w = soa.rdata[0]!.wire;
+  return w.readUInt32BE(w.length - 20);
+}
+
+function soaMinimum(soa: RRset): number {
+  const w = soa.rdata[0]!.wire;
+  return w.readUInt32BE(w.length - 4);
+}
+
+/** Assumes the source passed validation (one SOA at the apex). */
+export function compileZone(src: ZoneSource): Zone {
+  const nodes = new Map<Name, ZoneNode>();
+  const nodeFor = (n: Name): ZoneNode => {
+    let node = nodes.get(n);
+    if (!node) {
+      node = { rrsets: new Map() };
+      nodes.set(n, node);
+      // Every ancestor up to the apex exists, even with no data (RFC 4592 section 2.2.2).
+      if (n !== src.origin) nodeFor(parentName(n));
+    }
+    return node;
+  };
+  nodeFor(src.origin);
+  let hasWildcards = false;
+  const cuts = new Set<Name>();
+  for (const r of src.records) {
+    const node = nodeFor(r.owner);
+    let set = node.rrsets.get(r.type);
+    if (!set) node.rrsets.set(r.type, (set = { owner: r.owner, type: r.type, ttl: r.ttl, rdata: [] }));
+    set.rdata.push(r.rdata);
+    if (isWildcard(r.owner)) hasWildcards = true;
+    if (r.type === Type.NS && r.owner !== src.origin) cuts.add(r.owner);
+  }
+  const soa = nodes.get(src.origin)!.rrsets.get(Type.SOA)!;
+  return {
+    origin: src.origin,
+    file: src.file,
+    serial: soaSerial(soa),
+    soa,
+    negativeTtl: Math.min(soa.ttl, soaMinimum(soa)),
+    nodes,
+    cuts,
+    hasWildcards,
+    source: src,
+  };
+}

@@ -1,0 +1,235 @@
+// YAML zone file -> ZoneSource. Every mistake is collected with its file,
+// line and column so `pulsedns check` can list them all at once.
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode, type Pair } from 'yaml';
+import { Type, parseTypeName, typeName, isStorableType } from '../wire/constants.js';
+import { type Name, nameFromText, isSubdomain, nameToText, NameError } from '../wire/names.js';
+import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
+import { type ZoneSource, type ZoneError, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
+
+export interface ParseResult {
+  zone?: ZoneSource;
+  errors: ZoneError[];
+}
+
+const ZONE_KEYS = new Set(['origin', 'ttl', 'records']);
+const RECORD_KEYS = new Set(['type', 'ttl', 'value', 'values']);
+
+/** Parses one zone file's text. `defaultOrigin` comes from the file name. */
+export function parseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const errors: ZoneError[] = [];
+  const posOf = (node: YNode | Pair | null | undefined): SourcePos => {
+    const range = node && 'range' in node && node.range ? node.range : node && 'key' in node && isScalar(node.key) && node.key.range ? node.key.range : undefined;
+    const p = lc.linePos(range ? range[0] : 0);
+    return { file, line: p.line, col: p.col };
+  };
+  const err = (node: YNode | Pair | null | undefined, message: string): void => {
+    errors.push({ ...posOf(node), message });
+  };
+  for (const e of doc.errors) {
+    const p = e.linePos?.[0] ?? { line: 1, col: 1 };
+    errors.push({ file, line: p.line, col: p.col, message: `YAML syntax: ${e.message.split('\n')[0]}` });
+  }
+  if (errors.length) return { errors };
+
+  const root = doc.contents;
+  if (!isMap(root)) {
+    err(root, 'a zone file is a mapping with "records:" (and optionally "origin:" and "ttl:")');
+    return { errors };
+  }
+
+  let originText = defaultOrigin;
+  let originNode: YNode | null = null;
+  let defaultTtl = DEFAULT_TTL;
+  let recordsNode: YNode | null = null;
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const value = pair.value as YNode | null;
+    if (!ZONE_KEYS.has(key)) {
+      err(pair.key as YNode, `unknown zone key "${key}" (expected one of: ${[...ZONE_KEYS].join(', ')})`);
+      continue;
+    }
+    if (key === 'origin') {
+      originNode = value;
+      if (!isScalar(value) || typeof value.value !== 'string') err(value, 'origin must be a domain name such as example.com.');
+      else originText = value.value;
+    } else if (key === 'ttl') {
+      const t = ttlOf(value, err);
+      if (t !== undefined) defaultTtl = t;
+    } else {
+      recordsNode = value;
+    }
+  }
+  if (!originText) {
+    err(root, 'no origin: name the file after the zone (example.com.yaml) or set "origin:"');
+    return { errors };
+  }
+  let origin: Name;
+  try {
+    origin = nameFromText(originText.endsWith('.') ? originText : originText + '.');
+  } catch (e) {
+    err(originNode ?? root, `bad origin "${originText}": ${(e as Error).message}`);
+    return { errors };
+  }
+  if (!isMap(recordsNode)) {
+    err(recordsNode ?? root, 'missing "records:" mapping of owner names to records');
+    return { errors };
+  }
+
+  const zone: ZoneSource = { origin, file, defaultTtl, serialAuto: false, records: [] };
+  for (const pair of recordsNode.items) {
+    const keyNode = pair.key as YNode;
+    const ownerText = isScalar(keyNode) ? String(keyNode.value) : '';
+    let owner: Name;
+    try {
+      owner = nameFromText(ownerText === '' ? '@' : ownerText, origin);
+    } catch (e) {
+      err(keyNode, `bad owner name "${ownerText}": ${(e as NameError).message}`);
+      continue;
+    }
+    if (!isSubdomain(owner, origin)) {
+      err(keyNode, `owner "${ownerText}" is outside the zone ${nameToText(origin)} (write it relative, or end it with .${nameToText(origin)})`);
+      continue;
+    }
+    const value = pair.value as YNode | null;
+    const entries = isSeq(value) ? (value.items as YNode[]) : [value];
+    for (const entry of entries) parseRecordEntry(entry, owner, zone, err, posOf);
+  }
+  return { zone, errors };
+}
+
+type ErrFn = (node: YNode | Pair | null | undefined, message: string) => void;
+
+function ttlOf(node: YNode | null, err: ErrFn): number | undefined {
+  const v = isScalar(node) ? node.value : undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    err(node, `TTL must be a whole number of seconds, got ${JSON.stringify(isScalar(node) ? node.value : null)}`);
+    return undefined;
+  }
+  if (v < 0 || v > MAX_TTL) {
+    err(node, `TTL ${v} is out of range 0-${MAX_TTL} (RFC 2181); typical values are 300-86400`);
+    return undefined;
+  }
+  return v;
+}
+
+function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, err: ErrFn, posOf: (n: YNode | null) => SourcePos): void {
+  if (!isMap(entry)) {
+    err(entry, 'a record is a mapping such as {type: A, value: 192.0.2.1}');
+    return;
+  }
+  let type: number | undefined;
+  let ttl = zone.defaultTtl;
+  const valueNodes: YNode[] = [];
+  let typeNode: YNode | null = null;
+  let sawValue = false;
+  for (const pair of entry.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const v = pair.value as YNode | null;
+    if (!RECORD_KEYS.has(key)) {
+      err(pair.key as YNode, `unknown record key "${key}" (expected one of: ${[...RECORD_KEYS].join(', ')})`);
+      continue;
+    }
+    if (key === 'type') {
+      typeNode = v;
+      const t = isScalar(v) ? String(v.value) : '';
+      type = parseTypeName(t);
+      if (type === undefined) {
+        err(v, `unknown record type "${t}" (supported: A AAAA CNAME MX NS PTR SOA SRV TXT CAA, or TYPEnnn with "\\# len hex" data)`);
+        return;
+      }
+      if (!isStorableType(type)) {
+        err(v, `type ${typeName(type)} cannot be stored in a zone`);
+        return;
+      }
+    } else if (key === 'ttl') {
+      const t = ttlOf(v, err);
+      if (t !== undefined) ttl = t;
+    } else if (key === 'value') {
+      sawValue = true;
+      if (v) valueNodes.push(v);
+    } else {
+      sawValue = true;
+      if (!isSeq(v)) err(v, '"values" must be a list; use "value" for a single one');
+      else valueNodes.push(...(v.items as YNode[]));
+    }
+  }
+  if (type === undefined) {
+    if (!typeNode) err(entry, 'record has no "type"');
+    return;
+  }
+  if (!sawValue || valueNodes.length === 0) {
+    err(entry, `${typeName(type)} record has no "value" or "values"`);
+    return;
+  }
+  for (const vn of valueNodes) {
+    try {
+      const rdata = rdataFromYaml(type, vn, zone);
+      zone.records.push({ owner, type, ttl, rdata, pos: posOf(vn) });
+    } catch (e) {
+      if (e instanceof RdataError || e instanceof NameError) err(vn, `${typeName(type)}: ${e.message}`);
+      else throw e;
+    }
+  }
+}
+
+const SOA_FIELDS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum'] as const;
+const SOA_DEFAULTS: Record<string, string> = { serial: 'auto', refresh: '7200', retry: '3600', expire: '1209600', minimum: '300' };
+const STRUCT_FIELDS: Record<number, readonly string[]> = {
+  [Type.MX]: ['preference', 'exchange'],
+  [Type.SRV]: ['priority', 'weight', 'port', 'target'],
+  [Type.CAA]: ['flags', 'tag', 'value'],
+  [Type.SOA]: SOA_FIELDS,
+};
+
+function scalarText(node: YNode | null | undefined): string | undefined {
+  if (!isScalar(node)) return undefined;
+  const v = node.value;
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+}
+
+function rdataFromYaml(type: number, node: YNode, zone: ZoneSource): Rdata {
+  if (type === Type.TXT) {
+    // A TXT value is literal text, not presentation format: no quoting needed.
+    if (isSeq(node)) {
+      const parts = (node.items as YNode[]).map((n) => scalarText(n));
+      if (parts.some((p) => p === undefined)) throw new RdataError('TXT strings must be text');
+      return txtFromStrings(parts.map((p) => Buffer.from(p!, 'utf8')));
+    }
+    const s = scalarText(node);
+    if (s === undefined) throw new RdataError('TXT value must be text or a list of strings');
+    return txtFromStrings([Buffer.from(s, 'utf8')]);
+  }
+  let tokens: string[];
+  if (isMap(node)) {
+    const fields = STRUCT_FIELDS[type];
+    if (!fields) throw new RdataError(`write ${typeName(type)} data as a string`);
+    const got = new Map<string, string>();
+    for (const p of node.items) {
+      const k = isScalar(p.key) ? String(p.key.value) : '';
+      if (!fields.includes(k)) throw new RdataError(`unknown field "${k}" (expected: ${fields.join(', ')})`);
+      const t = scalarText(p.value as YNode);
+      if (t === undefined) throw new RdataError(`field "${k}" must be a single value`);
+      got.set(k, t);
+    }
+    tokens = fields.map((f) => {
+      const v = got.get(f) ?? (type === Type.SOA ? SOA_DEFAULTS[f] : undefined);
+      if (v === undefined) throw new RdataError(`missing field "${f}"`);
+      return v;
+    });
+    if (type === Type.CAA) tokens[2] = tokens[2]!.replace(/[\\"]/g, (c) => '\\' + c);
+  } else {
+    const s = scalarText(node);
+    if (s === undefined) throw new RdataError('value must be a string (presentation format) or a mapping');
+    tokens = splitPresentation(s);
+  }
+  if (type === Type.SOA) {
+    if (tokens.length === 6) tokens.splice(2, 0, 'auto');
+    if (tokens[2] === 'auto') {
+      zone.serialAuto = true;
+      tokens[2] = '0';
+    }
+  }
+  return rdataFromTokens(type, tokens, zone.origin);
+}

@@ -1,0 +1,36 @@
+// Holds the catalog being served and replaces it only with a fully built,
+// valid one. A failed load leaves the previous catalog answering.
+import type { Logger } from 'pino';
+import { Catalog } from '../engine/catalog.js';
+import { nameToText } from '../wire/names.js';
+import { formatError, type ZoneError } from './model.js';
+import { loadZonesDir, type SerialMemory } from './load.js';
+import type { Stats } from '../stats.js';
+
+export class ZoneSet {
+  current: Catalog = new Catalog([]);
+  private serials = new Map<string, SerialMemory>();
+  lastErrors: ZoneError[] = [];
+
+  constructor(private readonly dir: string, private readonly log: Logger, private readonly stats: Stats) {}
+
+  /** Loads the directory; returns true when the new set is being served. */
+  reload(): boolean {
+    const started = process.hrtime.bigint();
+    const r = loadZonesDir(this.dir, this.serials);
+    if (r.errors.length) {
+      this.stats.reloads.failed++;
+      this.lastErrors = r.errors;
+      for (const e of r.errors) this.log.error({ file: e.file, line: e.line, col: e.col }, formatError(e));
+      this.log.error({ errors: r.errors.length, dir: this.dir }, 'zone load refused; still serving the previous zones');
+      return false;
+    }
+    this.serials = r.serials;
+    this.current = new Catalog(r.zones);
+    this.lastErrors = [];
+    this.stats.reloads.ok++;
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    this.log.info({ zones: r.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, names: z.nodes.size })), ms: Math.round(ms) }, 'zones loaded');
+    return true;
+  }
+}

@@ -1,0 +1,81 @@
+// Rules a zone must satisfy beyond parsing: the things NSD or BIND would
+// refuse to load, or that would make answers wrong. Every violation is
+// reported with the position of the record that causes it.
+import { Type, typeName } from '../wire/constants.js';
+import { type Name, isSubdomain, nameToText, nameRelative } from '../wire/names.js';
+import type { RecordSource, ZoneError, ZoneSource } from './model.js';
+
+export function validateZone(zone: ZoneSource): ZoneError[] {
+  const errors: ZoneError[] = [];
+  const at = (r: RecordSource, message: string): void => {
+    errors.push({ ...r.pos, message });
+  };
+  const zoneText = nameToText(zone.origin);
+  const rel = (n: Name): string => nameRelative(n, zone.origin);
+
+  const byOwner = new Map<Name, RecordSource[]>();
+  for (const r of zone.records) {
+    let list = byOwner.get(r.owner);
+    if (!list) byOwner.set(r.owner, (list = []));
+    list.push(r);
+  }
+
+  // SOA: exactly one, at the apex.
+  const soas = zone.records.filter((r) => r.type === Type.SOA);
+  for (const r of soas) {
+    if (r.owner !== zone.origin) at(r, `SOA must be at the zone apex "@", not at "${rel(r.owner)}"`);
+  }
+  const apexSoas = soas.filter((r) => r.owner === zone.origin);
+  if (apexSoas.length === 0) {
+    errors.push({ file: zone.file, line: 1, col: 1, message: `zone ${zoneText} has no SOA record at "@" (add one: {type: SOA, value: {mname: ns1, rname: hostmaster}})` });
+  }
+  for (const r of apexSoas.slice(1)) at(r, 'a zone has exactly one SOA record; this is a second one');
+
+  const apexNs = zone.records.filter((r) => r.owner === zone.origin && r.type === Type.NS);
+  if (apexNs.length === 0) {
+    errors.push({ file: zone.file, line: 1, col: 1, message: `zone ${zoneText} has no NS records at "@" (list its nameservers, e.g. {type: NS, values: [ns1, ns2]})` });
+  }
+
+  // Duplicates and TTL agreement within an RRset (RFC 2181 section 5.2).
+  const seen = new Map<string, RecordSource>();
+  const rrsetTtl = new Map<string, RecordSource>();
+  for (const r of zone.records) {
+    const setKey = `${r.owner}|${r.type}`;
+    const key = `${setKey}|${r.rdata.wire.toString('latin1')}`;
+    const prev = seen.get(key);
+    if (prev) at(r, `duplicate ${typeName(r.type)} record at "${rel(r.owner)}" (first at line ${prev.pos.line})`);
+    else seen.set(key, r);
+    const first = rrsetTtl.get(setKey);
+    if (!first) rrsetTtl.set(setKey, r);
+    else if (first.ttl !== r.ttl) {
+      at(r, `TTL ${r.ttl} differs from ${first.ttl} (line ${first.pos.line}) within the ${typeName(r.type)} RRset at "${rel(r.owner)}"; one RRset has one TTL`);
+    }
+  }
+
+  // CNAME stands alone (RFC 1034 section 3.6.2, RFC 2181 section 10.1).
+  for (const [owner, list] of byOwner) {
+    const cnames = list.filter((r) => r.type === Type.CNAME);
+    if (cnames.length === 0) continue;
+    if (owner === zone.origin) at(cnames[0]!, 'a CNAME cannot be at the zone apex, which must hold SOA and NS');
+    for (const extra of cnames.slice(1)) at(extra, `"${rel(owner)}" has more than one CNAME; a name can alias only one target`);
+    const others = list.filter((r) => r.type !== Type.CNAME);
+    if (others.length && owner !== zone.origin) {
+      at(cnames[0]!, `CNAME at "${rel(owner)}" sits beside other data (${[...new Set(others.map((o) => typeName(o.type)))].join(', ')}); a CNAME must be the only record at its name`);
+    }
+  }
+
+  // Glue: an NS target inside this zone needs an address here, or nobody can reach it.
+  const hasAddress = (n: Name): boolean => (byOwner.get(n) ?? []).some((r) => r.type === Type.A || r.type === Type.AAAA);
+  for (const r of zone.records) {
+    if (r.type !== Type.NS || r.rdata.target === undefined) continue;
+    const target = r.rdata.target;
+    if (!isSubdomain(target, zone.origin)) continue;
+    if (!hasAddress(target)) {
+      const where = r.owner === zone.origin ? 'in the zone' : `below the delegation "${rel(r.owner)}"`;
+      if (r.owner === zone.origin || isSubdomain(target, r.owner)) {
+        at(r, `NS target ${nameToText(target)} is ${where} but has no A or AAAA record (glue); add one at "${rel(target)}"`);
+      }
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,73 @@
+// Starts a real pulsedns process (the compiled CLI) and waits until it says
+// it is ready. Tests talk to it over real sockets.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+
+export const CLI = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'server', 'cli.js');
+
+export interface Spawned {
+  port: number;
+  host: string;
+  proc: ChildProcess;
+  /** Every line the process has printed so far (stdout and stderr). */
+  output: string[];
+  stop(): Promise<void>;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1'): Promise<Spawned> {
+  const port = await freePort(host);
+  const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const proc = spawn(process.execPath, [CLI, 'serve', '--zones', zonesDir, '--listen', listen, '--workers', '1', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
+  const onLine = (line: string): void => {
+    output.push(line);
+    for (const w of [...waiters]) {
+      if (w.re.test(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  for (const stream of [proc.stdout!, proc.stderr!]) {
+    let buf = '';
+    stream.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+  }
+  const waitForLog = (re: RegExp, timeoutMs = 10_000): Promise<string> => {
+    const seen = output.find((l) => re.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${output.join('\n')}`)), timeoutMs);
+      waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+    });
+  };
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  await Promise.race([
+    waitForLog(/"msg":"ready"/),
+    exited.then(() => { throw new Error(`pulsedns exited before ready:\n${output.join('\n')}`); }),
+  ]);
+  return {
+    port,
+    host,
+    proc,
+    output,
+    waitForLog,
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
