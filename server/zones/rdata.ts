@@ -127,21 +127,21 @@ export function formatIPv6(b: Buffer): string {
 /** Decodes one presentation <character-string> (escapes \X and \DDD) to bytes. */
 export function decodeCharString(raw: string): Buffer {
   const bytes: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const ch = raw.charCodeAt(i);
-    if (ch === 0x5c && i + 1 < raw.length) {
-      const d = raw.slice(i + 1, i + 4);
+  // Iterate by code point so characters outside the BMP (emoji) stay whole in UTF-8.
+  const chars = [...raw];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
+    if (ch === '\\' && i + 1 < chars.length) {
+      const d = chars.slice(i + 1, i + 4).join('');
       if (/^[0-9]{3}$/.test(d) && Number(d) <= 255) {
         bytes.push(Number(d));
         i += 3;
       } else {
-        bytes.push(...Buffer.from(raw[i + 1]!, 'utf8'));
+        bytes.push(...Buffer.from(chars[i + 1]!, 'utf8'));
         i += 1;
       }
-    } else if (ch < 0x80) {
-      bytes.push(ch);
     } else {
-      bytes.push(...Buffer.from(raw[i]!, 'utf8'));
+      bytes.push(...Buffer.from(ch, 'utf8'));
     }
   }
   return Buffer.from(bytes);
