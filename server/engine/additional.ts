@@ -3,12 +3,12 @@
 import { Type } from '../wire/constants.js';
 import { isSubdomain } from '../wire/names.js';
 import type { RRset, Zone } from '../zones/compile.js';
-import type { Plan } from './lookup.js';
+import { resolvePool, type LookupOptions, type Plan } from './lookup.js';
 
 const WANTS_ADDRESSES = new Set<number>([Type.NS, Type.MX, Type.SRV]);
 
 /** Adds the A and AAAA RRsets of `rrset`'s targets, when `zone` holds them. */
-export function addAdditional(zone: Zone, rrset: RRset, plan: Plan): void {
+export function addAdditional(zone: Zone, rrset: RRset, plan: Plan, opts: LookupOptions): void {
   if (!WANTS_ADDRESSES.has(rrset.type)) return;
   for (const rd of rrset.rdata) {
     const t = rd.target;
@@ -16,9 +16,11 @@ export function addAdditional(zone: Zone, rrset: RRset, plan: Plan): void {
     if (plan.additional.some((e) => e.owner === t)) continue;
     const node = zone.nodes.get(t);
     if (!node) continue;
-    const a = node.rrsets.get(Type.A);
-    const aaaa = node.rrsets.get(Type.AAAA);
-    if (a) plan.additional.push({ owner: t, rrset: a });
-    if (aaaa) plan.additional.push({ owner: t, rrset: aaaa });
+    for (const type of [Type.A, Type.AAAA]) {
+      const set = node.rrsets.get(type);
+      // Pool-backed targets (a mail server behind a pool) get the same healthy choice an A query would.
+      const chosen = set && resolvePool(set, opts, plan, true);
+      if (chosen && chosen.rdata.length) plan.additional.push({ owner: t, rrset: chosen });
+    }
   }
 }

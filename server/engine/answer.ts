@@ -62,7 +62,7 @@ export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outc
 
   const zone = catalog.findZone(q.qname);
   if (!zone) return finishBare(outcome, msg, q, Rcode.REFUSED, transport);
-  const plan = lookup(catalog, zone, q.qname, q.qtype, { minimalAny: transport === 'udp' });
+  const plan = lookup(catalog, zone, q.qname, q.qtype, { minimalAny: transport === 'udp', health: catalog.health });
 
   writer.begin(msg, q.questionEnd, q.qname, limit);
   if (q.edns) writer.reserve(OPT_SIZE);
@@ -75,7 +75,7 @@ export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outc
   }
   writer.setFlags(q.flags, plan.aa, plan.rcode);
   const out = writer.finish();
-  catalog.remember(key, out);
+  if (!plan.dynamic) catalog.remember(key, out);
   if (outcome) setOutcome(outcome, plan.rcode, false, writer.truncated);
   return out;
 }

@@ -3,6 +3,8 @@
 // nothing is ever answered from a half-loaded set.
 import { type Name, parentName, ROOT } from '../wire/names.js';
 import type { Zone } from '../zones/compile.js';
+import type { PoolSet } from '../pools/model.js';
+import { type HealthLookup, ALL_UP } from '../pools/select.js';
 
 /** Responses remembered per catalog; bounded so random names cannot grow it without end. */
 const CACHE_LIMIT = 100_000;
@@ -13,7 +15,12 @@ export class Catalog {
   readonly cache = new Map<string, Buffer>();
   readonly loadedAt = Date.now();
 
-  constructor(zones: Iterable<Zone>) {
+  readonly pools: PoolSet;
+  /** Member health for pool-backed names; the server installs its live view. */
+  health: HealthLookup = ALL_UP;
+
+  constructor(zones: Iterable<Zone>, pools: PoolSet = { pools: new Map(), checks: new Map() }) {
+    this.pools = pools;
     const m = new Map<Name, Zone>();
     for (const z of zones) m.set(z.origin, z);
     this.zones = m;

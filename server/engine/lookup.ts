@@ -6,6 +6,7 @@ import type { RRset, Zone, ZoneNode } from '../zones/compile.js';
 import type { Catalog } from './catalog.js';
 import { findCut } from './referral.js';
 import { addAdditional } from './additional.js';
+import { selectMembers, type HealthLookup } from '../pools/select.js';
 
 export interface PlannedRRset {
   /** Owner to write: the query name for wildcard answers, else rrset.owner. */
@@ -16,6 +17,8 @@ export interface PlannedRRset {
 export interface Plan {
   rcode: number;
   aa: boolean;
+  /** Holds per-query choices (pools): must not be served from the response cache. */
+  dynamic: boolean;
   answer: PlannedRRset[];
   authority: PlannedRRset[];
   additional: PlannedRRset[];
@@ -24,13 +27,14 @@ export interface Plan {
 export interface LookupOptions {
   /** RFC 8482: over UDP an ANY query gets one RRset; over TCP all of them. */
   minimalAny: boolean;
+  health: HealthLookup;
 }
 
 /** Longest CNAME chain followed before giving up; real chains are short. */
 const MAX_CHAIN = 12;
 
 export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number, opts: LookupOptions): Plan {
-  const plan: Plan = { rcode: Rcode.NOERROR, aa: true, answer: [], authority: [], additional: [] };
+  const plan: Plan = { rcode: Rcode.NOERROR, aa: true, dynamic: false, answer: [], authority: [], additional: [] };
   const visited = new Set<Name>();
   let name = qname;
   let z: Zone | undefined = zone;
@@ -39,8 +43,8 @@ export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number,
     const answered = plan.answer.length;
     const referred = plan.authority.length;
     const next = lookupInZone(z, name, qtype, opts, plan, step === 0);
-    for (let i = answered; i < plan.answer.length; i++) addAdditional(z, plan.answer[i]!.rrset, plan);
-    for (let i = referred; i < plan.authority.length; i++) addAdditional(z, plan.authority[i]!.rrset, plan);
+    for (let i = answered; i < plan.answer.length; i++) addAdditional(z, plan.answer[i]!.rrset, plan, opts);
+    for (let i = referred; i < plan.authority.length; i++) addAdditional(z, plan.authority[i]!.rrset, plan, opts);
     if (next === undefined || visited.has(next)) break;
     name = next;
     z = catalog.findZone(name);
@@ -84,13 +88,35 @@ function answerFromNode(zone: Zone, node: ZoneNode, owner: Name, qtype: number, 
   }
   if (qtype === Type.ANY && node.rrsets.size > 0) {
     const sets = [...node.rrsets.values()].sort((a, b) => a.type - b.type);
-    for (const s of opts.minimalAny ? sets.slice(0, 1) : sets) plan.answer.push({ owner, rrset: s });
+    for (const s of opts.minimalAny ? sets.slice(0, 1) : sets) {
+      const chosen = resolvePool(s, opts, plan);
+      if (chosen && chosen.rdata.length) plan.answer.push({ owner, rrset: chosen });
+    }
     return undefined;
   }
   const set = node.rrsets.get(qtype);
-  if (set) plan.answer.push({ owner, rrset: set });
-  else plan.authority.push(negativeSoa(zone));
+  const chosen = set && resolvePool(set, opts, plan);
+  if (chosen && chosen.rdata.length) plan.answer.push({ owner, rrset: chosen });
+  else if (plan.rcode !== Rcode.SERVFAIL) plan.authority.push(negativeSoa(zone));
   return undefined;
+}
+
+/**
+ * The RRset to send for `set`: itself when static, else the healthy members
+ * chosen now. An empty result means NODATA; undefined means SERVFAIL was set.
+ */
+export function resolvePool(set: RRset, opts: LookupOptions, plan: Plan, additional = false): RRset | undefined {
+  const pool = set.pool;
+  if (!pool) return set;
+  plan.dynamic = true;
+  const sel = selectMembers(pool, set.type === Type.A ? 4 : 6, opts.health);
+  if (sel.servfail) {
+    if (additional) return undefined; // extra data is optional; never fail the main answer for it
+    plan.rcode = Rcode.SERVFAIL;
+    plan.answer.length = 0;
+    return undefined;
+  }
+  return { owner: set.owner, type: set.type, ttl: sel.ttl, rdata: sel.rdata };
 }
 
 /** SOA for negative answers, its TTL capped by the SOA minimum (RFC 2308 section 5). */

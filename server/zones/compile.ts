@@ -4,12 +4,16 @@ import { Type } from '../wire/constants.js';
 import { type Name, parentName, isWildcard } from '../wire/names.js';
 import type { Rdata } from './rdata.js';
 import type { ZoneSource } from './model.js';
+import type { Pool, PoolSet } from '../pools/model.js';
 
 export interface RRset {
   owner: Name;
   type: number;
   ttl: number;
+  /** For pool-backed sets: every configured member (what transfers and exports see). */
   rdata: Rdata[];
+  /** Present when the answer is chosen per query from member health. */
+  pool?: Pool;
 }
 
 /** A name in the tree. Empty non-terminals exist as nodes with no RRsets. */
@@ -42,7 +46,7 @@ function soaMinimum(soa: RRset): number {
 }
 
 /** Assumes the source passed validation (one SOA at the apex). */
-export function compileZone(src: ZoneSource): Zone {
+export function compileZone(src: ZoneSource, pools?: PoolSet): Zone {
   const nodes = new Map<Name, ZoneNode>();
   const nodeFor = (n: Name): ZoneNode => {
     let node = nodes.get(n);
@@ -64,6 +68,13 @@ export function compileZone(src: ZoneSource): Zone {
     set.rdata.push(r.rdata);
     if (isWildcard(r.owner)) hasWildcards = true;
     if (r.type === Type.NS && r.owner !== src.origin) cuts.add(r.owner);
+  }
+  for (const ref of src.poolRefs) {
+    const pool = pools?.pools.get(ref.pool);
+    if (!pool) continue; // validation reported it
+    const family = ref.type === Type.A ? 4 : 6;
+    const rdata = pool.tiers.flat().filter((m) => m.family === family).map((m) => m.rdata);
+    nodeFor(ref.owner).rrsets.set(ref.type, { owner: ref.owner, type: ref.type, ttl: pool.ttl, rdata, pool });
   }
   const soa = nodes.get(src.origin)!.rrsets.get(Type.SOA)!;
   return {

@@ -1,7 +1,9 @@
 // Reads a zones directory into compiled zones, or into a list of errors.
 // Nothing here touches what is being served: the caller swaps on success.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parsePoolsYaml } from '../pools/parse.js';
+import { POOLS_FILE, type PoolSet } from '../pools/model.js';
 import { nameToText } from '../wire/names.js';
 import { type ZoneError, type ZoneSource } from './model.js';
 import { parseZoneYaml } from './parse.js';
@@ -19,11 +21,13 @@ export interface LoadResult {
   errors: ZoneError[];
   /** Per-origin memory to pass to the next load so `auto` serials only grow. */
   serials: Map<string, SerialMemory>;
+  pools: PoolSet;
 }
 
+/** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
 export function zoneFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/i.test(f) && !f.startsWith('.'))
+    .filter((f) => /\.ya?ml$/i.test(f) && !f.startsWith('.') && !f.startsWith('_'))
     .sort()
     .map((f) => join(dir, f));
 }
@@ -33,8 +37,19 @@ export function originFromFileName(file: string): string {
   return base.replace(/\.ya?ml$/i, '');
 }
 
+/** Reads the directory's _pools.yaml; an absent file means no pools. */
+export function readPools(dir: string): { pools: PoolSet; errors: ZoneError[] } {
+  const file = join(dir, POOLS_FILE);
+  if (!existsSync(file)) return { pools: { pools: new Map(), checks: new Map() }, errors: [] };
+  try {
+    return parsePoolsYaml(readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    return { pools: { pools: new Map(), checks: new Map() }, errors: [{ file, line: 1, col: 1, message: `cannot read: ${(e as Error).message}` }] };
+  }
+}
+
 /** Parses and validates one file without compiling it. */
-export function readZoneFile(file: string): { zone?: ZoneSource; errors: ZoneError[] } {
+export function readZoneFile(file: string, pools?: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -43,7 +58,7 @@ export function readZoneFile(file: string): { zone?: ZoneSource; errors: ZoneErr
   }
   const parsed = parseZoneYaml(text, file, originFromFileName(file));
   if (!parsed.zone) return parsed;
-  const errors = [...parsed.errors, ...validateZone(parsed.zone)];
+  const errors = [...parsed.errors, ...validateZone(parsed.zone, pools ?? readPools(dirname(file)).pools)];
   return errors.length ? { errors } : { zone: parsed.zone, errors };
 }
 
@@ -54,11 +69,14 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
   try {
     files = zoneFiles(dir);
   } catch (e) {
-    return { zones: [], errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
+    return { zones: [], pools: { pools: new Map(), checks: new Map() }, errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
   }
+  const poolRead = readPools(dir);
+  errors.push(...poolRead.errors);
+  const pools = poolRead.pools;
   const byOrigin = new Map<string, string>();
   for (const file of files) {
-    const r = readZoneFile(file);
+    const r = readZoneFile(file, pools);
     errors.push(...r.errors);
     if (!r.zone) continue;
     const other = byOrigin.get(r.zone.origin);
@@ -83,5 +101,5 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
     setSerial(src, serial);
     serials.set(src.origin, { fingerprint, serial });
   }
-  return { zones: errors.length ? [] : sources.map(compileZone), errors, serials };
+  return { zones: errors.length ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, serials };
 }

@@ -21,6 +21,14 @@ export interface RecordSource {
   pos: SourcePos;
 }
 
+/** A name whose A or AAAA answers come from a health-checked pool. */
+export interface PoolRef {
+  owner: Name;
+  type: number;
+  pool: string;
+  pos: SourcePos;
+}
+
 export interface ZoneSource {
   origin: Name;
   file: string;
@@ -28,6 +36,7 @@ export interface ZoneSource {
   /** Serial written as `auto`: filled in by the loader (see serial.ts). */
   serialAuto: boolean;
   records: RecordSource[];
+  poolRefs: PoolRef[];
 }
 
 export const MAX_TTL = 2147483647; // RFC 2181 section 8

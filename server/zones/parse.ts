@@ -12,7 +12,7 @@ export interface ParseResult {
 }
 
 const ZONE_KEYS = new Set(['origin', 'ttl', 'records']);
-const RECORD_KEYS = new Set(['type', 'ttl', 'value', 'values']);
+const RECORD_KEYS = new Set(['type', 'ttl', 'value', 'values', 'pool']);
 
 /** Parses one zone file's text. `defaultOrigin` comes from the file name. */
 export function parseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult {
@@ -77,7 +77,7 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
     return { errors };
   }
 
-  const zone: ZoneSource = { origin, file, defaultTtl, serialAuto: false, records: [] };
+  const zone: ZoneSource = { origin, file, defaultTtl, serialAuto: false, records: [], poolRefs: [] };
   for (const pair of recordsNode.items) {
     const keyNode = pair.key as YNode;
     const ownerText = isScalar(keyNode) ? String(keyNode.value) : '';
@@ -121,6 +121,8 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
   }
   let type: number | undefined;
   let ttl = zone.defaultTtl;
+  let explicitTtl: number | undefined;
+  let pool: { name: string; node: YNode | null } | undefined;
   const valueNodes: YNode[] = [];
   let typeNode: YNode | null = null;
   let sawValue = false;
@@ -145,7 +147,11 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
       }
     } else if (key === 'ttl') {
       const t = ttlOf(v, err);
-      if (t !== undefined) ttl = t;
+      if (t !== undefined) ttl = explicitTtl = t;
+    } else if (key === 'pool') {
+      const name = isScalar(v) ? String(v.value) : '';
+      if (!name) err(v, 'pool must name a pool from _pools.yaml');
+      else pool = { name, node: v };
     } else if (key === 'value') {
       sawValue = true;
       if (v) valueNodes.push(v);
@@ -157,6 +163,22 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
   }
   if (type === undefined) {
     if (!typeNode) err(entry, 'record has no "type"');
+    return;
+  }
+  if (pool) {
+    if (type !== Type.A && type !== Type.AAAA) {
+      err(typeNode, `a pool answers A or AAAA queries; use "type: A" or "type: AAAA" with "pool: ${pool.name}"`);
+      return;
+    }
+    if (sawValue) {
+      err(entry, `a record with "pool" takes its addresses from the pool; remove "value"/"values"`);
+      return;
+    }
+    if (explicitTtl !== undefined) {
+      err(entry, `the TTL of a pool-backed name comes from the pool (its ttl and degraded_ttl); remove "ttl" here`);
+      return;
+    }
+    zone.poolRefs.push({ owner, type, pool: pool.name, pos: posOf(pool.node) });
     return;
   }
   if (!sawValue || valueNodes.length === 0) {

@@ -6,13 +6,24 @@ import { nameToText } from '../wire/names.js';
 import { formatError, type ZoneError } from './model.js';
 import { loadZonesDir, type SerialMemory } from './load.js';
 import type { Stats } from '../stats.js';
+import { ALL_UP, type HealthLookup } from '../pools/select.js';
 
 export class ZoneSet {
   current: Catalog = new Catalog([]);
+  /** Member health the query path consults; carried over to every new catalog. */
+  health: HealthLookup = ALL_UP;
+  /** Called with each catalog that goes live (the prober follows the pools in it). */
+  onLoaded: (catalog: Catalog) => void = () => undefined;
   private serials = new Map<string, SerialMemory>();
   lastErrors: ZoneError[] = [];
 
   constructor(private readonly dir: string, private readonly log: Logger, private readonly stats: Stats) {}
+
+  /** Installs a new health view; cached answers are dropped since pool answers may change. */
+  setHealth(health: HealthLookup): void {
+    this.health = health;
+    this.current.health = health;
+  }
 
   /** Loads the directory; returns true when the new set is being served. */
   reload(): boolean {
@@ -26,7 +37,10 @@ export class ZoneSet {
       return false;
     }
     this.serials = r.serials;
-    this.current = new Catalog(r.zones);
+    const catalog = new Catalog(r.zones, r.pools);
+    catalog.health = this.health;
+    this.current = catalog;
+    this.onLoaded(catalog);
     this.lastErrors = [];
     this.stats.reloads.ok++;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -4,8 +4,9 @@
 import { Type, typeName } from '../wire/constants.js';
 import { type Name, isSubdomain, nameToText, nameRelative } from '../wire/names.js';
 import type { RecordSource, ZoneError, ZoneSource } from './model.js';
+import type { PoolSet } from '../pools/model.js';
 
-export function validateZone(zone: ZoneSource): ZoneError[] {
+export function validateZone(zone: ZoneSource, pools?: PoolSet): ZoneError[] {
   const errors: ZoneError[] = [];
   const at = (r: RecordSource, message: string): void => {
     errors.push({ ...r.pos, message });
@@ -61,6 +62,29 @@ export function validateZone(zone: ZoneSource): ZoneError[] {
     const others = list.filter((r) => r.type !== Type.CNAME);
     if (others.length && owner !== zone.origin) {
       at(cnames[0]!, `CNAME at "${rel(owner)}" sits beside other data (${[...new Set(others.map((o) => typeName(o.type)))].join(', ')}); a CNAME must be the only record at its name`);
+    }
+  }
+
+  // Pool-backed names: the pool exists, has members of the family, and owns the RRset alone.
+  const poolSets = new Set<string>();
+  for (const ref of zone.poolRefs) {
+    const family = ref.type === Type.A ? 4 : 6;
+    const pool = pools?.pools.get(ref.pool);
+    const where = { ...ref.pos };
+    if (!pool) {
+      const known = pools ? [...pools.pools.keys()] : [];
+      errors.push({ ...where, message: `no pool named "${ref.pool}" in _pools.yaml${known.length ? ` (known: ${known.join(', ')})` : ''}` });
+      continue;
+    }
+    if (!pool.tiers.flat().some((m) => m.family === family)) {
+      errors.push({ ...where, message: `pool "${ref.pool}" has no IPv${family} members to answer ${typeName(ref.type)} queries` });
+    }
+    const key = `${ref.owner}|${ref.type}`;
+    if (poolSets.has(key)) errors.push({ ...where, message: `"${rel(ref.owner)}" already takes its ${typeName(ref.type)} answers from a pool` });
+    poolSets.add(key);
+    const clash = (byOwner.get(ref.owner) ?? []).find((r) => r.type === ref.type || r.type === Type.CNAME);
+    if (clash) {
+      errors.push({ ...where, message: `"${rel(ref.owner)}" has a ${typeName(clash.type)} record (line ${clash.pos.line}) beside its pool-backed ${typeName(ref.type)}; keep one` });
     }
   }
 

@@ -1,0 +1,71 @@
+// The contract between probers and servers. Two implementations: memory
+// (embedded default, one process) and Redis (distributed). Both pass the same
+// tests (test/store.test.ts). The Redis key layout is documented in docs/redis.md.
+
+/** One vantage's current opinion of one member, after its own fall/rise. */
+export interface VantageReport {
+  vantage: string;
+  up: boolean;
+  /** When this vantage last probed the member (ms since epoch). */
+  at: number;
+  /** The check's interval: a report older than 3 intervals is stale. */
+  intervalMs: number;
+  /** Why the last probe failed, if it did. */
+  reason?: string;
+  /** When the vantage's state last flipped (ms since epoch). */
+  since: number;
+}
+
+export type OverrideMode = 'drain' | 'force-up' | 'force-down';
+
+/** An operator's decision about one member address, in one pool or all ('*'). */
+export interface Override {
+  pool: string;
+  address: string;
+  mode: OverrideMode;
+  reason: string;
+  by: string;
+  at: number;
+  /** Expiry (ms since epoch); absent = until cleared. */
+  until?: number;
+}
+
+/** A failover pool with `failback: manual` latched on a backup tier. */
+export interface FailoverLatch {
+  pool: string;
+  tier: number;
+  since: number;
+}
+
+export interface HealthSnapshot {
+  /** member key (see memberKey) -> reports from every vantage. */
+  reports: Map<string, VantageReport[]>;
+  overrides: Override[];
+  latches: FailoverLatch[];
+}
+
+export type StoreChange =
+  | { kind: 'report'; member: string; report: VantageReport }
+  | { kind: 'override' }
+  | { kind: 'latch' };
+
+export interface HealthStore {
+  /** Prober: record this vantage's view of a member. `changed` also notifies subscribers. */
+  report(member: string, report: VantageReport, changed: boolean): Promise<void>;
+  /** Everything, for a full sync or a periodic reconcile. */
+  snapshot(): Promise<HealthSnapshot>;
+  /** Calls `listener` on every change, from any process sharing the store. */
+  subscribe(listener: (change: StoreChange) => void): Promise<void>;
+  setOverride(o: Override): Promise<void>;
+  /** Removes the override for (pool, address); false when there was none. */
+  clearOverride(pool: string, address: string): Promise<boolean>;
+  /** Sets the latch only if the pool has none (first server to fail over wins). */
+  latch(l: FailoverLatch): Promise<boolean>;
+  /** Releases a manual failover (`pulsedns failback POOL`); false when not latched. */
+  unlatch(pool: string): Promise<boolean>;
+  /** True for exactly one caller per id within ttlMs: de-duplicates webhooks across probers. */
+  claimEvent(id: string, ttlMs: number): Promise<boolean>;
+  /** Whether the backing service is reachable right now (always true for memory). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
