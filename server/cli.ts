@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // `pulsedns` command line. Each subcommand is a thin shell over a module.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from './log.js';
-import { DEFAULT_SERVE, parseEndpoint, serve } from './serve.js';
+import { DEFAULT_SERVE, parseEndpoint, serve, type ServeOptions } from './serve.js';
+import type { HealthOptions } from './health.js';
+import { runProber } from './prober.js';
+import { operatorCommand } from './operator.js';
 import { loadZonesDir, readZoneFile, zoneFiles } from './zones/load.js';
 import { formatError } from './zones/model.js';
 import { importMasterFile } from './zones/import.js';
@@ -15,9 +18,21 @@ import { nameFromText, nameToText } from './wire/names.js';
 const USAGE = `usage: pulsedns <command> [options]
 
 commands:
-  serve   [--zones DIR] [--listen ADDR:PORT ...] [--workers N]
+  serve   [--zones DIR] [--listen ADDR:PORT ...] [--workers N] [--redis URL] [--admin ADDR:PORT|off]
           answer DNS from the zones in DIR (default ./zones) on UDP and TCP
-          (default 127.0.0.1:5353; IPv6 as [::1]:5353; repeat --listen for more)
+          (default 127.0.0.1:5353; IPv6 as [::1]:5353; repeat --listen for more).
+          Without --redis it also probes pool members itself (embedded mode).
+          More: [--vantage NAME] [--webhook URL ...] [--admin-token T] [--probe|--no-probe]
+                [--sentinel HOST:PORT ... --sentinel-name NAME] [--redis-prefix P]
+  probe   --redis URL [--zones DIR] [--vantage NAME] [--webhook URL ...]
+          run the health checks of the pools in DIR and publish results to Redis
+  status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides
+  drain   POOL ADDRESS [--reason TEXT] [--for 2h]   stop handing out a member (maintenance)
+  undrain POOL ADDRESS                      hand it out again
+  force   up|down POOL ADDRESS [--reason TEXT] [--for 30m]   override the checks
+  failback POOL                             return a manual-failback pool to its primaries
+          (operator commands talk to the admin endpoint, default http://127.0.0.1:9153,
+           or write to Redis directly with --redis URL; POOL may be * for every pool)
   check   [DIR|FILE ...]   validate zone files; errors as file:line:col; exit 1 on any
   import  FILE [--origin NAME]   RFC 1035 master file -> pulsedns YAML on stdout
   export  ZONE [--zones DIR]     a zone as an RFC 1035 master file on stdout
@@ -33,6 +48,14 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return cmdServe(rest);
+    case 'probe':
+      return cmdProbe(rest);
+    case 'status':
+    case 'drain':
+    case 'undrain':
+    case 'force':
+    case 'failback':
+      return operatorCommand(command, rest);
     case 'check':
       return cmdCheck(rest);
     case 'import':
@@ -51,6 +74,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const HEALTH_FLAGS = {
+  redis: { type: 'string' },
+  sentinel: { type: 'string', multiple: true },
+  'sentinel-name': { type: 'string' },
+  'redis-prefix': { type: 'string' },
+} as const;
+
+function healthOptions(values: { redis?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined }): HealthOptions {
+  const h: HealthOptions = {};
+  const redis = values.redis ?? process.env.PULSEDNS_REDIS;
+  if (redis) h.redis = redis;
+  if (values.sentinel?.length) h.sentinels = values.sentinel.map(parseEndpoint);
+  if (values['sentinel-name']) h.sentinelName = values['sentinel-name'];
+  if (values['redis-prefix']) h.prefix = values['redis-prefix'];
+  return h;
+}
+
 async function cmdServe(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -61,12 +101,21 @@ async function cmdServe(args: string[]): Promise<number> {
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
       'log-level': { type: 'string' },
+      ...HEALTH_FLAGS,
+      probe: { type: 'boolean' },
+      'no-probe': { type: 'boolean' },
+      vantage: { type: 'string' },
+      webhook: { type: 'string', multiple: true },
+      admin: { type: 'string' },
+      'admin-token': { type: 'string' },
     },
   });
   const log = createLogger(values['log-level']);
   let listen = DEFAULT_SERVE.listen;
+  let admin = DEFAULT_SERVE.admin;
   try {
     if (values.listen?.length) listen = values.listen.map(parseEndpoint);
+    if (values.admin) admin = values.admin === 'off' ? null : parseEndpoint(values.admin);
   } catch (e) {
     fail((e as Error).message);
   }
@@ -75,13 +124,47 @@ async function cmdServe(args: string[]): Promise<number> {
   const tcp = { ...DEFAULT_SERVE.tcp };
   if (values['tcp-idle-timeout']) tcp.idleTimeoutMs = Number(values['tcp-idle-timeout']) * 1000;
   if (values['tcp-max-connections']) tcp.maxConnections = Number(values['tcp-max-connections']);
+  const health = healthOptions(values);
+  const shared = Boolean(health.redis || health.sentinels);
+  // Embedded: probe here. Distributed: probers run as `pulsedns probe` unless --probe says otherwise.
+  const probe = values['no-probe'] ? false : values.probe ?? !shared;
+  const opts: ServeOptions = {
+    zonesDir: values.zones ?? DEFAULT_SERVE.zonesDir,
+    listen,
+    workers,
+    tcp,
+    health,
+    probe,
+    vantage: values.vantage ?? DEFAULT_SERVE.vantage,
+    webhooks: values.webhook ?? [],
+    admin,
+  };
+  const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
+  if (token) opts.adminToken = token;
   try {
-    await serve({ zonesDir: values.zones ?? DEFAULT_SERVE.zonesDir, listen, workers, tcp }, log);
+    await serve(opts, log);
   } catch (e) {
     log.fatal({ err: e }, (e as Error).message);
     return 1;
   }
   return -1; // keep running
+}
+
+async function cmdProbe(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { zones: { type: 'string' }, ...HEALTH_FLAGS, vantage: { type: 'string' }, webhook: { type: 'string', multiple: true }, 'log-level': { type: 'string' } },
+  });
+  const log = createLogger(values['log-level']);
+  const health = healthOptions(values);
+  if (!health.redis && !health.sentinels) fail('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
+  try {
+    await runProber({ zonesDir: values.zones ?? 'zones', health, vantage: values.vantage ?? hostname(), webhooks: values.webhook ?? [] }, log);
+  } catch (e) {
+    log.fatal({ err: e }, (e as Error).message);
+    return 1;
+  }
+  return -1;
 }
 
 function cmdCheck(args: string[]): number {

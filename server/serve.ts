@@ -1,21 +1,35 @@
-// `pulsedns serve`: wires zones, transports and reload triggers together.
-// With several workers the primary only forks and forwards SIGHUP; each
-// worker loads zones and reads from the shared sockets itself.
+// `pulsedns serve`: wires zones, transports, health and the admin endpoint.
+// With several workers the primary is the control process (zones for the
+// prober and admin, the one prober, the embedded store) and each worker loads
+// zones and reads from the shared sockets itself.
 import cluster from 'node:cluster';
+import { hostname } from 'node:os';
 import type { Socket } from 'node:dgram';
 import type { Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Stats } from './stats.js';
 import { startUdp, type Endpoint } from './transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from './transport/tcp.js';
 import { ZoneSet } from './zones/reloader.js';
 import { watchZones } from './zones/watch.js';
+import { openStore, startHealth, type HealthOptions, type HealthRuntime } from './health.js';
+import { RelayStore, serveStoreToWorkers } from '../checks/store/relay.js';
+import { startAdmin } from './admin.js';
 
 export interface ServeOptions {
   zonesDir: string;
   listen: Endpoint[];
   workers: number;
   tcp: TcpOptions;
+  health: HealthOptions;
+  /** Embedded default: probe in this process. Off when probers run elsewhere (--redis). */
+  probe: boolean;
+  vantage: string;
+  webhooks: string[];
+  /** Admin HTTP endpoint; null disables it. */
+  admin: Endpoint | null;
+  adminToken?: string;
 }
 
 export function parseEndpoint(text: string): Endpoint {
@@ -31,19 +45,51 @@ export const DEFAULT_SERVE: ServeOptions = {
   listen: [{ host: '127.0.0.1', port: 5353 }],
   workers: 1,
   tcp: TCP_DEFAULTS,
+  health: {},
+  probe: true,
+  vantage: hostname(),
+  webhooks: [],
+  admin: { host: '127.0.0.1', port: 9153 },
 };
 
 export interface RunningServer {
   zones: ZoneSet;
   stats: Stats;
+  health: HealthRuntime;
   close(): Promise<void>;
 }
 
-/** Runs one server in this process. Resolves once every socket is bound. */
-export async function startServer(opts: ServeOptions, log: Logger): Promise<RunningServer> {
-  const stats = new Stats();
+interface Control {
+  zones: ZoneSet;
+  health: HealthRuntime;
+  admin: HttpServer | undefined;
+  stopWatch: () => void;
+}
+
+/** Zones + health (+ admin): what both a single process and a cluster primary run. */
+async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role: 'all' | 'primary' | 'worker'): Promise<Control> {
   const zones = new ZoneSet(opts.zonesDir, log, stats);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
+  const store = role === 'worker' && !opts.health.redis && !opts.health.sentinels ? new RelayStore() : openStore(opts.health, log);
+  if (role === 'primary' && !opts.health.redis && !opts.health.sentinels) await serveStoreToWorkers(store);
+  const health = await startHealth(store, log, {
+    probe: opts.probe && role !== 'worker',
+    vantage: opts.vantage,
+    webhooks: role === 'worker' ? [] : opts.webhooks,
+    pools: zones.current.pools,
+  });
+  zones.setHealth(health.live);
+  zones.onLoaded = (catalog) => health.setPools(catalog.pools);
+  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log }) : undefined;
+  const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
+  return { zones, health, admin, stopWatch };
+}
+
+/** Runs one DNS server in this process. Resolves once every socket is bound. */
+export async function startServer(opts: ServeOptions, log: Logger, role: 'all' | 'worker' = 'all'): Promise<RunningServer> {
+  const stats = new Stats();
+  const control = await startControl(opts, log, stats, role);
+  const { zones } = control;
   const get = (): typeof zones.current => zones.current;
   const udp: Socket[] = [];
   const tcp: Server[] = [];
@@ -51,7 +97,6 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     udp.push(await startUdp(ep, get, stats, log));
     tcp.push(await startTcp(ep, get, stats, log, opts.tcp));
   }
-  const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
   const onHup = (): void => {
     log.info('SIGHUP: reloading zones');
     zones.reload();
@@ -60,51 +105,58 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   return {
     zones,
     stats,
+    health: control.health,
     async close() {
-      stopWatch();
+      control.stopWatch();
       process.off('SIGHUP', onHup);
       for (const s of udp) s.close();
+      control.admin?.close();
       await Promise.all(tcp.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await control.health.close();
     },
   };
 }
 
 /** Entry for the CLI: forks workers when asked, otherwise serves in-process. */
 export async function serve(opts: ServeOptions, log: Logger): Promise<void> {
-  if (opts.workers > 1 && cluster.isPrimary) {
-    // Workers accept TCP themselves instead of the primary handing out connections.
-    cluster.schedulingPolicy = cluster.SCHED_NONE;
-    let ready = 0;
-    let stopping = false;
-    for (let i = 0; i < opts.workers; i++) cluster.fork();
-    cluster.on('message', (_w, msg: unknown) => {
-      if (msg === 'ready' && ++ready === opts.workers) {
-        log.info({ listen: opts.listen, workers: opts.workers }, 'ready');
-      }
-    });
-    cluster.on('exit', (w, code, signal) => {
-      if (stopping) return;
-      log.error({ worker: w.id, code, signal }, 'worker exited; starting a new one');
-      cluster.fork();
-    });
-    process.on('SIGHUP', () => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
-    });
-    const stop = (): void => {
-      stopping = true;
-      for (const w of Object.values(cluster.workers ?? {})) w?.kill();
-      setTimeout(() => process.exit(0), 2000).unref();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    return;
-  }
-  const server = await startServer(opts, cluster.isWorker ? log.child({ worker: cluster.worker?.id }) : log);
+  if (opts.workers > 1 && cluster.isPrimary) return servePrimary(opts, log);
+  const role = cluster.isWorker ? 'worker' : 'all';
+  const server = await startServer(opts, cluster.isWorker ? log.child({ worker: cluster.worker?.id }) : log, role);
   if (cluster.isWorker) process.send?.('ready');
-  else log.info({ listen: opts.listen }, 'ready');
+  else log.info({ listen: opts.listen, admin: opts.admin }, 'ready');
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
+  // Workers accept TCP themselves instead of the primary handing out connections.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const control = await startControl(opts, log, new Stats(), 'primary');
+  let ready = 0;
+  let stopping = false;
+  cluster.on('message', (_w, msg: unknown) => {
+    if (msg === 'ready' && ++ready === opts.workers) log.info({ listen: opts.listen, workers: opts.workers, admin: opts.admin }, 'ready');
+  });
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    log.error({ worker: w.id, code, signal }, 'worker exited; starting a new one');
+    cluster.fork();
+  });
+  for (let i = 0; i < opts.workers; i++) cluster.fork();
+  process.on('SIGHUP', () => {
+    control.zones.reload();
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
+  const stop = (): void => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+    control.stopWatch();
+    void control.health.close();
+    setTimeout(() => process.exit(0), 1500).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

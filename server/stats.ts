@@ -2,7 +2,8 @@
 // pays an increment, and /metrics (later) reads them.
 export class Stats {
   queries = { udp: 0, tcp: 0 };
-  rcodes = new Map<number, number>();
+  /** Indexed by rcode (0-23 covers the extended ones we send). */
+  rcodes = new Float64Array(24);
   cacheHits = 0;
   truncated = 0;
   /** Messages not answered: responses, runts, garbage. */
@@ -15,6 +16,6 @@ export class Stats {
   reloads = { ok: 0, failed: 0 };
 
   countRcode(rcode: number): void {
-    this.rcodes.set(rcode, (this.rcodes.get(rcode) ?? 0) + 1);
+    if (rcode >= 0 && rcode < 24) this.rcodes[rcode]!++;
   }
 }

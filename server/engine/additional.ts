@@ -2,18 +2,20 @@
 // of NS, MX and SRV targets that live in the same zone, glue included.
 import { Type } from '../wire/constants.js';
 import { isSubdomain } from '../wire/names.js';
+import { findCut } from './referral.js';
 import type { RRset, Zone } from '../zones/compile.js';
 import { resolvePool, type LookupOptions, type Plan } from './lookup.js';
 
 const WANTS_ADDRESSES = new Set<number>([Type.NS, Type.MX, Type.SRV]);
 
 /** Adds the A and AAAA RRsets of `rrset`'s targets, when `zone` holds them. */
-export function addAdditional(zone: Zone, rrset: RRset, plan: Plan, opts: LookupOptions): void {
+export function addAdditional(zone: Zone, rrset: RRset, plan: Plan, opts: LookupOptions, glue = false): void {
   if (!WANTS_ADDRESSES.has(rrset.type)) return;
   for (const rd of rrset.rdata) {
     const t = rd.target;
     if (t === undefined || !isSubdomain(t, zone.origin)) continue;
     if (plan.additional.some((e) => e.owner === t)) continue;
+    if (!glue && zone.cuts.size && findCut(zone, t) !== undefined) continue;
     const node = zone.nodes.get(t);
     if (!node) continue;
     for (const type of [Type.A, Type.AAAA]) {

@@ -31,7 +31,7 @@ export interface LookupOptions {
 }
 
 /** Longest CNAME chain followed before giving up; real chains are short. */
-const MAX_CHAIN = 12;
+const MAX_CHAIN = 16;
 
 export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number, opts: LookupOptions): Plan {
   const plan: Plan = { rcode: Rcode.NOERROR, aa: true, dynamic: false, answer: [], authority: [], additional: [] };
@@ -44,7 +44,11 @@ export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number,
     const referred = plan.authority.length;
     const next = lookupInZone(z, name, qtype, opts, plan, step === 0);
     for (let i = answered; i < plan.answer.length; i++) addAdditional(z, plan.answer[i]!.rrset, plan, opts);
-    for (let i = referred; i < plan.authority.length; i++) addAdditional(z, plan.authority[i]!.rrset, plan, opts);
+    for (let i = referred; i < plan.authority.length; i++) {
+      const set = plan.authority[i]!.rrset;
+      // Glue below a cut is sent only with the referral it belongs to (RFC 1034 4.2.1).
+      addAdditional(z, set, plan, opts, set.type === Type.NS && set.owner !== z.origin);
+    }
     if (next === undefined || visited.has(next)) break;
     name = next;
     z = catalog.findZone(name);
@@ -82,7 +86,8 @@ function wildcardFor(zone: Zone, qname: Name): ZoneNode | undefined {
 function answerFromNode(zone: Zone, node: ZoneNode, owner: Name, qtype: number, opts: LookupOptions, plan: Plan): Name | undefined {
   plan.rcode = Rcode.NOERROR;
   const cname = node.rrsets.get(Type.CNAME);
-  if (cname && qtype !== Type.CNAME) {
+  // ANY matches the CNAME itself (RFC 1034 4.3.2 step 3a): no chasing.
+  if (cname && qtype !== Type.CNAME && qtype !== Type.ANY) {
     plan.answer.push({ owner, rrset: cname });
     return cname.rdata[0]!.target;
   }

@@ -42,26 +42,25 @@ const MAX_POINTER_HOPS = 16;
  */
 function readQname(msg: Buffer, out: { name: string }): number {
   let pos = 12;
-  let name = '';
+  let ascii = true;
   for (;;) {
     if (pos >= msg.length) return -1;
     const len = msg[pos]!;
     if (len === 0) {
-      name += '\0';
       pos++;
       break;
     }
     if (len > 63) return -1;
-    if (pos + 1 + len > msg.length) return -1;
-    name += String.fromCharCode(len);
-    for (let i = pos + 1; i <= pos + len; i++) {
-      const c = msg[i]!;
-      name += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
-    }
-    pos += 1 + len;
+    const end = pos + 1 + len;
+    if (end > msg.length) return -1;
+    for (let i = pos + 1; i < end; i++) if (msg[i]! >= 0x80) ascii = false;
+    pos = end;
     if (pos - 12 > 255) return -1;
   }
-  out.name = name;
+  // Length bytes are below 0x40, so lowering the whole slice touches only letters.
+  // toLowerCase would also fold Latin-1 letters, which DNS compares exactly, hence the ASCII test.
+  const raw = msg.toString('latin1', 12, pos);
+  out.name = ascii ? raw.toLowerCase() : raw.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20));
   return pos - 12;
 }
 

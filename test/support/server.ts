@@ -9,6 +9,8 @@ export const CLI = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..'
 
 export interface Spawned {
   port: number;
+  /** Admin HTTP endpoint, e.g. http://127.0.0.1:41234 */
+  admin: string;
   host: string;
   proc: ChildProcess;
   /** Every line the process has printed so far (stdout and stderr). */
@@ -19,8 +21,10 @@ export interface Spawned {
 
 export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1'): Promise<Spawned> {
   const port = await freePort(host);
+  const adminPort = await freePort('127.0.0.1');
   const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const proc = spawn(process.execPath, [CLI, 'serve', '--zones', zonesDir, '--listen', listen, '--workers', '1', ...extra], {
+  const args = ['serve', '--zones', zonesDir, '--listen', listen, '--workers', '1', '--admin', `127.0.0.1:${adminPort}`, ...extra];
+  const proc = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -60,6 +64,7 @@ export async function startPulse(zonesDir: string, extra: string[] = [], host = 
   ]);
   return {
     port,
+    admin: `http://127.0.0.1:${adminPort}`,
     host,
     proc,
     output,

@@ -1,0 +1,46 @@
+// The shared verdict on a member from every vantage's report. Every server
+// computes it from the same store, so nameservers agree.
+import type { VantageReport } from './store/types.js';
+
+/** A vantage silent for this many of its intervals no longer votes. */
+export const STALE_INTERVALS = 3;
+/** With no fresh vantage, the last verdict holds this long, then we fail open. */
+export const HOLD_MS = 5 * 60_000;
+
+export interface Verdict {
+  up: boolean;
+  /** Vantages whose reports are fresh, and how many of them say down. */
+  fresh: number;
+  down: number;
+  /** No fresh vantage: `held` while the last verdict is kept, `failedOpen` after. */
+  held: boolean;
+  failedOpen: boolean;
+  /** When the verdict last had fresh votes behind it. */
+  decidedAt: number;
+}
+
+export function isFresh(r: VantageReport, now: number): boolean {
+  return now - r.at <= STALE_INTERVALS * r.intervalMs;
+}
+
+/**
+ * Down when a strict majority of fresh vantages say down (a tie stays up:
+ * with doubt, answering with a member beats answering with nothing).
+ */
+export function decide(reports: readonly VantageReport[] | undefined, now: number, previous?: Verdict): Verdict {
+  const fresh = (reports ?? []).filter((r) => isFresh(r, now));
+  if (fresh.length > 0) {
+    const down = fresh.filter((r) => !r.up).length;
+    return { up: down * 2 <= fresh.length, fresh: fresh.length, down, held: false, failedOpen: false, decidedAt: now };
+  }
+  if (!reports || reports.length === 0) {
+    // Never probed yet: cold start counts as healthy.
+    return { up: true, fresh: 0, down: 0, held: false, failedOpen: false, decidedAt: previous?.decidedAt ?? now };
+  }
+  const lastDecided = previous?.decidedAt ?? Math.max(...reports.map((r) => r.at));
+  if (now - lastDecided < HOLD_MS) {
+    const up = previous ? previous.up : reports.filter((r) => !r.up).length * 2 <= reports.length;
+    return { up, fresh: 0, down: 0, held: true, failedOpen: false, decidedAt: lastDecided };
+  }
+  return { up: true, fresh: 0, down: 0, held: false, failedOpen: true, decidedAt: lastDecided };
+}

@@ -1,0 +1,215 @@
+// The server's live view of member health: fed by a HealthStore (pushed
+// changes plus a periodic full reconcile, so a lost message or a Redis restart
+// heals by itself), read synchronously by the query path. Verdict changes
+// become events for logs and webhooks.
+import type { Logger } from 'pino';
+import { decide, type Verdict } from '../../checks/verdict.js';
+import type { FailoverLatch, HealthStore, Override, VantageReport } from '../../checks/store/types.js';
+import { selectMembers, type HealthLookup, type MemberState } from './select.js';
+import type { Pool, PoolMember, PoolSet } from './model.js';
+
+export type HealthEventType = 'member.down' | 'member.up' | 'pool.failover' | 'pool.failback' | 'pool.all_down' | 'pool.recovered' | 'override.set' | 'override.cleared' | 'verdict.failed_open';
+
+export interface HealthEvent {
+  type: HealthEventType;
+  /** Stable across processes that see the same store, for de-duplication. */
+  id: string;
+  at: number;
+  pool?: string;
+  member?: string;
+  address?: string;
+  tier?: number;
+  reason?: string;
+  override?: Override;
+}
+
+export interface LiveOptions {
+  reconcileMs?: number;
+  tickMs?: number;
+}
+
+export class LiveHealth implements HealthLookup {
+  private reports = new Map<string, VantageReport[]>();
+  private overrides = new Map<string, Override>();
+  private latches = new Map<string, FailoverLatch>();
+  private verdicts = new Map<string, Verdict>();
+  private poolTier = new Map<string, number>();
+  private pools: PoolSet = { pools: new Map(), checks: new Map() };
+  private listeners: Array<(e: HealthEvent) => void> = [];
+  private timers: NodeJS.Timeout[] = [];
+  private syncing = false;
+  lastSyncAt = 0;
+
+  constructor(private readonly store: HealthStore, private readonly log: Logger, private readonly opts: LiveOptions = {}) {}
+
+  async start(): Promise<void> {
+    await this.store.subscribe((c) => {
+      if (c.kind === 'report') {
+        this.applyReport(c.member, c.report);
+        this.evaluate();
+      } else void this.sync();
+    });
+    await this.sync();
+    const reconcile = setInterval(() => void this.sync(), this.opts.reconcileMs ?? 5000);
+    const tick = setInterval(() => this.evaluate(), this.opts.tickMs ?? 1000);
+    reconcile.unref();
+    tick.unref();
+    this.timers.push(reconcile, tick);
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  onEvent(listener: (e: HealthEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** New pools after a zone reload; members that left are forgotten. */
+  setPools(pools: PoolSet): void {
+    this.pools = pools;
+    this.evaluate();
+  }
+
+  /** Full resync from the store; on failure the last view stays in force. */
+  async sync(): Promise<void> {
+    if (this.syncing) return;
+    this.syncing = true;
+    try {
+      const snap = await this.store.snapshot();
+      this.reports = snap.reports;
+      const overrides = new Map<string, Override>();
+      for (const o of snap.overrides) overrides.set(`${o.pool}|${o.address}`, o);
+      this.diffOverrides(overrides);
+      this.overrides = overrides;
+      this.latches = new Map(snap.latches.map((l) => [l.pool, l]));
+      this.lastSyncAt = Date.now();
+      this.evaluate();
+    } catch (e) {
+      this.log.debug({ err: e }, 'health store unreachable; answering from the last view');
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  // --- HealthLookup, called per query: map lookups only. ---
+
+  state(pool: Pool, member: PoolMember): MemberState {
+    if (this.overrides.size) {
+      const o = this.overrides.get(`${pool.name}|${member.address}`) ?? this.overrides.get(`*|${member.address}`);
+      if (o && (o.until === undefined || o.until > Date.now())) {
+        return o.mode === 'drain' ? 'drain' : o.mode === 'force-up' ? 'up' : 'down';
+      }
+    }
+    if (!pool.check) return 'up';
+    const v = this.verdicts.get(member.key);
+    return !v || v.up ? 'up' : 'down';
+  }
+
+  latchedTier(pool: Pool): number | undefined {
+    return this.latches.get(pool.name)?.tier;
+  }
+
+  // --- views for status ---
+
+  verdictOf(key: string): Verdict | undefined {
+    return this.verdicts.get(key);
+  }
+
+  reportsOf(key: string): VantageReport[] {
+    return this.reports.get(key) ?? [];
+  }
+
+  overrideFor(pool: string, address: string): Override | undefined {
+    const o = this.overrides.get(`${pool}|${address}`) ?? this.overrides.get(`*|${address}`);
+    return o && (o.until === undefined || o.until > Date.now()) ? o : undefined;
+  }
+
+  tierOf(pool: string): number | undefined {
+    return this.poolTier.get(pool);
+  }
+
+  latchOf(pool: string): FailoverLatch | undefined {
+    return this.latches.get(pool);
+  }
+
+  storeHealthy(): boolean {
+    return this.store.healthy();
+  }
+
+  private applyReport(member: string, report: VantageReport): void {
+    const list = (this.reports.get(member) ?? []).filter((r) => r.vantage !== report.vantage);
+    list.push(report);
+    this.reports.set(member, list);
+  }
+
+  private diffOverrides(next: Map<string, Override>): void {
+    const now = Date.now();
+    for (const [k, o] of next) {
+      const prev = this.overrides.get(k);
+      if (!prev || prev.at !== o.at) this.emit({ type: 'override.set', id: `override.set:${k}:${o.at}`, at: now, pool: o.pool, address: o.address, override: o, reason: o.reason });
+    }
+    for (const [k, o] of this.overrides) {
+      if (!next.has(k)) this.emit({ type: 'override.cleared', id: `override.cleared:${k}:${o.at}`, at: now, pool: o.pool, address: o.address, override: o });
+    }
+  }
+
+  /** Recomputes verdicts and pool tiers; emits what changed. */
+  evaluate(): void {
+    const now = Date.now();
+    const members = new Map<string, PoolMember>();
+    for (const p of this.pools.pools.values()) {
+      if (!p.check) continue;
+      for (const m of [...p.tiers.flat(), ...p.backup]) members.set(m.key, m);
+    }
+    for (const [key, m] of members) {
+      const prev = this.verdicts.get(key);
+      const reports = this.reports.get(key);
+      const v = decide(reports, now, prev);
+      this.verdicts.set(key, v);
+      const wasUp = prev ? prev.up : true;
+      if (v.up !== wasUp) {
+        const downVoters = (reports ?? []).filter((r) => r.up === v.up);
+        const cause = downVoters.length ? Math.max(...downVoters.map((r) => r.since)) : now;
+        const reason = (reports ?? []).find((r) => !r.up && r.reason)?.reason;
+        this.emit({ type: v.up ? 'member.up' : 'member.down', id: `${v.up ? 'up' : 'down'}:${key}:${cause}`, at: now, member: key, address: m.address, ...(reason && !v.up ? { reason } : {}) });
+      }
+      if (v.failedOpen && !prev?.failedOpen) {
+        this.emit({ type: 'verdict.failed_open', id: `failed_open:${key}:${v.decidedAt}`, at: now, member: key, address: m.address, reason: 'no fresh vantage for 5 minutes; counting the member as healthy' });
+      }
+    }
+    for (const key of this.verdicts.keys()) if (!members.has(key)) this.verdicts.delete(key);
+    for (const pool of this.pools.pools.values()) this.evaluatePool(pool, now);
+  }
+
+  private evaluatePool(pool: Pool, now: number): void {
+    const family = pool.tiers.flat().some((m) => m.family === 4) ? 4 : 6;
+    const tier = selectMembers(pool, family, this, () => 0).tier;
+    const prev = this.poolTier.get(pool.name) ?? 0;
+    this.poolTier.set(pool.name, tier);
+    if (tier === prev) return;
+    const bucket = Math.floor(now / 30_000);
+    if (tier === -1) this.emit({ type: 'pool.all_down', id: `all_down:${pool.name}:${bucket}`, at: now, pool: pool.name });
+    else if (prev === -1 && tier === 0) this.emit({ type: 'pool.recovered', id: `recovered:${pool.name}:${bucket}`, at: now, pool: pool.name, tier });
+    else if (tier > 0 && pool.policy === 'failover') this.emit({ type: 'pool.failover', id: `failover:${pool.name}:${tier}:${bucket}`, at: now, pool: pool.name, tier });
+    else if (tier === 0 && prev > 0) this.emit({ type: 'pool.failback', id: `failback:${pool.name}:${bucket}`, at: now, pool: pool.name, tier });
+    if (tier > 0 && pool.failback === 'manual' && !this.latches.has(pool.name)) {
+      const latch: FailoverLatch = { pool: pool.name, tier, since: now };
+      this.latches.set(pool.name, latch);
+      this.store.latch(latch).catch((e: unknown) => this.log.warn({ err: e, pool: pool.name }, 'could not record the manual failover latch in the store'));
+    }
+  }
+
+  private emit(e: HealthEvent): void {
+    const level = e.type === 'member.down' || e.type === 'pool.all_down' || e.type === 'pool.failover' || e.type === 'verdict.failed_open' ? 'warn' : 'info';
+    this.log[level]({ event: e.type, pool: e.pool, member: e.member, address: e.address, tier: e.tier, reason: e.reason, override: e.override }, e.type);
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log.error({ err }, 'health event listener failed');
+      }
+    }
+  }
+}
