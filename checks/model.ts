@@ -30,6 +30,19 @@ export interface CheckSpec {
   /** dns: name and type to ask the member; the check passes on NOERROR with an answer. */
   query?: string;
   queryType?: string;
+  /**
+   * Source address for the probe's connection. Set by the prober (its
+   * --source), not in zone files: lets vantages on one host look like
+   * different clients, and pins probes to an interface.
+   */
+  localAddress?: string;
+}
+
+/** The local address to bind for `address`, when one is set and of the same family. */
+export function sourceFor(address: string, check: CheckSpec): string | undefined {
+  const src = check.localAddress;
+  if (!src) return undefined;
+  return src.includes(':') === address.includes(':') ? src : undefined;
 }
 
 export interface ProbeResult {

@@ -32,6 +32,8 @@ export interface SchedulerOptions {
   probe?: (address: string, check: CheckSpec, signal: AbortSignal) => Promise<ProbeResult>;
   /** ± fraction of the interval, so thousands of checks do not fire in lockstep. */
   jitter?: number;
+  /** Source address for probe connections (see CheckSpec.localAddress). */
+  source?: string;
 }
 
 export class Scheduler {
@@ -112,7 +114,7 @@ export class Scheduler {
     r.abort = abort;
     let result: ProbeResult;
     try {
-      result = await this.probe(address, check, abort.signal);
+      result = await this.probe(address, this.opts.source ? { ...check, localAddress: this.opts.source } : check, abort.signal);
     } catch (e) {
       result = { ok: false, ms: 0, reason: (e as Error).message };
     } finally {

@@ -24,7 +24,7 @@ commands:
           Without --redis it also probes pool members itself (embedded mode).
           More: [--vantage NAME] [--webhook URL ...] [--admin-token T] [--probe|--no-probe]
                 [--sentinel HOST:PORT ... --sentinel-name NAME] [--redis-prefix P]
-  probe   --redis URL [--zones DIR] [--vantage NAME] [--webhook URL ...]
+  probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides
   drain   POOL ADDRESS [--reason TEXT] [--for 2h]   stop handing out a member (maintenance)
@@ -153,13 +153,13 @@ async function cmdServe(args: string[]): Promise<number> {
 async function cmdProbe(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { zones: { type: 'string' }, ...HEALTH_FLAGS, vantage: { type: 'string' }, webhook: { type: 'string', multiple: true }, 'log-level': { type: 'string' } },
+    options: { zones: { type: 'string' }, ...HEALTH_FLAGS, vantage: { type: 'string' }, source: { type: 'string' }, webhook: { type: 'string', multiple: true }, 'log-level': { type: 'string' } },
   });
   const log = createLogger(values['log-level']);
   const health = healthOptions(values);
   if (!health.redis && !health.sentinels) fail('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
   try {
-    await runProber({ zonesDir: values.zones ?? 'zones', health, vantage: values.vantage ?? hostname(), webhooks: values.webhook ?? [] }, log);
+    await runProber({ zonesDir: values.zones ?? 'zones', health, vantage: values.vantage ?? hostname(), webhooks: values.webhook ?? [], ...(values.source ? { source: values.source } : {}) }, log);
   } catch (e) {
     log.fatal({ err: e }, (e as Error).message);
     return 1;

@@ -45,13 +45,13 @@ export interface HealthRuntime {
   close(): Promise<void>;
 }
 
-export async function startHealth(store: HealthStore, log: Logger, opts: { probe: boolean; vantage: string; webhooks: string[]; pools: PoolSet }): Promise<HealthRuntime> {
+export async function startHealth(store: HealthStore, log: Logger, opts: { probe: boolean; vantage: string; webhooks: string[]; pools: PoolSet; source?: string }): Promise<HealthRuntime> {
   const live = new LiveHealth(store, log.child({ component: 'health' }), { reconcileMs: reconcileInterval(opts.pools) });
   live.setPools(opts.pools);
   const webhooks = opts.webhooks.length ? new Webhooks({ urls: opts.webhooks, store, log, source: opts.vantage }) : undefined;
   if (webhooks) live.onEvent((e) => webhooks.send(e));
   await live.start();
-  const scheduler = opts.probe ? new Scheduler({ vantage: opts.vantage, store, log: log.child({ component: 'prober' }) }) : undefined;
+  const scheduler = opts.probe ? new Scheduler({ vantage: opts.vantage, store, log: log.child({ component: 'prober' }), ...(opts.source ? { source: opts.source } : {}) }) : undefined;
   scheduler?.update(targetsOf(opts.pools.pools.values()));
   return {
     store,

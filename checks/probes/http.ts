@@ -5,7 +5,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import type { CheckSpec, Probe, ProbeResult } from '../model.js';
+import { sourceFor, type CheckSpec, type Probe, type ProbeResult } from '../model.js';
 
 /** Most body a probe reads: enough for any status page, bounded against huge or endless responses. */
 const BODY_LIMIT = 64 * 1024;
@@ -42,6 +42,8 @@ function request(address: string, check: CheckSpec): http.ClientRequest {
     // A pooled connection would hide a member that stopped accepting new ones.
     agent: false,
   };
+  const source = sourceFor(address, check);
+  if (source) options.localAddress = source;
   if (!secure) return http.request(options);
 
   const sni = serverName(check.host);

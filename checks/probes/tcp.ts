@@ -2,7 +2,7 @@
 // service answers a sent line with an expected substring.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { CheckSpec, Probe, ProbeResult } from '../model.js';
+import { sourceFor, type CheckSpec, type Probe, type ProbeResult } from '../model.js';
 
 /** Most a probe reads while waiting for `expect`, so a chatty service cannot grow memory. */
 const READ_LIMIT = 64 * 1024;
@@ -11,7 +11,8 @@ type Finish = (reason?: string) => void;
 
 export const tcpProbe: Probe = (address, check, signal) =>
   guarded(check, signal, (finish) => {
-    const socket = net.connect({ host: address, port: check.port });
+    const source = sourceFor(address, check);
+    const socket = net.connect({ host: address, port: check.port, ...(source ? { localAddress: source } : {}) });
     // Stays attached after the probe settles: destroy can still surface an
     // error, and an unhandled one would crash the process.
     socket.on('error', (err) => finish(describeError(err)));
