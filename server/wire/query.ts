@@ -55,7 +55,7 @@ function readQname(msg: Buffer, out: { name: string }): number {
     if (end > msg.length) return -1;
     for (let i = pos + 1; i < end; i++) if (msg[i]! >= 0x80) ascii = false;
     pos = end;
-    if (pos - 12 > 255) return -1;
+    if (pos - 12 > 254) return -1; // the root byte still follows
   }
   // Length bytes are below 0x40, so lowering the whole slice touches only letters.
   // toLowerCase would also fold Latin-1 letters, which DNS compares exactly, hence the ASCII test.
@@ -73,7 +73,7 @@ function skipName(msg: Buffer, start: number): number {
   for (;;) {
     if (pos >= msg.length) return -1;
     const len = msg[pos]!;
-    if (len === 0) return end >= 0 ? end : pos + 1;
+    if (len === 0) return total + 1 > 255 ? -1 : end >= 0 ? end : pos + 1;
     if ((len & 0xc0) === 0xc0) {
       if (pos + 1 >= msg.length) return -1;
       if (++hops > MAX_POINTER_HOPS) return -1;

@@ -58,10 +58,16 @@ export async function startPulse(zonesDir: string, extra: string[] = [], host = 
     });
   };
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  await Promise.race([
-    waitForLog(/"msg":"ready"/),
-    exited.then(() => { throw new Error(`pulsedns exited before ready:\n${output.join('\n')}`); }),
-  ]);
+  try {
+    await Promise.race([
+      waitForLog(/"msg":"ready"/),
+      exited.then(() => { throw new Error(`pulsedns exited before ready:\n${output.join('\n')}`); }),
+    ]);
+  } catch (e) {
+    // Never leave a half-started server behind to hang the test run.
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    throw e;
+  }
   return {
     port,
     admin: `http://127.0.0.1:${adminPort}`,
