@@ -4,8 +4,8 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { performance } from 'node:perf_hooks';
-import { sourceFor, type CheckSpec, type Probe, type ProbeResult } from '../model.js';
+import { sourceFor, type CheckSpec, type Probe } from '../model.js';
+import { describeError, guarded, type Finish } from './guard.js';
 
 /** Most body a probe reads: enough for any status page, bounded against huge or endless responses. */
 const BODY_LIMIT = 64 * 1024;
@@ -18,7 +18,6 @@ const DEFAULT_STATUS: Array<[number, number]> = [[200, 399]];
 const CERT_MIN_VALID_DAYS = 0;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-type Finish = (reason?: string) => void;
 
 export const httpProbe: Probe = (address, check, signal) =>
   guarded(check, signal, (finish) => {
@@ -122,61 +121,3 @@ function formatRanges(ranges: Array<[number, number]>): string {
   return ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(', ');
 }
 
-/**
- * Runs one probe attempt under the check's deadline and the caller's signal.
- * `start` reports through `finish` (no reason means healthy) and returns what
- * releases its sockets; whichever of result, timeout or abort comes first wins.
- */
-function guarded(
-  check: CheckSpec,
-  signal: AbortSignal,
-  start: (finish: Finish) => (() => void) | undefined,
-): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    let settled = false;
-    let release: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const cleanup = (): void => {
-      try {
-        release?.();
-      } catch {
-        // The verdict is already decided; a failing close must not become a throw.
-      }
-    };
-    const finish: Finish = (reason) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      const ms = Math.round((performance.now() - started) * 100) / 100;
-      cleanup();
-      resolve(reason === undefined ? { ok: true, ms } : { ok: false, ms, reason });
-    };
-    const onAbort = (): void => finish('aborted');
-
-    if (signal.aborted) {
-      finish('aborted');
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    timer = setTimeout(() => finish(`timeout after ${check.timeoutMs} ms`), check.timeoutMs);
-    try {
-      release = start(finish);
-    } catch (err) {
-      finish(describeError(err));
-    }
-    // `start` may have finished synchronously, before `release` was known.
-    if (settled) cleanup();
-  });
-}
-
-/** Socket errors as "connect ECONNREFUSED"; anything else (TLS, parser) by its message. */
-function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const { code, syscall } = err as NodeJS.ErrnoException;
-    if (typeof syscall === 'string' && typeof code === 'string') return `${syscall} ${code}`;
-    return err.message || code || err.name;
-  }
-  return String(err);
-}

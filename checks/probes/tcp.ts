@@ -1,13 +1,12 @@
 // TCP health probe: the port accepts a connection and, when configured, the
 // service answers a sent line with an expected substring.
 import net from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { sourceFor, type CheckSpec, type Probe, type ProbeResult } from '../model.js';
+import { sourceFor, type CheckSpec, type Probe } from '../model.js';
+import { describeError, guarded, type Finish } from './guard.js';
 
 /** Most a probe reads while waiting for `expect`, so a chatty service cannot grow memory. */
 const READ_LIMIT = 64 * 1024;
 
-type Finish = (reason?: string) => void;
 
 export const tcpProbe: Probe = (address, check, signal) =>
   guarded(check, signal, (finish) => {
@@ -45,61 +44,3 @@ function converse(socket: net.Socket, check: CheckSpec, finish: Finish): void {
   if (check.send) socket.write(check.send);
 }
 
-/**
- * Runs one probe attempt under the check's deadline and the caller's signal.
- * `start` reports through `finish` (no reason means healthy) and returns what
- * releases its sockets; whichever of result, timeout or abort comes first wins.
- */
-function guarded(
-  check: CheckSpec,
-  signal: AbortSignal,
-  start: (finish: Finish) => (() => void) | undefined,
-): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    let settled = false;
-    let release: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const cleanup = (): void => {
-      try {
-        release?.();
-      } catch {
-        // The verdict is already decided; a failing close must not become a throw.
-      }
-    };
-    const finish: Finish = (reason) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      const ms = Math.round((performance.now() - started) * 100) / 100;
-      cleanup();
-      resolve(reason === undefined ? { ok: true, ms } : { ok: false, ms, reason });
-    };
-    const onAbort = (): void => finish('aborted');
-
-    if (signal.aborted) {
-      finish('aborted');
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    timer = setTimeout(() => finish(`timeout after ${check.timeoutMs} ms`), check.timeoutMs);
-    try {
-      release = start(finish);
-    } catch (err) {
-      finish(describeError(err));
-    }
-    // `start` may have finished synchronously, before `release` was known.
-    if (settled) cleanup();
-  });
-}
-
-/** Socket errors as "connect ECONNREFUSED"; anything else by its message. */
-function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const { code, syscall } = err as NodeJS.ErrnoException;
-    if (typeof syscall === 'string' && typeof code === 'string') return `${syscall} ${code}`;
-    return err.message || code || err.name;
-  }
-  return String(err);
-}
