@@ -10,6 +10,8 @@ import { buildStatus } from './pools/status.js';
 import type { LiveHealth } from './pools/live.js';
 import type { ZoneSet } from './zones/reloader.js';
 import type { Endpoint } from './transport/udp.js';
+import type { Stats } from './stats.js';
+import { renderMetrics, type EventCounter } from './metrics.js';
 
 export interface AdminOptions {
   listen: Endpoint;
@@ -18,6 +20,9 @@ export interface AdminOptions {
   live: LiveHealth;
   store: HealthStore;
   log: Logger;
+  /** Counters for /metrics (summed over workers in cluster mode). */
+  stats: () => Promise<Stats>;
+  events: EventCounter;
 }
 
 export function isLoopback(host: string): boolean {
@@ -78,6 +83,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
     return send(res, ready ? 200 : 503, ready ? 'ready\n' : 'no zones loaded\n');
   }
   if (!authorized(req, o.token)) return send(res, 401, { error: 'missing or wrong bearer token' });
+  if (url.pathname === '/metrics' && req.method === 'GET') {
+    const text = renderMetrics(await o.stats(), o.zones, o.live, o.events);
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(text);
+    return;
+  }
   if (url.pathname === '/status' && req.method === 'GET') {
     return send(res, 200, buildStatus(o.zones.current.pools, o.live));
   }

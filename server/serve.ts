@@ -16,6 +16,8 @@ import { watchZones } from './zones/watch.js';
 import { openStore, startHealth, type HealthOptions, type HealthRuntime } from './health.js';
 import { RelayStore, serveStoreToWorkers } from '../checks/store/relay.js';
 import { startAdmin } from './admin.js';
+import { EventCounter } from './metrics.js';
+import { mergeStats, serializeStats, type StatsJson } from './stats.js';
 
 export interface ServeOptions {
   zonesDir: string;
@@ -80,9 +82,42 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   });
   zones.setHealth(health.live);
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
-  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log }) : undefined;
+  const events = new EventCounter();
+  health.live.onEvent((e) => events.count(e.type));
+  const collect = role === 'primary' ? () => collectWorkerStats(stats) : async () => stats;
+  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log, stats: collect, events }) : undefined;
   const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
   return { zones, health, admin, stopWatch };
+}
+
+/** Primary: its own counters (reloads) plus every worker's traffic counters. */
+async function collectWorkerStats(own: Stats): Promise<Stats> {
+  const total = new Stats();
+  total.reloads = { ...own.reloads };
+  const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
+  const replies = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<StatsJson | undefined>((resolve) => {
+          const id = Math.random();
+          const timer = setTimeout(() => {
+            w!.off('message', onMsg);
+            resolve(undefined);
+          }, 1000);
+          const onMsg = (m: unknown): void => {
+            const msg = m as { pulsedns?: string; id?: number; stats?: StatsJson };
+            if (msg?.pulsedns !== 'stats-reply' || msg.id !== id) return;
+            clearTimeout(timer);
+            w!.off('message', onMsg);
+            resolve(msg.stats);
+          };
+          w!.on('message', onMsg);
+          w!.send({ pulsedns: 'stats-request', id });
+        }),
+    ),
+  );
+  for (const r of replies) if (r) mergeStats(total, r);
+  return total;
 }
 
 /** Runs one DNS server in this process. Resolves once every socket is bound. */
@@ -102,6 +137,12 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
     zones.reload();
   };
   process.on('SIGHUP', onHup);
+  if (role === 'worker') {
+    process.on('message', (m: unknown) => {
+      const msg = m as { pulsedns?: string; id?: number };
+      if (msg?.pulsedns === 'stats-request') process.send?.({ pulsedns: 'stats-reply', id: msg.id, stats: serializeStats(stats) });
+    });
+  }
   return {
     zones,
     stats,

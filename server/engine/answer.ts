@@ -15,6 +15,8 @@ export type Transport = 'udp' | 'tcp';
 /** Why a message got the answer it got; transports count these. */
 export interface Outcome {
   rcode: number;
+  /** Question type, -1 when no question could be read. */
+  qtype: number;
   dropped: boolean;
   cached: boolean;
   truncated: boolean;
@@ -32,14 +34,16 @@ function sizeLimit(transport: Transport, edns: Edns | null): number {
 export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outcome?: Outcome): Buffer | null {
   const d = decodeQuery(msg);
   if (d.kind === 'drop') {
-    if (outcome) { outcome.dropped = true; outcome.rcode = -1; }
+    if (outcome) { outcome.dropped = true; outcome.rcode = -1; outcome.qtype = -1; }
     return null;
   }
   if (d.kind === 'formerr') {
+    if (outcome) outcome.qtype = -1;
     if (outcome) setOutcome(outcome, Rcode.FORMERR, false, false);
     return bare(msg, d.questionEnd, d.flags, Rcode.FORMERR, d.edns, transport);
   }
   const q = d.query;
+  if (outcome) outcome.qtype = q.qtype;
   if (q.opcode !== Opcode.QUERY) return finishBare(outcome, msg, q, Rcode.NOTIMP, transport);
   if (q.edns && q.edns.version > 0) return finishBare(outcome, msg, q, Rcode.BADVERS, transport);
   if (q.qclass !== Class.IN || q.qtype === Type.AXFR || q.qtype === Type.IXFR) {

@@ -93,10 +93,13 @@ function answerFromNode(zone: Zone, node: ZoneNode, owner: Name, qtype: number, 
   }
   if (qtype === Type.ANY && node.rrsets.size > 0) {
     const sets = [...node.rrsets.values()].sort((a, b) => a.type - b.type);
+    // ANY is best effort: a pool with nothing to give (empty or servfail) is left out,
+    // never turning the whole answer into SERVFAIL.
     for (const s of opts.minimalAny ? sets.slice(0, 1) : sets) {
-      const chosen = resolvePool(s, opts, plan);
+      const chosen = resolvePool(s, opts, plan, true);
       if (chosen && chosen.rdata.length) plan.answer.push({ owner, rrset: chosen });
     }
+    if (plan.answer.length === 0) plan.authority.push(negativeSoa(zone));
     return undefined;
   }
   const set = node.rrsets.get(qtype);
@@ -108,15 +111,16 @@ function answerFromNode(zone: Zone, node: ZoneNode, owner: Name, qtype: number, 
 
 /**
  * The RRset to send for `set`: itself when static, else the healthy members
- * chosen now. An empty result means NODATA; undefined means SERVFAIL was set.
+ * chosen now. An empty result means NODATA; undefined means SERVFAIL was set
+ * (or, with `optional`, that the set is simply left out).
  */
-export function resolvePool(set: RRset, opts: LookupOptions, plan: Plan, additional = false): RRset | undefined {
+export function resolvePool(set: RRset, opts: LookupOptions, plan: Plan, optional = false): RRset | undefined {
   const pool = set.pool;
   if (!pool) return set;
   plan.dynamic = true;
   const sel = selectMembers(pool, set.type === Type.A ? 4 : 6, opts.health);
   if (sel.servfail) {
-    if (additional) return undefined; // extra data is optional; never fail the main answer for it
+    if (optional) return undefined; // additional data and ANY never fail the main answer
     plan.rcode = Rcode.SERVFAIL;
     plan.answer.length = 0;
     return undefined;

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { decide, type Verdict } from '../../checks/verdict.js';
 import type { FailoverLatch, HealthStore, Override, VantageReport } from '../../checks/store/types.js';
-import { selectMembers, type HealthLookup, type MemberState } from './select.js';
+import { firstTierOf, selectMembers, type HealthLookup, type MemberState } from './select.js';
 import type { Pool, PoolMember, PoolSet } from './model.js';
 
 export type HealthEventType = 'member.down' | 'member.up' | 'pool.failover' | 'pool.failback' | 'pool.all_down' | 'pool.recovered' | 'override.set' | 'override.cleared' | 'verdict.failed_open';
@@ -34,6 +34,8 @@ export class LiveHealth implements HealthLookup {
   private latches = new Map<string, FailoverLatch>();
   private verdicts = new Map<string, Verdict>();
   private poolTier = new Map<string, number>();
+  /** Per member: when the change behind its current verdict happened (same in every process). */
+  private verdictCause = new Map<string, number>();
   private pools: PoolSet = { pools: new Map(), checks: new Map() };
   private listeners: Array<(e: HealthEvent) => void> = [];
   private timers: NodeJS.Timeout[] = [];
@@ -172,6 +174,7 @@ export class LiveHealth implements HealthLookup {
       if (v.up !== wasUp) {
         const downVoters = (reports ?? []).filter((r) => r.up === v.up);
         const cause = downVoters.length ? Math.max(...downVoters.map((r) => r.since)) : now;
+        this.verdictCause.set(key, cause);
         const reason = (reports ?? []).find((r) => !r.up && r.reason)?.reason;
         this.emit({ type: v.up ? 'member.up' : 'member.down', id: `${v.up ? 'up' : 'down'}:${key}:${cause}`, at: now, member: key, address: m.address, ...(reason && !v.up ? { reason } : {}) });
       }
@@ -179,23 +182,48 @@ export class LiveHealth implements HealthLookup {
         this.emit({ type: 'verdict.failed_open', id: `failed_open:${key}:${v.decidedAt}`, at: now, member: key, address: m.address, reason: 'no fresh vantage for 5 minutes; counting the member as healthy' });
       }
     }
-    for (const key of this.verdicts.keys()) if (!members.has(key)) this.verdicts.delete(key);
+    for (const key of this.verdicts.keys()) {
+      if (!members.has(key)) {
+        this.verdicts.delete(key);
+        this.verdictCause.delete(key);
+      }
+    }
     for (const pool of this.pools.pools.values()) this.evaluatePool(pool, now);
   }
 
+  /**
+   * The tier a pool answers from, per address family, turned into events and
+   * (for manual failback) a hold. Failover means answering from a tier after
+   * the first one that has members of that family.
+   */
   private evaluatePool(pool: Pool, now: number): void {
-    const family = pool.tiers.flat().some((m) => m.family === 4) ? 4 : 6;
-    const tier = selectMembers(pool, family, this, () => 0).tier;
+    let tier = 0;
+    let failedOver = false;
+    for (const family of [4, 6] as const) {
+      if (!pool.tiers.some((t) => t.some((m) => m.family === family))) continue;
+      const t = selectMembers(pool, family, this, () => 0).tier;
+      if (t === -1) tier = -1;
+      else if (tier !== -1 && t > firstTierOf(pool, family)) {
+        failedOver = true;
+        tier = Math.max(tier, t);
+      }
+    }
+    const state = tier === -1 ? -1 : failedOver ? tier : 0;
     const prev = this.poolTier.get(pool.name) ?? 0;
-    this.poolTier.set(pool.name, tier);
-    if (tier === prev) return;
-    const bucket = Math.floor(now / 30_000);
-    if (tier === -1) this.emit({ type: 'pool.all_down', id: `all_down:${pool.name}:${bucket}`, at: now, pool: pool.name });
-    else if (prev === -1 && tier === 0) this.emit({ type: 'pool.recovered', id: `recovered:${pool.name}:${bucket}`, at: now, pool: pool.name, tier });
-    else if (tier > 0 && pool.policy === 'failover') this.emit({ type: 'pool.failover', id: `failover:${pool.name}:${tier}:${bucket}`, at: now, pool: pool.name, tier });
-    else if (tier === 0 && prev > 0) this.emit({ type: 'pool.failback', id: `failback:${pool.name}:${bucket}`, at: now, pool: pool.name, tier });
-    if (tier > 0 && pool.failback === 'manual' && !this.latches.has(pool.name)) {
-      const latch: FailoverLatch = { pool: pool.name, tier, since: now };
+    this.poolTier.set(pool.name, state);
+    if (state !== prev) {
+      // Ids come from the member change that caused this, so every process that
+      // sees it derives the same id, and a later, separate change gets a new one.
+      const causes = [...pool.tiers.flat(), ...pool.backup].map((m) => this.verdictCause.get(m.key) ?? 0);
+      const cause = Math.max(0, ...causes);
+      const base = { at: now, pool: pool.name };
+      if (state === -1) this.emit({ type: 'pool.all_down', id: `all_down:${pool.name}:${cause}`, ...base });
+      else if (prev === -1 && state === 0) this.emit({ type: 'pool.recovered', id: `recovered:${pool.name}:${cause}`, ...base, tier: state });
+      else if (state > 0 && pool.policy === 'failover') this.emit({ type: 'pool.failover', id: `failover:${pool.name}:${state}:${cause}`, ...base, tier: state });
+      else if (state === 0 && prev > 0) this.emit({ type: 'pool.failback', id: `failback:${pool.name}:${cause}`, ...base, tier: state });
+    }
+    if (state > 0 && pool.failback === 'manual' && !this.latches.has(pool.name)) {
+      const latch: FailoverLatch = { pool: pool.name, tier: state, since: now };
       this.latches.set(pool.name, latch);
       this.store.latch(latch).catch((e: unknown) => this.log.warn({ err: e, pool: pool.name }, 'could not record the manual failover latch in the store'));
     }

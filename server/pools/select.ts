@@ -42,7 +42,8 @@ export function selectMembers(pool: Pool, family: 4 | 6, health: HealthLookup, r
   const enough = (healthy: number, configured: number): boolean => {
     if (healthy === 0) return false;
     const need = pool.minHealthy.count ?? (pool.minHealthy.fraction !== undefined ? Math.ceil(pool.minHealthy.fraction * configured) : 1);
-    return healthy >= need;
+    // A count larger than a (backup) tier means "all of it", or that tier could never answer.
+    return healthy >= Math.min(need, configured);
   };
   const ofFamily = (members: PoolMember[]): number => members.reduce((n, m) => n + (m.family === family ? 1 : 0), 0);
 
@@ -56,7 +57,7 @@ export function selectMembers(pool: Pool, family: 4 | 6, health: HealthLookup, r
     const healthy = healthyByTier[t]!;
     if (!enough(healthy.length, configured)) continue;
     const chosen = pool.policy === 'weighted' ? weightedOrder(healthy, rand) : shuffle(healthy, rand);
-    const failedOver = t > 0;
+    const failedOver = t > firstTierOf(pool, family);
     return {
       rdata: chosen.slice(0, pool.maxAnswers).map((m) => m.rdata),
       ttl: ttlFor(pool, degraded || failedOver),
@@ -72,7 +73,7 @@ export function selectMembers(pool: Pool, family: 4 | 6, health: HealthLookup, r
     case 'empty':
       return { rdata: [], ttl, servfail: false, tier: -1 };
     case 'backup': {
-      const backup = pool.backup.filter((m) => m.family === family && health.state(pool, m) !== 'down');
+      const backup = pool.backup.filter((m) => m.family === family && health.state(pool, m) === 'up');
       const list = backup.length ? backup : pool.backup.filter((m) => m.family === family);
       if (list.length) return { rdata: shuffle(list, rand).slice(0, pool.maxAnswers).map((m) => m.rdata), ttl, servfail: false, tier: -1 };
       break;
@@ -83,6 +84,12 @@ export function selectMembers(pool: Pool, family: 4 | 6, health: HealthLookup, r
   // Fail open: every configured member, since answering nothing helps nobody.
   const all = pool.tiers.flat().filter((m) => m.family === family);
   return { rdata: shuffle(all, rand).slice(0, pool.maxAnswers).map((m) => m.rdata), ttl, servfail: false, tier: -1 };
+}
+
+/** The first tier holding members of `family`: answering from a later one is a failover. */
+export function firstTierOf(pool: Pool, family: 4 | 6): number {
+  const i = pool.tiers.findIndex((t) => t.some((m) => m.family === family));
+  return i < 0 ? 0 : i;
 }
 
 function ttlFor(pool: Pool, degraded: boolean): number {

@@ -3,6 +3,7 @@
 // paused while the peer is not draining our writes, an idle timeout, and a
 // cap on connections.
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { answer, type Outcome } from '../engine/answer.js';
 import type { Catalog } from '../engine/catalog.js';
@@ -37,7 +38,7 @@ export function startTcp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
 
 function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats, log: Logger, opts: TcpOptions): void {
   stats.tcpConnections++;
-  const outcome: Outcome = { rcode: 0, dropped: false, cached: false, truncated: false };
+  const outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false };
   let pending: Buffer | null = null;
   sock.setTimeout(opts.idleTimeoutMs, () => {
     stats.tcpIdleClosed++;
@@ -56,6 +57,7 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
       if (buf.length - off - 2 < len) break;
       const msg = buf.subarray(off + 2, off + 2 + len);
       off += 2 + len;
+      const started = performance.now();
       stats.queries.tcp++;
       let out: Buffer | null;
       try {
@@ -71,11 +73,14 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
         continue;
       }
       stats.countRcode(outcome.rcode);
+      stats.countType(outcome.qtype);
       if (outcome.cached) stats.cacheHits++;
+      if (outcome.truncated) stats.truncated++;
       const framed = Buffer.allocUnsafe(out.length + 2);
       framed.writeUInt16BE(out.length, 0);
       out.copy(framed, 2);
       sock.write(framed);
+      stats.observe((performance.now() - started) / 1000);
       if (sock.writableLength > opts.maxPendingBytes) sock.pause();
     }
     // Keep an incomplete frame for the next read; copy so the big read buffer can be freed.

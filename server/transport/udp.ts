@@ -2,6 +2,7 @@
 // none propagates: a send error (EMSGSIZE, unreachable peer) must not take
 // the socket or the process down.
 import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { answer, type Outcome } from '../engine/answer.js';
 import type { Catalog } from '../engine/catalog.js';
@@ -20,8 +21,9 @@ export function startUdp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
   const family = type === 'udp6' ? 6 : 4;
   const lookup = (address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void => cb(null, address, family);
   const socket = dgram.createSocket({ type, reuseAddr: false, lookup: lookup as unknown as dgram.SocketOptions['lookup'] });
-  const outcome: Outcome = { rcode: 0, dropped: false, cached: false, truncated: false };
+  const outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false };
   socket.on('message', (msg, rinfo) => {
+    const started = performance.now();
     stats.queries.udp++;
     let out: Buffer | null;
     try {
@@ -36,11 +38,13 @@ export function startUdp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
       return;
     }
     stats.countRcode(outcome.rcode);
+    stats.countType(outcome.qtype);
     if (outcome.cached) stats.cacheHits++;
     if (outcome.truncated) stats.truncated++;
     // No callback: a failed send (EMSGSIZE, unreachable) surfaces as the socket's
     // 'error' event below, counted there, and saves a completion per packet.
     socket.send(out, rinfo.port, rinfo.address);
+    stats.observe((performance.now() - started) / 1000);
   });
   let lastLogged = 0;
   socket.on('error', (err) => {
