@@ -56,13 +56,22 @@ export class Scheduler {
   update(targets: Iterable<Target>): void {
     const next = new Map<string, Target>();
     for (const t of targets) next.set(memberKey(t.check.name, t.address), t);
+    // A retuned check (new interval, path, ...) restarts its probes but keeps what
+    // they had learnt: a down member must not come back just because a file changed.
+    const carried = new Map<string, MemberState>();
     for (const [key, r] of this.running) {
       const t = next.get(key);
-      if (!t || JSON.stringify(t.check) !== r.spec) this.stopOne(key, r);
+      if (!t || JSON.stringify(t.check) !== r.spec) {
+        if (t) carried.set(key, r.state);
+        this.stopOne(key, r);
+      }
     }
     for (const [key, t] of next) {
       if (this.running.has(key)) continue;
-      const r: Running = { target: t, spec: JSON.stringify(t.check), state: new MemberState(Date.now(), t.check.fall, t.check.rise), timer: undefined, abort: undefined, stopped: false };
+      const state = new MemberState(Date.now(), t.check.fall, t.check.rise);
+      const old = carried.get(key);
+      if (old) Object.assign(state, { up: old.up, okRun: old.okRun, failRun: old.failRun, since: old.since, lastReason: old.lastReason, lastAt: old.lastAt });
+      const r: Running = { target: t, spec: JSON.stringify(t.check), state, timer: undefined, abort: undefined, stopped: false };
       this.running.set(key, r);
       // First probe soon, spread over at most a second, so a fresh start learns health quickly.
       this.schedule(key, r, Math.random() * Math.min(1000, t.check.intervalMs));

@@ -33,13 +33,17 @@ export function decide(reports: readonly VantageReport[] | undefined, now: numbe
     const down = fresh.filter((r) => !r.up).length;
     return { up: down * 2 <= fresh.length, fresh: fresh.length, down, held: false, failedOpen: false, decidedAt: now };
   }
-  if (!reports || reports.length === 0) {
+  const hadVerdict = previous !== undefined && (previous.fresh > 0 || previous.held);
+  if ((!reports || reports.length === 0) && !hadVerdict) {
     // Never probed yet: cold start counts as healthy.
     return { up: true, fresh: 0, down: 0, held: false, failedOpen: false, decidedAt: previous?.decidedAt ?? now };
   }
-  const lastDecided = previous?.decidedAt ?? Math.max(...reports.map((r) => r.at));
+  // Reports gone stale, or gone altogether (a Redis restarted without persistence):
+  // hold what we knew rather than bring a dead member back.
+  const lastDecided = previous?.decidedAt ?? Math.max(...(reports ?? []).map((r) => r.at));
   if (now - lastDecided < HOLD_MS) {
-    const up = previous ? previous.up : reports.filter((r) => !r.up).length * 2 <= reports.length;
+    const list = reports ?? [];
+    const up = previous ? previous.up : list.filter((r) => !r.up).length * 2 <= list.length;
     return { up, fresh: 0, down: 0, held: true, failedOpen: false, decidedAt: lastDecided };
   }
   return { up: true, fresh: 0, down: 0, held: false, failedOpen: true, decidedAt: lastDecided };

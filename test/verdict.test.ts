@@ -227,3 +227,17 @@ test('decide: only stale reports and no previous verdict (a server just started)
   assert.equal(w.failedOpen, true);
   assert.equal(w.up, true);
 });
+
+test('reports that vanish (a Redis restarted empty) hold the last verdict instead of reviving the member', () => {
+  const t0 = 1_000_000;
+  const down = decide([{ vantage: 'a', up: false, at: t0, intervalMs: 1000, since: t0 }], t0);
+  assert.equal(down.up, false);
+  const afterWipe = decide([], t0 + 500, down);
+  assert.equal(afterWipe.up, false, 'still down right after the store lost its reports');
+  assert.equal(afterWipe.held, true);
+  const stillHeld = decide(undefined, t0 + 60_000, afterWipe);
+  assert.equal(stillHeld.up, false);
+  const open = decide([], t0 + 5 * 60_000 + 1, stillHeld);
+  assert.equal(open.up, true, 'after the hold, fail open');
+  assert.equal(open.failedOpen, true);
+});
