@@ -14,6 +14,7 @@ import { formatError } from './zones/model.js';
 import { importMasterFile } from './zones/import.js';
 import { exportZone } from './zones/export.js';
 import { nameFromText, nameToText } from './wire/names.js';
+import { Type } from './wire/constants.js';
 
 const USAGE = `usage: pulsedns <command> [options]
 
@@ -235,7 +236,17 @@ function cmdExport(args: string[]): number {
   const want = nameFromText(zoneArg.endsWith('.') ? zoneArg : zoneArg + '.');
   const zone = r.zones.find((z) => z.origin === want);
   if (!zone) fail(`no zone ${nameToText(want)} in ${dir}`);
-  process.stdout.write(exportZone(zone.source));
+  // A secondary or another server gets every configured member of a pool:
+  // health is a property of this server's answers, not of the zone data.
+  const source = { ...zone.source, records: [...zone.source.records] };
+  for (const ref of zone.source.poolRefs) {
+    const pool = r.pools.pools.get(ref.pool);
+    const family = ref.type === Type.A ? 4 : 6;
+    for (const m of pool ? pool.tiers.flat().filter((x) => x.family === family) : []) {
+      source.records.push({ owner: ref.owner, type: ref.type, ttl: pool!.ttl, rdata: m.rdata, pos: ref.pos });
+    }
+  }
+  process.stdout.write(exportZone(source));
   return 0;
 }
 

@@ -121,3 +121,17 @@ test('an explicit serial is kept as written', () => {
   assert.equal(z.serialAuto, false);
   assert.match(z.records[0]!.rdata.text, / 2024010101 /);
 });
+
+test('export writes every configured member of a pool-backed name (what a secondary serves)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-export-'));
+  try {
+    writeFileSync(join(dir, 'example.com.yaml'), HEAD + '  www: { type: A, pool: web }\n');
+    writeFileSync(join(dir, '_pools.yaml'), 'pools:\n  web:\n    members: [192.0.2.10, 192.0.2.11]\n    ttl: 120\n');
+    const r = spawnSync(process.execPath, [CLI, 'export', 'example.com', '--zones', dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^www\.example\.com\.\s+120\s+IN\s+A\s+192\.0\.2\.10$/m);
+    assert.match(r.stdout, /^www\.example\.com\.\s+120\s+IN\s+A\s+192\.0\.2\.11$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
