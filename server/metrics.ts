@@ -57,6 +57,8 @@ export function renderMetrics(stats: Stats, zones: ZoneSet, live: LiveHealth, ev
     ['pulsedns_tcp_connections_total', 'TCP connections accepted.', stats.tcpConnections],
     ['pulsedns_tcp_rejected_total', 'TCP connections refused at the connection cap.', stats.tcpRejected],
     ['pulsedns_tcp_idle_closed_total', 'TCP connections closed for idleness.', stats.tcpIdleClosed],
+    ['pulsedns_rrl_dropped_total', 'UDP responses dropped by response-rate limiting.', stats.rrlDropped],
+    ['pulsedns_rrl_slipped_total', 'UDP responses sent truncated (TC=1) by response-rate limiting.', stats.rrlSlipped],
   ];
   for (const [name, help, v] of counters) {
     w.family(name, 'counter', help);

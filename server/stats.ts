@@ -20,6 +20,9 @@ export class Stats {
   tcpConnections = 0;
   tcpRejected = 0;
   tcpIdleClosed = 0;
+  /** Response-rate limiting: responses dropped, and sent truncated instead. */
+  rrlDropped = 0;
+  rrlSlipped = 0;
   reloads = { ok: 0, failed: 0 };
   /** Cumulative per bucket is computed at render time; these are per-bucket counts, last = overflow. */
   latency = new Float64Array(LATENCY_BUCKETS.length + 1);
@@ -58,6 +61,8 @@ export function serializeStats(s: Stats): StatsJson {
     tcpConnections: s.tcpConnections,
     tcpRejected: s.tcpRejected,
     tcpIdleClosed: s.tcpIdleClosed,
+    rrlDropped: s.rrlDropped,
+    rrlSlipped: s.rrlSlipped,
     latency: [...s.latency],
     latencySum: s.latencySum,
   };
@@ -72,7 +77,7 @@ export function mergeStats(into: Stats, j: StatsJson): void {
   add(into.rcodes, j.rcodes as number[]);
   add(into.qtypes, j.qtypes as number[]);
   add(into.latency, j.latency as number[]);
-  for (const k of ['cacheHits', 'truncated', 'dropped', 'sendErrors', 'internalErrors', 'tcpConnections', 'tcpRejected', 'tcpIdleClosed', 'latencySum'] as const) {
+  for (const k of ['cacheHits', 'truncated', 'dropped', 'sendErrors', 'internalErrors', 'tcpConnections', 'tcpRejected', 'tcpIdleClosed', 'rrlDropped', 'rrlSlipped', 'latencySum'] as const) {
     into[k] += j[k] as number;
   }
 }

@@ -7,13 +7,14 @@ import type { Logger } from 'pino';
 import { answer, type Outcome } from '../engine/answer.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { Stats } from '../stats.js';
+import { truncatedReply, type RateLimiter } from './rrl.js';
 
 export interface Endpoint {
   host: string;
   port: number;
 }
 
-export function startUdp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log: Logger): Promise<dgram.Socket> {
+export function startUdp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log: Logger, rrl?: RateLimiter): Promise<dgram.Socket> {
   const type = ep.host.includes(':') ? 'udp6' : 'udp4';
   // Replies go to the literal address the query came from; Node would still pass
   // it through dns.lookup and a process tick per packet, a measurable share of
@@ -41,6 +42,17 @@ export function startUdp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
     stats.countType(outcome.qtype);
     if (outcome.cached) stats.cacheHits++;
     if (outcome.truncated) stats.truncated++;
+    if (rrl) {
+      const verdict = rrl.check(rinfo.address, Date.now());
+      if (verdict === 'drop') {
+        stats.rrlDropped++;
+        return;
+      }
+      if (verdict === 'slip') {
+        stats.rrlSlipped++;
+        out = truncatedReply(out);
+      }
+    }
     // No callback: a failed send (EMSGSIZE, unreachable) surfaces as the socket's
     // 'error' event below, counted there, and saves a completion per packet.
     socket.send(out, rinfo.port, rinfo.address);
