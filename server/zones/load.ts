@@ -1,15 +1,17 @@
 // Reads a zones directory into compiled zones, or into a list of errors.
 // Nothing here touches what is being served: the caller swaps on success.
+// What makes a set valid lives in source.ts, shared with `pulsedns plan`,
+// which loads the same files from a git revision instead of the disk.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parsePoolsYaml } from '../pools/parse.js';
 import { POOLS_FILE, type PoolSet } from '../pools/model.js';
-import { nameToText } from '../wire/names.js';
 import { type ZoneError, type ZoneSource } from './model.js';
-import { parseZoneYaml } from './parse.js';
-import { validateZone } from './validate.js';
-import { compileZone, type Zone } from './compile.js';
-import { contentFingerprint, lastChangeSeconds, setSerial } from './serial.js';
+import type { Zone } from './compile.js';
+import { contentFingerprint, lastChangeSeconds } from './serial.js';
+import { emptyPoolSet, isZoneFileName, loadZoneSet, zoneFromText } from './source.js';
+
+export { originFromFileName } from './source.js';
 
 export interface SerialMemory {
   fingerprint: string;
@@ -27,24 +29,19 @@ export interface LoadResult {
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
 export function zoneFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/i.test(f) && !f.startsWith('.') && !f.startsWith('_'))
+    .filter(isZoneFileName)
     .sort()
     .map((f) => join(dir, f));
-}
-
-export function originFromFileName(file: string): string {
-  const base = file.split(/[\\/]/).pop()!;
-  return base.replace(/\.ya?ml$/i, '');
 }
 
 /** Reads the directory's _pools.yaml; an absent file means no pools. */
 export function readPools(dir: string): { pools: PoolSet; errors: ZoneError[] } {
   const file = join(dir, POOLS_FILE);
-  if (!existsSync(file)) return { pools: { pools: new Map(), checks: new Map() }, errors: [] };
+  if (!existsSync(file)) return { pools: emptyPoolSet(), errors: [] };
   try {
     return parsePoolsYaml(readFileSync(file, 'utf8'), file);
   } catch (e) {
-    return { pools: { pools: new Map(), checks: new Map() }, errors: [{ file, line: 1, col: 1, message: `cannot read: ${(e as Error).message}` }] };
+    return { pools: emptyPoolSet(), errors: [{ file, line: 1, col: 1, message: `cannot read: ${(e as Error).message}` }] };
   }
 }
 
@@ -56,40 +53,37 @@ export function readZoneFile(file: string, pools?: PoolSet): { zone?: ZoneSource
   } catch (e) {
     return { errors: [{ file, line: 1, col: 1, message: `cannot read: ${(e as Error).message}` }] };
   }
-  const parsed = parseZoneYaml(text, file, originFromFileName(file));
-  if (!parsed.zone) return parsed;
-  const errors = [...parsed.errors, ...validateZone(parsed.zone, pools ?? readPools(dirname(file)).pools)];
-  return errors.length ? { errors } : { zone: parsed.zone, errors };
+  return zoneFromText(text, file, pools ?? readPools(dirname(file)).pools);
+}
+
+/**
+ * The texts of a directory's zone files and _pools.yaml, by file name, for
+ * source.ts. Throws when the directory itself cannot be read; a file that
+ * cannot be read is an error with its name.
+ */
+export function readZoneTexts(dir: string): { texts: Map<string, string>; errors: ZoneError[] } {
+  const errors: ZoneError[] = [];
+  const texts = new Map<string, string>();
+  for (const name of readdirSync(dir).filter((f) => f === POOLS_FILE || isZoneFileName(f))) {
+    try {
+      texts.set(name, readFileSync(join(dir, name), 'utf8'));
+    } catch (e) {
+      errors.push({ file: join(dir, name), line: 1, col: 1, message: `cannot read: ${(e as Error).message}` });
+    }
+  }
+  return { texts, errors };
 }
 
 export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = new Map()): LoadResult {
-  const errors: ZoneError[] = [];
-  const sources: ZoneSource[] = [];
-  let files: string[];
+  let read: { texts: Map<string, string>; errors: ZoneError[] };
   try {
-    files = zoneFiles(dir);
+    read = readZoneTexts(dir);
   } catch (e) {
-    return { zones: [], pools: { pools: new Map(), checks: new Map() }, errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
+    return { zones: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
   }
-  const poolRead = readPools(dir);
-  errors.push(...poolRead.errors);
-  const pools = poolRead.pools;
-  const byOrigin = new Map<string, string>();
-  for (const file of files) {
-    const r = readZoneFile(file, pools);
-    errors.push(...r.errors);
-    if (!r.zone) continue;
-    const other = byOrigin.get(r.zone.origin);
-    if (other) {
-      errors.push({ file, line: 1, col: 1, message: `zone ${nameToText(r.zone.origin)} is already defined in ${other}` });
-      continue;
-    }
-    byOrigin.set(r.zone.origin, file);
-    sources.push(r.zone);
-  }
+  const { texts, errors } = read;
   const serials = new Map<string, SerialMemory>();
-  for (const src of sources) {
-    if (!src.serialAuto) continue;
+  const set = loadZoneSet(dir, texts, (src) => {
     const fingerprint = contentFingerprint(src);
     const prev = previous.get(src.origin);
     let serial: number;
@@ -98,8 +92,9 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
       serial = lastChangeSeconds(src.file);
       if (prev && serial <= prev.serial) serial = prev.serial + 1;
     }
-    setSerial(src, serial);
     serials.set(src.origin, { fingerprint, serial });
-  }
-  return { zones: errors.length ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, serials };
+    return serial;
+  });
+  errors.push(...set.errors);
+  return { zones: errors.length ? [] : set.zones, pools: set.pools, errors, serials };
 }

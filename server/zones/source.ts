@@ -1,0 +1,79 @@
+// Loading a zone set from file texts already in memory. This is the part of
+// loading that does not care where the bytes came from: a directory on disk
+// (load.ts) or a git revision (`pulsedns plan`) both feed it, so the two can
+// never disagree on which files are zones or on what makes a set valid.
+import { join } from 'node:path';
+import { parsePoolsYaml } from '../pools/parse.js';
+import { POOLS_FILE, type PoolSet } from '../pools/model.js';
+import { nameToText } from '../wire/names.js';
+import { type ZoneError, type ZoneSource } from './model.js';
+import { parseZoneYaml } from './parse.js';
+import { validateZone } from './validate.js';
+import { compileZone, type Zone } from './compile.js';
+import { setSerial } from './serial.js';
+
+/** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
+export function isZoneFileName(name: string): boolean {
+  return /\.ya?ml$/i.test(name) && !name.startsWith('.') && !name.startsWith('_');
+}
+
+export function originFromFileName(file: string): string {
+  const base = file.split(/[\\/]/).pop()!;
+  return base.replace(/\.ya?ml$/i, '');
+}
+
+export function emptyPoolSet(): PoolSet {
+  return { pools: new Map(), checks: new Map() };
+}
+
+/** Parses and validates one zone file's text without compiling it. */
+export function zoneFromText(text: string, file: string, pools: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
+  const parsed = parseZoneYaml(text, file, originFromFileName(file));
+  if (!parsed.zone) return parsed;
+  const errors = [...parsed.errors, ...validateZone(parsed.zone, pools)];
+  return errors.length ? { errors } : { zone: parsed.zone, errors };
+}
+
+export interface ZoneSet {
+  /** Compiled zones; empty when there is any error, because a set is served whole or not at all. */
+  zones: Zone[];
+  pools: PoolSet;
+  errors: ZoneError[];
+  /**
+   * Zones that are valid on their own (serials filled in), even when another
+   * file of the set is broken: lets a caller still describe a broken set.
+   */
+  sources: ZoneSource[];
+}
+
+/**
+ * Loads the zones and pools of one directory from `files` (file name inside
+ * the directory -> text). Names that are neither zone files nor _pools.yaml
+ * are ignored. `dir` prefixes the file names in errors and in each zone's
+ * `file`. `autoSerial` gives the serial of each valid zone written with
+ * `serial: auto`, since where "last change" comes from depends on the source.
+ */
+export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource) => number): ZoneSet {
+  const errors: ZoneError[] = [];
+  const poolsText = files.get(POOLS_FILE);
+  const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : parsePoolsYaml(poolsText, join(dir, POOLS_FILE));
+  errors.push(...poolRead.errors);
+  const pools = poolRead.pools;
+  const sources: ZoneSource[] = [];
+  const byOrigin = new Map<string, string>();
+  for (const name of [...files.keys()].filter(isZoneFileName).sort()) {
+    const file = join(dir, name);
+    const r = zoneFromText(files.get(name)!, file, pools);
+    errors.push(...r.errors);
+    if (!r.zone) continue;
+    const other = byOrigin.get(r.zone.origin);
+    if (other) {
+      errors.push({ file, line: 1, col: 1, message: `zone ${nameToText(r.zone.origin)} is already defined in ${other}` });
+      continue;
+    }
+    byOrigin.set(r.zone.origin, file);
+    sources.push(r.zone);
+  }
+  for (const src of sources) if (src.serialAuto) setSerial(src, autoSerial(src));
+  return { zones: errors.length ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, sources };
+}
