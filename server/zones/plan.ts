@@ -2,6 +2,7 @@
 // known, the servers' current health) -> what answers change and what looks
 // risky. No I/O here: the command (server/plan-cli.ts) reads the revisions and
 // the status, plan-format.ts prints, and tests can build a Plan from anything.
+import { compareNamesCanonical } from './export.js';
 import { Type, typeName } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
 import type { RRset, Zone } from './compile.js';
@@ -597,26 +598,8 @@ export function valueOrder(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
-function labelsOf(name: Name): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < name.length && name.charCodeAt(i) !== 0) {
-    const len = name.charCodeAt(i);
-    out.push(name.slice(i + 1, i + 1 + len));
-    i += len + 1;
-  }
-  return out;
-}
-
-/** DNSSEC canonical order (RFC 4034 section 6.1): parents before children, siblings by label. */
-export function nameOrder(a: Name, b: Name): number {
-  const la = labelsOf(a).reverse();
-  const lb = labelsOf(b).reverse();
-  for (let i = 0; i < Math.min(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) return la[i]! < lb[i]! ? -1 : 1;
-  }
-  return la.length - lb.length;
-}
+/** DNSSEC canonical order (RFC 4034 section 6.1), shared with export. */
+export const nameOrder = compareNamesCanonical;
 
 /** SOA and NS first at any name, since they are what reviewers look for at the apex. */
 function typeOrder(a: number, b: number): number {
