@@ -15,6 +15,9 @@ import { importMasterFile } from './zones/import.js';
 import { exportZone } from './zones/export.js';
 import { nameFromText, nameToText } from './wire/names.js';
 import { Type } from './wire/constants.js';
+import { AddressAcl } from './xfr/acl.js';
+import { parseNotifyTarget } from './xfr/notify.js';
+import { checkChaosText } from './engine/chaos.js';
 
 const USAGE = `usage: pulsedns <command> [options]
 
@@ -25,6 +28,9 @@ commands:
           Without --redis it also probes pool members itself (embedded mode).
           More: [--vantage NAME] [--webhook URL ...] [--admin-token T] [--probe|--no-probe]
                 [--sentinel HOST:PORT ... --sentinel-name NAME] [--redis-prefix P]
+          Secondaries: [--allow-transfer ADDR|CIDR ...] (AXFR/IXFR over TCP)
+                [--notify ADDR[:PORT] ...] (NOTIFY on every serial change)
+          CHAOS TXT: [--chaos-version TEXT] [--chaos-id TEXT] (default: REFUSED)
   probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides
@@ -109,6 +115,10 @@ async function cmdServe(args: string[]): Promise<number> {
       webhook: { type: 'string', multiple: true },
       admin: { type: 'string' },
       'admin-token': { type: 'string' },
+      'allow-transfer': { type: 'string', multiple: true },
+      notify: { type: 'string', multiple: true },
+      'chaos-version': { type: 'string' },
+      'chaos-id': { type: 'string' },
     },
   });
   const log = createLogger(values['log-level']);
@@ -142,6 +152,19 @@ async function cmdServe(args: string[]): Promise<number> {
   };
   const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
   if (token) opts.adminToken = token;
+  try {
+    if (values['allow-transfer']?.length) opts.allowTransfer = AddressAcl.parse(values['allow-transfer']);
+    if (values.notify?.length) opts.notify = values.notify.map(parseNotifyTarget);
+    const chaosVersion = values['chaos-version'];
+    const chaosId = values['chaos-id'];
+    if (chaosVersion !== undefined) checkChaosText('--chaos-version', chaosVersion);
+    if (chaosId !== undefined) checkChaosText('--chaos-id', chaosId);
+    if (chaosVersion !== undefined || chaosId !== undefined) {
+      opts.chaos = { ...(chaosVersion !== undefined ? { version: chaosVersion } : {}), ...(chaosId !== undefined ? { id: chaosId } : {}) };
+    }
+  } catch (e) {
+    fail((e as Error).message);
+  }
   try {
     await serve(opts, log);
   } catch (e) {

@@ -18,6 +18,10 @@ import { RelayStore, serveStoreToWorkers } from '../checks/store/relay.js';
 import { startAdmin } from './admin.js';
 import { EventCounter } from './metrics.js';
 import { mergeStats, serializeStats, type StatsJson } from './stats.js';
+import { AddressAcl } from './xfr/acl.js';
+import { ZoneTransfers } from './xfr/axfr.js';
+import { Notifier, type NotifyTarget } from './xfr/notify.js';
+import { configureChaos, type ChaosConfig } from './engine/chaos.js';
 
 export interface ServeOptions {
   zonesDir: string;
@@ -32,6 +36,12 @@ export interface ServeOptions {
   /** Admin HTTP endpoint; null disables it. */
   admin: Endpoint | null;
   adminToken?: string;
+  /** Clients allowed AXFR/IXFR over TCP (--allow-transfer); absent or empty refuses every transfer. */
+  allowTransfer?: AddressAcl;
+  /** Secondaries sent NOTIFY at startup and whenever a zone's serial changes (--notify). */
+  notify?: NotifyTarget[];
+  /** CHAOS TXT answers (--chaos-version, --chaos-id); absent fields stay REFUSED. */
+  chaos?: ChaosConfig;
 }
 
 export function parseEndpoint(text: string): Endpoint {
@@ -66,6 +76,8 @@ interface Control {
   health: HealthRuntime;
   admin: HttpServer | undefined;
   stopWatch: () => void;
+  /** Only where the zones are controlled (never in a worker), so each change is announced once. */
+  notifier: Notifier | undefined;
 }
 
 /** Zones + health (+ admin): what both a single process and a cluster primary run. */
@@ -82,12 +94,27 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   });
   zones.setHealth(health.live);
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
+  let notifier: Notifier | undefined;
+  if (role !== 'worker' && opts.notify?.length) {
+    // Workers reload on their own clock; give them a moment before secondaries come to transfer.
+    notifier = new Notifier({ targets: opts.notify, log, delayMs: role === 'primary' ? 1000 : 0 });
+    for (const t of opts.notify) {
+      // Most likely a forgotten --allow-transfer; a multi-homed secondary may transfer from another address.
+      if (!opts.allowTransfer?.allows(t.host)) log.warn({ secondary: t.host }, 'NOTIFY target is not in --allow-transfer: its transfers will be REFUSED unless it connects from a listed address');
+    }
+    const previous = zones.onLoaded;
+    const n = notifier;
+    zones.onLoaded = (catalog) => {
+      previous(catalog);
+      n.loaded(catalog);
+    };
+  }
   const events = new EventCounter();
   health.live.onEvent((e) => events.count(e.type));
   const collect = role === 'primary' ? () => collectWorkerStats(stats) : async () => stats;
   const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log, stats: collect, events }) : undefined;
   const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
-  return { zones, health, admin, stopWatch };
+  return { zones, health, admin, stopWatch, notifier };
 }
 
 /** Primary: its own counters (reloads) plus every worker's traffic counters. */
@@ -123,15 +150,20 @@ async function collectWorkerStats(own: Stats): Promise<Stats> {
 /** Runs one DNS server in this process. Resolves once every socket is bound. */
 export async function startServer(opts: ServeOptions, log: Logger, role: 'all' | 'worker' = 'all'): Promise<RunningServer> {
   const stats = new Stats();
+  configureChaos(opts.chaos ?? {});
   const control = await startControl(opts, log, stats, role);
   const { zones } = control;
   const get = (): typeof zones.current => zones.current;
   const udp: Socket[] = [];
   const tcp: Server[] = [];
+  // Always installed: with no --allow-transfer it refuses every transfer, as before.
+  const transfers = new ZoneTransfers({ acl: opts.allowTransfer ?? AddressAcl.parse([]), log });
   for (const ep of opts.listen) {
     udp.push(await startUdp(ep, get, stats, log));
-    tcp.push(await startTcp(ep, get, stats, log, opts.tcp));
+    tcp.push(await startTcp(ep, get, stats, log, opts.tcp, transfers));
   }
+  // Announce only now that TCP listens: a secondary answers NOTIFY by coming to transfer.
+  control.notifier?.loaded(zones.current);
   const onHup = (): void => {
     log.info('SIGHUP: reloading zones');
     zones.reload();
@@ -149,6 +181,7 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
     health: control.health,
     async close() {
       control.stopWatch();
+      control.notifier?.close();
       process.off('SIGHUP', onHup);
       for (const s of udp) s.close();
       control.admin?.close();
@@ -180,7 +213,10 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   let ready = 0;
   let stopping = false;
   cluster.on('message', (_w, msg: unknown) => {
-    if (msg === 'ready' && ++ready === opts.workers) log.info({ listen: opts.listen, workers: opts.workers, admin: opts.admin }, 'ready');
+    if (msg === 'ready' && ++ready === opts.workers) {
+      log.info({ listen: opts.listen, workers: opts.workers, admin: opts.admin }, 'ready');
+      control.notifier?.loaded(control.zones.current);
+    }
   });
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
@@ -196,6 +232,7 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.kill();
     control.stopWatch();
+    control.notifier?.close();
     void control.health.close();
     setTimeout(() => process.exit(0), 1500).unref();
   };

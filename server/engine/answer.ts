@@ -5,6 +5,7 @@ import { decodeQuery, type Edns, type Query } from '../wire/query.js';
 import { ResponseWriter, SECTION_ADDITIONAL, SECTION_ANSWER, SECTION_AUTHORITY } from '../wire/response.js';
 import type { Catalog } from './catalog.js';
 import { lookup, type PlannedRRset } from './lookup.js';
+import { answerChaos } from './chaos.js';
 
 /** The UDP payload size we advertise and cap answers at (DNS flag day 2020). */
 export const EDNS_PAYLOAD = 1232;
@@ -46,6 +47,15 @@ export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outc
   if (outcome) outcome.qtype = q.qtype;
   if (q.opcode !== Opcode.QUERY) return finishBare(outcome, msg, q, Rcode.NOTIMP, transport);
   if (q.edns && q.edns.version > 0) return finishBare(outcome, msg, q, Rcode.BADVERS, transport);
+  if (q.qclass === Class.CH) {
+    // version.bind and friends when the operator configured them (chaos.ts); REFUSED otherwise.
+    const out = answerChaos(msg, q, EDNS_PAYLOAD);
+    if (out) {
+      if (outcome) setOutcome(outcome, Rcode.NOERROR, false, false);
+      return out;
+    }
+  }
+  // Transfers are streamed by server/xfr/axfr.ts, which TCP hands them to; over UDP they stay REFUSED.
   if (q.qclass !== Class.IN || q.qtype === Type.AXFR || q.qtype === Type.IXFR) {
     return finishBare(outcome, msg, q, Rcode.REFUSED, transport);
   }

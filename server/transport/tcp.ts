@@ -19,13 +19,25 @@ export interface TcpOptions {
 
 export const TCP_DEFAULTS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxPendingBytes: 1 << 20 };
 
-export function startTcp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log: Logger, opts: TcpOptions = TCP_DEFAULTS): Promise<net.Server> {
+/**
+ * Queries whose answer is a stream of messages (zone transfers, see
+ * server/xfr/axfr.ts) rather than one answer() result. Kept as an interface
+ * so the transport does not depend on what it streams.
+ */
+export interface TcpStreamer {
+  /** Cheap test on each raw message; true hands it to stream() instead of answer(). */
+  wants(msg: Buffer): boolean;
+  /** Writes every framed response message, waiting on the socket's drain; resolves when done or the socket is gone. */
+  stream(msg: Buffer, sock: net.Socket, catalog: Catalog): Promise<Outcome>;
+}
+
+export function startTcp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log: Logger, opts: TcpOptions = TCP_DEFAULTS, streamer?: TcpStreamer): Promise<net.Server> {
   const server = net.createServer({ noDelay: true });
   server.maxConnections = opts.maxConnections;
   server.on('drop', () => {
     stats.tcpRejected++;
   });
-  server.on('connection', (sock) => handleConnection(sock, catalog, stats, log, opts));
+  server.on('connection', (sock) => handleConnection(sock, catalog, stats, log, opts, streamer));
   server.on('error', (err) => log.warn({ err }, 'tcp server error'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -36,10 +48,12 @@ export function startTcp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
   });
 }
 
-function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats, log: Logger, opts: TcpOptions): void {
+function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats, log: Logger, opts: TcpOptions, streamer: TcpStreamer | undefined): void {
   stats.tcpConnections++;
   const outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false };
   let pending: Buffer | null = null;
+  // While a transfer streams, later queries wait (reads paused) so answers stay in order.
+  let streaming = false;
   sock.setTimeout(opts.idleTimeoutMs, () => {
     stats.tcpIdleClosed++;
     sock.destroy();
@@ -47,10 +61,16 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
   sock.on('error', () => {
     // Resets and broken pipes are the peer's business; the socket is gone either way.
   });
-  sock.on('drain', () => sock.resume());
-  sock.on('data', (chunk: Buffer) => {
-    let buf: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
-    pending = null;
+  sock.on('drain', () => {
+    if (!streaming) sock.resume();
+  });
+  const count = (o: Outcome): void => {
+    stats.countRcode(o.rcode);
+    stats.countType(o.qtype);
+    if (o.cached) stats.cacheHits++;
+    if (o.truncated) stats.truncated++;
+  };
+  const handle = (buf: Buffer): void => {
     let off = 0;
     while (buf.length - off >= 2) {
       const len = buf.readUInt16BE(off);
@@ -59,6 +79,31 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
       off += 2 + len;
       const started = performance.now();
       stats.queries.tcp++;
+      if (streamer?.wants(msg)) {
+        streaming = true;
+        sock.pause();
+        if (off < buf.length) pending = Buffer.from(buf.subarray(off));
+        streamer.stream(Buffer.from(msg), sock, catalog()).then(
+          (o) => {
+            // Not in the latency histogram: a transfer lasts as long as the zone is big and the client slow.
+            if (o.rcode >= 0) count(o);
+            else stats.dropped++;
+          },
+          (e: unknown) => {
+            stats.internalErrors++;
+            log.error({ err: e }, 'zone transfer handling failed');
+            sock.destroy();
+          },
+        ).finally(() => {
+          streaming = false;
+          if (sock.destroyed) return;
+          const rest = pending;
+          pending = null;
+          if (rest) handle(rest);
+          if (!streaming && sock.writableLength <= opts.maxPendingBytes) sock.resume();
+        });
+        return;
+      }
       let out: Buffer | null;
       try {
         out = answer(catalog(), msg, 'tcp', outcome);
@@ -72,10 +117,7 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
         stats.dropped++;
         continue;
       }
-      stats.countRcode(outcome.rcode);
-      stats.countType(outcome.qtype);
-      if (outcome.cached) stats.cacheHits++;
-      if (outcome.truncated) stats.truncated++;
+      count(outcome);
       const framed = Buffer.allocUnsafe(out.length + 2);
       framed.writeUInt16BE(out.length, 0);
       out.copy(framed, 2);
@@ -85,5 +127,15 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
     }
     // Keep an incomplete frame for the next read; copy so the big read buffer can be freed.
     if (off < buf.length) pending = Buffer.from(buf.subarray(off));
+  };
+  sock.on('data', (chunk: Buffer) => {
+    const buf: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
+    pending = null;
+    if (streaming) {
+      // A read that was already under way when we paused: keep it for after the transfer.
+      pending = buf === chunk ? Buffer.from(chunk) : buf;
+      return;
+    }
+    handle(buf);
   });
 }
