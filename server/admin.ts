@@ -12,6 +12,8 @@ import type { ZoneSet } from './zones/reloader.js';
 import type { Endpoint } from './transport/udp.js';
 import type { Stats } from './stats.js';
 import { renderMetrics, type EventCounter } from './metrics.js';
+import { nameToText } from './wire/names.js';
+import { formatError } from './zones/model.js';
 
 export interface AdminOptions {
   listen: Endpoint;
@@ -23,6 +25,8 @@ export interface AdminOptions {
   /** Counters for /metrics (summed over workers in cluster mode). */
   stats: () => Promise<Stats>;
   events: EventCounter;
+  /** Git sync state (commit served, commit refused and why), when zones come from git. */
+  git?: () => object;
 }
 
 export function isLoopback(host: string): boolean {
@@ -90,7 +94,13 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
     return;
   }
   if (url.pathname === '/status' && req.method === 'GET') {
-    return send(res, 200, buildStatus(o.zones.current.pools, o.live));
+    const zones = {
+      dir: o.zones.dir,
+      serials: Object.fromEntries([...o.zones.current.zones.values()].map((z) => [nameToText(z.origin), z.serial])),
+      lastLoadErrors: o.zones.lastErrors.map(formatError),
+      ...(o.git ? { git: o.git() } : {}),
+    };
+    return send(res, 200, { ...buildStatus(o.zones.current.pools, o.live), zones });
   }
   if (url.pathname === '/v1/override' && req.method === 'POST') {
     const b = await readJson(req);

@@ -8,6 +8,8 @@ import { createLogger } from './log.js';
 import { DEFAULT_SERVE, parseEndpoint, serve, type ServeOptions } from './serve.js';
 import type { HealthOptions } from './health.js';
 import { runProber } from './prober.js';
+import { cmdPlan } from './plan-cli.js';
+import { parseDuration } from './pools/parse.js';
 import { operatorCommand } from './operator.js';
 import { loadZonesDir, readZoneFile, zoneFiles } from './zones/load.js';
 import { formatError } from './zones/model.js';
@@ -31,6 +33,8 @@ commands:
           Secondaries: [--allow-transfer ADDR|CIDR ...] (AXFR/IXFR over TCP)
                 [--notify ADDR[:PORT] ...] (NOTIFY on every serial change)
           CHAOS TXT: [--chaos-version TEXT] [--chaos-id TEXT] (default: REFUSED)
+          Zones from git: [--zones-git URL|PATH --branch main --zones-subdir DIR --sync-interval 30s]
+          Rate limiting (UDP): [--rrl-rate N --rrl-slip 2] (off by default)
   probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides
@@ -41,6 +45,8 @@ commands:
           (operator commands talk to the admin endpoint, default http://127.0.0.1:9153,
            or write to Redis directly with --redis URL; POOL may be * for every pool)
   check   [DIR|FILE ...]   validate zone files; errors as file:line:col; exit 1 on any
+  plan    --from REV --to REV|WORKTREE [--zones DIR] [--format text|markdown] [--admin URL]
+          what answers change between two git revisions of the zones, with risk warnings
   import  FILE [--origin NAME]   RFC 1035 master file -> pulsedns YAML on stdout
   export  ZONE [--zones DIR]     a zone as an RFC 1035 master file on stdout
 `;
@@ -57,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdServe(rest);
     case 'probe':
       return cmdProbe(rest);
+    case 'plan':
+      return cmdPlan(rest);
     case 'status':
     case 'drain':
     case 'undrain':
@@ -119,6 +127,13 @@ async function cmdServe(args: string[]): Promise<number> {
       notify: { type: 'string', multiple: true },
       'chaos-version': { type: 'string' },
       'chaos-id': { type: 'string' },
+      'zones-git': { type: 'string' },
+      branch: { type: 'string' },
+      'zones-subdir': { type: 'string' },
+      'sync-interval': { type: 'string' },
+      'git-cache': { type: 'string' },
+      'rrl-rate': { type: 'string' },
+      'rrl-slip': { type: 'string' },
     },
   });
   const log = createLogger(values['log-level']);
@@ -161,6 +176,18 @@ async function cmdServe(args: string[]): Promise<number> {
     if (chaosId !== undefined) checkChaosText('--chaos-id', chaosId);
     if (chaosVersion !== undefined || chaosId !== undefined) {
       opts.chaos = { ...(chaosVersion !== undefined ? { version: chaosVersion } : {}), ...(chaosId !== undefined ? { id: chaosId } : {}) };
+    }
+    if (values['zones-git']) {
+      const intervalMs = parseDuration(values['sync-interval'] ?? '30s');
+      if (!intervalMs || intervalMs < 1000) throw new Error('--sync-interval is a duration of at least 1s, such as 30s or 5m');
+      opts.git = { repo: values['zones-git'], branch: values.branch ?? 'main', subdir: values['zones-subdir'] ?? '.', intervalMs, ...(values['git-cache'] ? { cacheDir: values['git-cache'] } : {}) };
+    }
+    if (values['rrl-rate']) {
+      const rate = Number(values['rrl-rate']);
+      const slip = values['rrl-slip'] === undefined ? 2 : Number(values['rrl-slip']);
+      if (!(rate > 0)) throw new Error('--rrl-rate is responses per second per client prefix, e.g. 20');
+      if (!Number.isInteger(slip) || slip < 0) throw new Error('--rrl-slip is a whole number (0 drops every limited response)');
+      opts.rrl = { rate, slip };
     }
   } catch (e) {
     fail((e as Error).message);

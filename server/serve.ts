@@ -13,6 +13,8 @@ import { startUdp, type Endpoint } from './transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from './transport/tcp.js';
 import { ZoneSet } from './zones/reloader.js';
 import { watchZones } from './zones/watch.js';
+import { GitSync } from './zones/gitsync.js';
+import { RateLimiter, type RrlOptions } from './transport/rrl.js';
 import { openStore, startHealth, type HealthOptions, type HealthRuntime } from './health.js';
 import { RelayStore, serveStoreToWorkers } from '../checks/store/relay.js';
 import { startAdmin } from './admin.js';
@@ -42,6 +44,18 @@ export interface ServeOptions {
   notify?: NotifyTarget[];
   /** CHAOS TXT answers (--chaos-version, --chaos-id); absent fields stay REFUSED. */
   chaos?: ChaosConfig;
+  /** Serve a git branch instead of a plain directory (--zones-git). */
+  git?: GitSource;
+  /** UDP response-rate limiting (--rrl-rate); off when absent. */
+  rrl?: RrlOptions;
+}
+
+export interface GitSource {
+  repo: string;
+  branch: string;
+  subdir: string;
+  intervalMs: number;
+  cacheDir?: string;
 }
 
 export function parseEndpoint(text: string): Endpoint {
@@ -78,11 +92,25 @@ interface Control {
   stopWatch: () => void;
   /** Only where the zones are controlled (never in a worker), so each change is announced once. */
   notifier: Notifier | undefined;
+  /** SIGHUP: fetch (git) and reload; resolves true when a new zone set went live. */
+  refresh: () => Promise<boolean>;
+  git: GitSync | undefined;
 }
 
 /** Zones + health (+ admin): what both a single process and a cluster primary run. */
 async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role: 'all' | 'primary' | 'worker'): Promise<Control> {
-  const zones = new ZoneSet(opts.zonesDir, log, stats);
+  let zonesDir = opts.zonesDir;
+  let git: GitSync | undefined;
+  if (opts.git) {
+    git = new GitSync({ repo: opts.git.repo, branch: opts.git.branch, subdir: opts.git.subdir, log, ...(opts.git.cacheDir ? { cacheDir: opts.git.cacheDir } : {}) });
+    // Workers read the checkout the primary keeps; only one process fetches.
+    if (role !== 'worker') {
+      await git.init();
+      if (!git.state.served) throw new Error(`no valid commit to serve from ${opts.git.repo} (${opts.git.branch}); see the errors above`);
+    }
+    zonesDir = git.zonesDir;
+  }
+  const zones = new ZoneSet(zonesDir, log, stats);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   const store = role === 'worker' && !opts.health.redis && !opts.health.sentinels ? new RelayStore() : openStore(opts.health, log);
   if (role === 'primary' && !opts.health.redis && !opts.health.sentinels) await serveStoreToWorkers(store);
@@ -112,9 +140,30 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   const events = new EventCounter();
   health.live.onEvent((e) => events.count(e.type));
   const collect = role === 'primary' ? () => collectWorkerStats(stats) : async () => stats;
-  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log, stats: collect, events }) : undefined;
-  const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
-  return { zones, health, admin, stopWatch, notifier };
+  const gitState = git ? () => ({ repo: opts.git!.repo, branch: opts.git!.branch, ...git!.state }) : undefined;
+  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log, stats: collect, events, ...(gitState ? { git: gitState } : {}) }) : undefined;
+  const refresh = async (): Promise<boolean> => {
+    if (git && role !== 'worker') {
+      const fresh = await git.sync().catch((e: unknown) => {
+        log.error({ err: e }, 'git sync failed');
+        return false;
+      });
+      return fresh && zones.reload();
+    }
+    return zones.reload();
+  };
+  // A git checkout changes under our feet only when we check out; watching it would reload half-written trees.
+  let stopWatch = git ? (): void => undefined : watchZones(zonesDir, () => zones.reload());
+  if (git && role !== 'worker') {
+    const timer = setInterval(() => {
+      void refresh().then((changed) => {
+        if (changed && role === 'primary') for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+      });
+    }, opts.git!.intervalMs);
+    timer.unref();
+    stopWatch = () => clearInterval(timer);
+  }
+  return { zones, health, admin, stopWatch, notifier, refresh, git };
 }
 
 /** Primary: its own counters (reloads) plus every worker's traffic counters. */
@@ -157,16 +206,17 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   const udp: Socket[] = [];
   const tcp: Server[] = [];
   // Always installed: with no --allow-transfer it refuses every transfer, as before.
+  const rrl = opts.rrl ? new RateLimiter(opts.rrl) : undefined;
   const transfers = new ZoneTransfers({ acl: opts.allowTransfer ?? AddressAcl.parse([]), log });
   for (const ep of opts.listen) {
-    udp.push(await startUdp(ep, get, stats, log));
+    udp.push(await startUdp(ep, get, stats, log, rrl));
     tcp.push(await startTcp(ep, get, stats, log, opts.tcp, transfers));
   }
   // Announce only now that TCP listens: a secondary answers NOTIFY by coming to transfer.
   control.notifier?.loaded(zones.current);
   const onHup = (): void => {
-    log.info('SIGHUP: reloading zones');
-    zones.reload();
+    log.info(control.git && role !== 'worker' ? 'SIGHUP: fetching and reloading zones' : 'SIGHUP: reloading zones');
+    void control.refresh();
   };
   process.on('SIGHUP', onHup);
   if (role === 'worker') {
@@ -225,8 +275,9 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   });
   for (let i = 0; i < opts.workers; i++) cluster.fork();
   process.on('SIGHUP', () => {
-    control.zones.reload();
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    void control.refresh().then(() => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    });
   });
   const stop = (): void => {
     stopping = true;

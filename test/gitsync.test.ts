@@ -66,3 +66,38 @@ test('an unreachable remote keeps the current commit and says so', async () => {
   const sync = new GitSync({ repo: join(root, 'does-not-exist.git'), branch: 'main', subdir: '.', cacheDir: join(root, 'cache2'), log: pino({ level: 'silent' }) });
   await assert.rejects(sync.init(), /does-not-exist|not a git repository|does not appear/i);
 });
+
+test('serve --zones-git: served within one interval; a bad commit is refused and shown in /status; a fix lands', async () => {
+  const { startPulse } = await import('./support/server.js');
+  const { query } = await import('./support/client.js');
+  const good = commit('served by the server', zone('192.0.2.41'));
+  const s = await startPulse(join(root, 'unused'), ['--zones-git', bare, '--branch', 'main', '--zones-subdir', 'zones', '--sync-interval', '1s', '--git-cache', join(root, 'serve-cache')]);
+  try {
+    assert.equal((await query(s, 'mail.example.com', 'A')).answer[0]?.data, '192.0.2.41');
+    const status = async (): Promise<{ zones: { git: { served: string; refused: { commit: string; errors: string[] } | null } } }> =>
+      (await (await fetch(`${s.admin}/status`)).json()) as { zones: { git: { served: string; refused: { commit: string; errors: string[] } | null } } };
+    assert.equal((await status()).zones.git.served, good);
+
+    const bad = commit('typo', zone('192.0.2.x'));
+    s.proc.kill('SIGHUP'); // fetch now rather than wait for the interval
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (await status()).zones.git.refused?.commit !== bad) await new Promise((r) => setTimeout(r, 100));
+    const st = await status();
+    assert.equal(st.zones.git.refused?.commit, bad);
+    assert.match(st.zones.git.refused!.errors[0]!, /zones\/example\.com\.yaml:\d+:\d+/);
+    assert.equal(st.zones.git.served, good);
+    assert.equal((await query(s, 'mail.example.com', 'A')).answer[0]?.data, '192.0.2.41', 'the previous commit keeps answering');
+
+    commit('fix', zone('192.0.2.42'));
+    const deadline = Date.now() + 6000; // interval 1s: well within
+    let addr = '';
+    while (Date.now() < deadline && addr !== '192.0.2.42') {
+      addr = (await query(s, 'mail.example.com', 'A')).answer[0]?.data ?? '';
+      if (addr !== '192.0.2.42') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(addr, '192.0.2.42');
+    assert.equal((await status()).zones.git.refused, null);
+  } finally {
+    await s.stop();
+  }
+});

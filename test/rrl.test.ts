@@ -52,3 +52,40 @@ test('a slipped reply is the header and question with TC set and nothing else', 
   assert.equal(m.question?.name, 'ns1.example.com.');
   assert.equal(m.answer.length + m.authority.length + m.additional.length, 0);
 });
+
+test('serve --rrl-rate: a flood from one client is limited over UDP, slipped replies carry TC, TCP is not limited', async () => {
+  const { mkdtempSync, cpSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const dgram = await import('node:dgram');
+  const { startPulse } = await import('./support/server.js');
+  const { query } = await import('./support/client.js');
+  const repo = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-rrl-'));
+  cpSync(join(repo, 'zones'), dir, { recursive: true });
+  const s = await startPulse(dir, ['--rrl-rate', '5', '--rrl-slip', '2']);
+  try {
+    const sock = dgram.createSocket('udp4');
+    const replies: Buffer[] = [];
+    sock.on('message', (m) => replies.push(m));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    for (let i = 0; i < 40; i++) sock.send(buildQuery('mail.example.com', 'A', { id: i }), s.port, s.host);
+    await new Promise((r) => setTimeout(r, 500));
+    sock.close();
+    const parsed = replies.map(parseMessage);
+    const full = parsed.filter((m) => !m.tc).length;
+    const slipped = parsed.filter((m) => m.tc && m.answer.length === 0).length;
+    assert.ok(full >= 5 && full <= 8, `${full} full answers (rate 5/s, plus refill)`);
+    assert.ok(slipped >= 12 && slipped <= 20, `${slipped} truncated replies (1 in 2 of the rest)`);
+    assert.ok(parsed.length < 40, 'the rest were dropped');
+    const tcp = await Promise.all(Array.from({ length: 10 }, () => query(s, 'mail.example.com', 'A', { tcp: true })));
+    assert.ok(tcp.every((m) => m.answer.length === 1 && !m.tc));
+    const metrics = await (await fetch(`${s.admin}/metrics`)).text();
+    assert.match(metrics, /^pulsedns_rrl_slipped_total \d+$/m);
+    assert.ok(Number(/^pulsedns_rrl_dropped_total (\d+)$/m.exec(metrics)?.[1]) >= 10);
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

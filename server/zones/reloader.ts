@@ -17,7 +17,7 @@ export class ZoneSet {
   private serials = new Map<string, SerialMemory>();
   lastErrors: ZoneError[] = [];
 
-  constructor(private readonly dir: string, private readonly log: Logger, private readonly stats: Stats) {}
+  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats) {}
 
   /** Installs a new health view; cached answers are dropped since pool answers may change. */
   setHealth(health: HealthLookup): void {
