@@ -3,9 +3,11 @@
 // One generated zone is served by both (pulsedns reads the YAML, NSD the
 // master file `pulsedns export` writes from it), and dnsperf replays one
 // query file at each: first flat out for throughput, then at half of NSD's
-// peak rate for latency. Each run is bounded by dnsperf's -l and every
-// process started here is stopped before exit. Results are printed and
-// written to .bench/last.json. See docs/performance.md.
+// peak rate for latency. Then the failover benchmarks of bench/failover.ts
+// (failover time, propagation through Redis, prober capacity, pool-backed
+// q/s); `--only dns|failover` runs one part. Each run is bounded by dnsperf's
+// -l and every process started here is stopped before exit. Results are
+// printed and written to .bench/last.json. See docs/performance.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -15,11 +17,13 @@ import { parseArgs } from 'node:util';
 import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import { freePort } from '../test/support/ports.js';
+import { failoverTables, runFailoverBench, type FailoverReport } from './failover.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist', 'server', 'cli.js');
 const DNSPERF = '/usr/bin/dnsperf';
 const NSD = '/usr/sbin/nsd';
+const REDIS = '/usr/bin/redis-server';
 const ORIGIN = 'bench.test';
 
 // Zone shape: plain hosts, CNAMEs to them, MX names whose exchange is a host
@@ -35,10 +39,14 @@ const OUTSTANDING = 200;
 
 // ---------------------------------------------------------------- options
 
+type Part = 'dns' | 'failover';
+
 interface Options {
   duration: number;
   quick: boolean;
   keep: boolean;
+  /** Run only this part; both when null. */
+  only: Part | null;
 }
 
 function options(): Options {
@@ -48,14 +56,17 @@ function options(): Options {
       duration: { type: 'string' },
       quick: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--duration SECONDS] [--quick] [--keep]\n' +
-      '  --duration N  seconds per measured run (default 10)\n' +
-      '  --quick       3-second runs\n' +
-      '  --keep        leave the temporary directory (zones, configs, query file) in place\n');
+    process.stdout.write('usage: npm run bench -- [--duration SECONDS] [--quick] [--keep] [--only dns|failover]\n' +
+      '  --duration N  seconds per measured run (default 10; the failover q/s runs take at most 4)\n' +
+      '  --quick       3-second runs, 3 failover kills\n' +
+      '  --keep        leave the temporary directory (zones, configs, query file) in place\n' +
+      '  --only PART   dns: pulsedns against NSD; failover: failover time, propagation,\n' +
+      '                prober capacity, pool-backed q/s (needs redis-server)\n');
     process.exit(0);
   }
   let duration = values.quick ? 3 : 10;
@@ -66,7 +77,12 @@ function options(): Options {
       process.exit(2);
     }
   }
-  return { duration, quick: values.quick ?? false, keep: values.keep ?? false };
+  const only = values.only ?? null;
+  if (only !== null && only !== 'dns' && only !== 'failover') {
+    process.stderr.write('bench: --only must be dns or failover\n');
+    process.exit(2);
+  }
+  return { duration, quick: values.quick ?? false, keep: values.keep ?? false, only };
 }
 
 // ---------------------------------------------------------------- tools
@@ -75,14 +91,18 @@ function haveTool(path: string): boolean {
   return spawnSync('test', ['-x', path]).status === 0;
 }
 
-function checkTools(): { taskset: string | null } {
+function checkTools(parts: Part[]): { taskset: string | null } {
   const missing: string[] = [];
+  const packages = ['dnsperf'];
   if (!haveTool(DNSPERF)) missing.push(`dnsperf (${DNSPERF})`);
-  if (!haveTool(NSD)) missing.push(`nsd (${NSD})`);
+  if (parts.includes('dns') && !haveTool(NSD)) missing.push(`nsd (${NSD})`);
+  if (parts.includes('dns')) packages.push('nsd');
+  if (parts.includes('failover') && !haveTool(REDIS)) missing.push(`redis-server (${REDIS})`);
+  if (parts.includes('failover')) packages.push('redis-server');
   if (!existsSync(CLI)) missing.push(`the compiled CLI (${CLI}): run \`npx tsc -p .\``);
   if (missing.length) {
     process.stderr.write(`bench: missing ${missing.join(', ')}\n` +
-      'install the tools with: apt-get update && apt-get install -y dnsperf nsd\n');
+      `install the tools with: apt-get update && apt-get install -y ${packages.join(' ')}\n`);
     process.exit(1);
   }
   const taskset = ['/usr/bin/taskset', '/bin/taskset'].find(haveTool) ?? null;
@@ -188,7 +208,7 @@ function nsdConf(dir: string, port: number): string {
 
 // ---------------------------------------------------------------- processes
 
-interface Proc {
+export interface Proc {
   name: string;
   child: ChildProcess;
   /** The last lines it printed. */
@@ -274,7 +294,7 @@ async function stopAll(): Promise<void> {
 
 // ---------------------------------------------------------------- dnsperf
 
-interface PerfResult {
+export interface PerfResult {
   qps: number;
   sent: number;
   completed: number;
@@ -290,7 +310,7 @@ interface PerfResult {
   p999Ms?: number;
 }
 
-interface PerfRun {
+export interface PerfRun {
   /** Scratch directory for dnsperf's output. */
   dir: string;
   port: number;
@@ -451,9 +471,116 @@ function table(head: string[], rows: string[][]): string {
 
 // ---------------------------------------------------------------- main
 
+interface DnsResults {
+  setup: Record<string, unknown>;
+  throughput: ThroughputRow[];
+  latency: LatencyRow[];
+  /** The tables, printed at the end. */
+  text: string;
+}
+
+/** pulsedns against NSD: throughput flat out, then latency at fixed loads. */
+async function runDns(opts: Options, taskset: string | null, dir: string): Promise<DnsResults> {
+  const cores = availableParallelism();
+  // Zone (YAML for us, master file for NSD) and queries.
+  mkdirSync(join(dir, 'zones'));
+  writeFileSync(join(dir, 'zones', `${ORIGIN}.yaml`), zoneYaml());
+  const exp = spawnSync(process.execPath, [CLI, 'export', ORIGIN, '--zones', join(dir, 'zones')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (exp.status !== 0) throw new Error(`pulsedns export failed (${exp.status}):\n${exp.stderr}`);
+  writeFileSync(join(dir, `${ORIGIN}.zone`), exp.stdout);
+  const queries = queryFile();
+  const qfile = join(dir, 'queries.txt');
+  writeFileSync(qfile, queries.text);
+
+  const specs: ServerSpec[] = [
+    { label: 'NSD (1 server, core 0)', kind: 'nsd', workers: 1, core: 0 },
+    { label: 'pulsedns --workers 1 (core 0)', kind: 'pulsedns', workers: 1, core: 0 },
+    { label: 'pulsedns --workers 2 (unpinned)', kind: 'pulsedns', workers: 2, core: null },
+  ];
+  const pin = (s: ServerSpec): string => (taskset && s.core !== null ? ` [taskset -c ${s.core}]` : '');
+  const n = opts.duration;
+  process.stdout.write(`pulsedns bench: ${HOSTS + CNAMES + MXES} names, ${QUERIES} queries ` +
+    `(${Object.entries(queries.counts).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
+    `${n} s per run, dnsperf -c ${CLIENTS} -q ${OUTSTANDING}${taskset && cores > 1 ? ' on core 1' : ''}; ${cores} cores\n`);
+
+  // Throughput: flat out.
+  const throughput: ThroughputRow[] = [];
+  for (const spec of specs) {
+    const s = await startServer(spec, dir, taskset);
+    try {
+      process.stdout.write(`  ${spec.label}${pin(spec)}: warm-up 1 s, then ${n} s flat out ... `);
+      await dnsperf(taskset, { dir, port: s.port, seconds: 1, file: qfile, rate: null, perQuery: false });
+      const r = await dnsperf(taskset, { dir, port: s.port, seconds: n, file: qfile, rate: null, perQuery: false });
+      process.stdout.write(`${Math.round(r.qps)} q/s\n`);
+      throughput.push({ ...r, label: spec.label, server: spec.kind, workers: spec.workers, pinnedCore: taskset ? spec.core : null, ratioToNsd: NaN });
+    } finally {
+      await s.proc.stop();
+    }
+  }
+  const nsdQps = throughput[0]!.qps;
+  for (const row of throughput) row.ratioToNsd = row.qps / nsdQps;
+
+  // Latency: every server at the same offered load, half of NSD's peak, with
+  // per-query latencies for percentiles. When that is beyond what pulsedns
+  // can do (the "met" column shows it), a second load, half of pulsedns's
+  // single-worker peak, shows its latency below saturation.
+  const loads: Array<{ why: string; qps: number }> = [{ why: "half of NSD's peak", qps: Math.max(100, Math.round(nsdQps / 2)) }];
+  const ownHalf = Math.max(100, Math.round(throughput[1]!.qps / 2));
+  if (ownHalf < loads[0]!.qps * 0.9) loads.push({ why: 'half of pulsedns --workers 1 peak', qps: ownHalf });
+  const latency: LatencyRow[] = [];
+  for (const load of loads) {
+    for (const spec of specs) {
+      const s = await startServer(spec, dir, taskset);
+      try {
+        process.stdout.write(`  ${spec.label}: ${n} s at ${load.qps} q/s ... `);
+        await dnsperf(taskset, { dir, port: s.port, seconds: 1, file: qfile, rate: load.qps, perQuery: false });
+        const r = await dnsperf(taskset, { dir, port: s.port, seconds: n, file: qfile, rate: load.qps, perQuery: true });
+        process.stdout.write(`p99 ${f3(r.p99Ms)} ms\n`);
+        latency.push({ ...r, label: spec.label, targetQps: load.qps, load: load.why });
+      } finally {
+        await s.proc.stop();
+      }
+    }
+  }
+
+  const out: string[] = ['', `Throughput (dnsperf flat out, ${n} s each)`, table(
+    ['server', 'q/s', 'vs NSD', 'avg ms', 'max ms', 'lost'],
+    throughput.map((r) => [r.label, String(Math.round(r.qps)), `${(r.ratioToNsd * 100).toFixed(0)}%`, f3(r.avgMs), f3(r.maxMs), String(r.lost)]),
+  )];
+  for (const load of loads) {
+    const rows = latency.filter((r) => r.targetQps === load.qps);
+    out.push('', `Latency at ${load.qps} q/s offered (${load.why}), ${n} s each`, table(
+      ['server', 'q/s', 'met', 'avg ms', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost'],
+      rows.map((r) => [r.label, String(Math.round(r.qps)), `${Math.min(100, (100 * r.qps) / r.targetQps).toFixed(0)}%`,
+        f3(r.avgMs), f3(r.p50Ms), f3(r.p99Ms), f3(r.p999Ms), f3(r.maxMs), String(r.lost)]),
+    ));
+  }
+  out.push('');
+  if (taskset && cores < 2) out.push('note: one core only: dnsperf and the server share it.');
+  if (cores <= 2) out.push(`note: with ${cores} cores, "--workers 2" shares its cores with dnsperf.`);
+
+  return {
+    setup: { durationSeconds: n, clients: CLIENTS, outstanding: OUTSTANDING, names: HOSTS + CNAMES + MXES, queries: QUERIES, mix: queries.counts },
+    throughput: throughput.map((r) => ({ ...r, ratioToNsd: Number(r.ratioToNsd.toFixed(3)) })),
+    latency,
+    text: out.join('\n') + '\n',
+  };
+}
+
+/** The previous .bench/last.json, so a run of one part keeps the other part's figures. */
+function previousReport(file: string): Record<string, unknown> {
+  try {
+    const old: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return typeof old === 'object' && old !== null && !Array.isArray(old) ? { ...old } : {};
+  } catch {
+    return {};
+  }
+}
+
 async function main(): Promise<number> {
   const opts = options();
-  const { taskset } = checkTools();
+  const parts: Part[] = opts.only ? [opts.only] : ['dns', 'failover'];
+  const { taskset } = checkTools(parts);
   const cores = availableParallelism();
   const dir = mkdtempSync(join(tmpdir(), 'pulsedns-bench-'));
   const onSignal = (): void => {
@@ -463,100 +590,46 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
-    // Zone (YAML for us, master file for NSD) and queries.
-    mkdirSync(join(dir, 'zones'));
-    writeFileSync(join(dir, 'zones', `${ORIGIN}.yaml`), zoneYaml());
-    const exp = spawnSync(process.execPath, [CLI, 'export', ORIGIN, '--zones', join(dir, 'zones')], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (exp.status !== 0) throw new Error(`pulsedns export failed (${exp.status}):\n${exp.stderr}`);
-    writeFileSync(join(dir, `${ORIGIN}.zone`), exp.stdout);
-    const queries = queryFile();
-    const qfile = join(dir, 'queries.txt');
-    writeFileSync(qfile, queries.text);
-
-    const specs: ServerSpec[] = [
-      { label: 'NSD (1 server, core 0)', kind: 'nsd', workers: 1, core: 0 },
-      { label: 'pulsedns --workers 1 (core 0)', kind: 'pulsedns', workers: 1, core: 0 },
-      { label: 'pulsedns --workers 2 (unpinned)', kind: 'pulsedns', workers: 2, core: null },
-    ];
-    const pin = (s: ServerSpec): string => (taskset && s.core !== null ? ` [taskset -c ${s.core}]` : '');
-    const n = opts.duration;
-    process.stdout.write(`pulsedns bench: ${HOSTS + CNAMES + MXES} names, ${QUERIES} queries ` +
-      `(${Object.entries(queries.counts).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
-      `${n} s per run, dnsperf -c ${CLIENTS} -q ${OUTSTANDING}${taskset && cores > 1 ? ' on core 1' : ''}; ${cores} cores\n`);
-
-    // Throughput: flat out.
-    const throughput: ThroughputRow[] = [];
-    for (const spec of specs) {
-      const s = await startServer(spec, dir, taskset);
-      try {
-        process.stdout.write(`  ${spec.label}${pin(spec)}: warm-up 1 s, then ${n} s flat out ... `);
-        await dnsperf(taskset, { dir, port: s.port, seconds: 1, file: qfile, rate: null, perQuery: false });
-        const r = await dnsperf(taskset, { dir, port: s.port, seconds: n, file: qfile, rate: null, perQuery: false });
-        process.stdout.write(`${Math.round(r.qps)} q/s\n`);
-        throughput.push({ ...r, label: spec.label, server: spec.kind, workers: spec.workers, pinnedCore: taskset ? spec.core : null, ratioToNsd: NaN });
-      } finally {
-        await s.proc.stop();
-      }
-    }
-    const nsdQps = throughput[0]!.qps;
-    for (const row of throughput) row.ratioToNsd = row.qps / nsdQps;
-
-    // Latency: every server at the same offered load, half of NSD's peak, with
-    // per-query latencies for percentiles. When that is beyond what pulsedns
-    // can do (the "met" column shows it), a second load, half of pulsedns's
-    // single-worker peak, shows its latency below saturation.
-    const loads: Array<{ why: string; qps: number }> = [{ why: "half of NSD's peak", qps: Math.max(100, Math.round(nsdQps / 2)) }];
-    const ownHalf = Math.max(100, Math.round(throughput[1]!.qps / 2));
-    if (ownHalf < loads[0]!.qps * 0.9) loads.push({ why: 'half of pulsedns --workers 1 peak', qps: ownHalf });
-    const latency: LatencyRow[] = [];
-    for (const load of loads) {
-      for (const spec of specs) {
-        const s = await startServer(spec, dir, taskset);
-        try {
-          process.stdout.write(`  ${spec.label}: ${n} s at ${load.qps} q/s ... `);
-          await dnsperf(taskset, { dir, port: s.port, seconds: 1, file: qfile, rate: load.qps, perQuery: false });
-          const r = await dnsperf(taskset, { dir, port: s.port, seconds: n, file: qfile, rate: load.qps, perQuery: true });
-          process.stdout.write(`p99 ${f3(r.p99Ms)} ms\n`);
-          latency.push({ ...r, label: spec.label, targetQps: load.qps, load: load.why });
-        } finally {
-          await s.proc.stop();
-        }
-      }
+    const dns = parts.includes('dns') ? await runDns(opts, taskset, dir) : undefined;
+    let failover: FailoverReport | undefined;
+    if (parts.includes('failover')) {
+      failover = await runFailoverBench({
+        dir,
+        taskset,
+        quick: opts.quick,
+        qpsSeconds: Math.min(opts.duration, 4),
+        launch,
+        pinned,
+        dnsperf,
+        table,
+      });
     }
 
-    const out: string[] = ['', `Throughput (dnsperf flat out, ${n} s each)`, table(
-      ['server', 'q/s', 'vs NSD', 'avg ms', 'max ms', 'lost'],
-      throughput.map((r) => [r.label, String(Math.round(r.qps)), `${(r.ratioToNsd * 100).toFixed(0)}%`, f3(r.avgMs), f3(r.maxMs), String(r.lost)]),
-    )];
-    for (const load of loads) {
-      const rows = latency.filter((r) => r.targetQps === load.qps);
-      out.push('', `Latency at ${load.qps} q/s offered (${load.why}), ${n} s each`, table(
-        ['server', 'q/s', 'met', 'avg ms', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost'],
-        rows.map((r) => [r.label, String(Math.round(r.qps)), `${Math.min(100, (100 * r.qps) / r.targetQps).toFixed(0)}%`,
-          f3(r.avgMs), f3(r.p50Ms), f3(r.p99Ms), f3(r.p999Ms), f3(r.maxMs), String(r.lost)]),
-      ));
-    }
-    out.push('');
-    process.stdout.write(out.join('\n') + '\n');
-    if (taskset && cores < 2) process.stdout.write('note: one core only: dnsperf and the server share it.\n');
-    if (cores <= 2) process.stdout.write(`note: with ${cores} cores, "--workers 2" shares its cores with dnsperf.\n`);
+    if (dns) process.stdout.write(dns.text);
+    if (failover) process.stdout.write(failoverTables(failover, table));
 
-    const report = {
-      date: new Date().toISOString(),
+    const benchDir = join(ROOT, '.bench');
+    const file = join(benchDir, 'last.json');
+    // With --only, the other part's figures from the last run stay in the file.
+    const report: Record<string, unknown> = opts.only ? previousReport(file) : {};
+    const prevTools = typeof report.tools === 'object' && report.tools !== null ? report.tools : {};
+    // `date` is the DNS part's; the failover part carries its own.
+    if (dns || report.date === undefined) report.date = new Date().toISOString();
+    Object.assign(report, {
       machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` },
       tools: {
-        nsd: versionOf(NSD, ['-v'], /NSD version (\S+)/),
+        ...prevTools,
+        ...(dns ? { nsd: versionOf(NSD, ['-v'], /NSD version (\S+)/) } : {}),
         dnsperf: versionOf(DNSPERF, ['-h'], /Version (\S+)/),
+        ...(failover ? { redis: versionOf(REDIS, ['--version'], /v=(\S+)/) } : {}),
         taskset: taskset !== null,
       },
-      setup: { durationSeconds: n, clients: CLIENTS, outstanding: OUTSTANDING, names: HOSTS + CNAMES + MXES, queries: QUERIES, mix: queries.counts },
-      throughput: throughput.map((r) => ({ ...r, ratioToNsd: Number(r.ratioToNsd.toFixed(3)) })),
-      latency,
-    };
-    const benchDir = join(ROOT, '.bench');
+    });
+    if (dns) Object.assign(report, { setup: dns.setup, throughput: dns.throughput, latency: dns.latency });
+    if (failover) report.failover = failover;
     mkdirSync(benchDir, { recursive: true });
-    writeFileSync(join(benchDir, 'last.json'), JSON.stringify(report, null, 2) + '\n');
-    process.stdout.write(`wrote ${join(benchDir, 'last.json')}\n`);
+    writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(`wrote ${file}\n`);
     return 0;
   } finally {
     await stopAll();

@@ -135,3 +135,22 @@ test('export writes every configured member of a pool-backed name (what a second
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('serial auto grows when only _pools.yaml changes (secondaries must refresh pool members)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-poolserial-'));
+  try {
+    const zoneFile = join(dir, 'example.com.yaml');
+    const poolsFile = join(dir, '_pools.yaml');
+    writeFileSync(zoneFile, HEAD + '  www: { type: A, pool: web }\n');
+    writeFileSync(poolsFile, 'pools:\n  web:\n    members: [192.0.2.10]\n');
+    utimesSync(zoneFile, 1_700_000_000, 1_700_000_000);
+    utimesSync(poolsFile, 1_700_000_000, 1_700_000_000);
+    const first = loadZonesDir(dir);
+    assert.equal(first.zones[0]!.serial, 1_700_000_000);
+    writeFileSync(poolsFile, 'pools:\n  web:\n    members: [192.0.2.10, 192.0.2.11]\n');
+    utimesSync(poolsFile, 1_700_000_500, 1_700_000_500);
+    assert.equal(loadZonesDir(dir, first.serials).zones[0]!.serial, 1_700_000_500);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

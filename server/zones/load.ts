@@ -83,13 +83,15 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
   }
   const { texts, errors } = read;
   const serials = new Map<string, SerialMemory>();
-  const set = loadZoneSet(dir, texts, (src) => {
-    const fingerprint = contentFingerprint(src);
+  const set = loadZoneSet(dir, texts, (src, pools) => {
+    const fingerprint = contentFingerprint(src, pools);
     const prev = previous.get(src.origin);
     let serial: number;
     if (prev && prev.fingerprint === fingerprint) serial = prev.serial;
     else {
+      // A pool-backed zone also changes (for secondaries) when _pools.yaml does.
       serial = lastChangeSeconds(src.file);
+      if (src.poolRefs.length && texts.has(POOLS_FILE)) serial = Math.max(serial, lastChangeSeconds(join(dir, POOLS_FILE)));
       if (prev && serial <= prev.serial) serial = prev.serial + 1;
     }
     serials.set(src.origin, { fingerprint, serial });

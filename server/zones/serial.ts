@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { ZoneSource } from './model.js';
+import type { PoolSet } from '../pools/model.js';
 
 export function lastChangeSeconds(file: string): number {
   try {
@@ -27,8 +28,8 @@ export function lastChangeSeconds(file: string): number {
   return Math.floor(statSync(file).mtimeMs / 1000);
 }
 
-/** Fingerprint of everything but the serial, order-independent. */
-export function contentFingerprint(zone: ZoneSource): string {
+/** Fingerprint of everything but the serial, order-independent; pool-backed names count with their members. */
+export function contentFingerprint(zone: ZoneSource, pools?: PoolSet): string {
   const lines = zone.records.map((r) => {
     let wire = r.rdata.wire;
     if (r.type === 6) {
@@ -37,6 +38,11 @@ export function contentFingerprint(zone: ZoneSource): string {
     }
     return `${Buffer.from(r.owner, 'latin1').toString('hex')} ${r.type} ${r.ttl} ${wire.toString('hex')}`;
   });
+  for (const ref of zone.poolRefs) {
+    const pool = pools?.pools.get(ref.pool);
+    const members = pool ? [...pool.tiers.flat(), ...pool.backup].map((m) => m.address).sort().join(',') : '';
+    lines.push(`pool ${Buffer.from(ref.owner, 'latin1').toString('hex')} ${ref.type} ${ref.pool} ${pool?.ttl ?? ''} ${members}`);
+  }
   lines.sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }

@@ -53,7 +53,7 @@ export interface ZoneSet {
  * `file`. `autoSerial` gives the serial of each valid zone written with
  * `serial: auto`, since where "last change" comes from depends on the source.
  */
-export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource) => number): ZoneSet {
+export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource, pools: PoolSet) => number): ZoneSet {
   const errors: ZoneError[] = [];
   const poolsText = files.get(POOLS_FILE);
   const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : parsePoolsYaml(poolsText, join(dir, POOLS_FILE));
@@ -74,6 +74,6 @@ export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, aut
     byOrigin.set(r.zone.origin, file);
     sources.push(r.zone);
   }
-  for (const src of sources) if (src.serialAuto) setSerial(src, autoSerial(src));
+  for (const src of sources) if (src.serialAuto) setSerial(src, autoSerial(src, pools));
   return { zones: errors.length ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, sources };
 }
