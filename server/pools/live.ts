@@ -39,7 +39,8 @@ export class LiveHealth implements HealthLookup {
   private pools: PoolSet = { pools: new Map(), checks: new Map() };
   private listeners: Array<(e: HealthEvent) => void> = [];
   private timers: NodeJS.Timeout[] = [];
-  private syncing = false;
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   lastSyncAt = 0;
 
   constructor(private readonly store: HealthStore, private readonly log: Logger, private readonly opts: LiveOptions = {}) {}
@@ -74,13 +75,29 @@ export class LiveHealth implements HealthLookup {
     this.evaluate();
   }
 
-  /** Full resync from the store; on failure the last view stays in force. */
-  async sync(): Promise<void> {
-    if (this.syncing) return;
-    this.syncing = true;
+  /**
+   * Full resync from the store; on failure the last view stays in force.
+   * Resolves once a snapshot read after this call has been applied: a caller
+   * that just wrote an override sees it, even if a sync was already running.
+   */
+  sync(): Promise<void> {
+    if (!this.running) {
+      this.running = this.syncOnce().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    this.queued ??= this.running.then(() => {
+      this.queued = null;
+      return this.sync();
+    });
+    return this.queued;
+  }
+
+  private async syncOnce(): Promise<void> {
     try {
       const snap = await this.store.snapshot();
-      this.reports = snap.reports;
+      this.mergeReports(snap.reports);
       const overrides = new Map<string, Override>();
       for (const o of snap.overrides) overrides.set(`${o.pool}|${o.address}`, o);
       this.diffOverrides(overrides);
@@ -90,8 +107,27 @@ export class LiveHealth implements HealthLookup {
       this.evaluate();
     } catch (e) {
       this.log.debug({ err: e }, 'health store unreachable; answering from the last view');
-    } finally {
-      this.syncing = false;
+    }
+  }
+
+  /**
+   * Per member and vantage, the newer report wins: a snapshot read just before
+   * a pushed change must not undo it. Reports missing from the snapshot (a
+   * store that lost them) are kept and simply age into staleness.
+   */
+  private mergeReports(snap: Map<string, VantageReport[]>): void {
+    for (const [member, list] of snap) {
+      const mine = this.reports.get(member);
+      if (!mine) {
+        this.reports.set(member, list);
+        continue;
+      }
+      const byVantage = new Map(mine.map((r) => [r.vantage, r]));
+      for (const r of list) {
+        const have = byVantage.get(r.vantage);
+        if (!have || r.at >= have.at) byVantage.set(r.vantage, r);
+      }
+      this.reports.set(member, [...byVantage.values()]);
     }
   }
 
@@ -188,6 +224,7 @@ export class LiveHealth implements HealthLookup {
         this.verdictCause.delete(key);
       }
     }
+    for (const key of this.reports.keys()) if (!members.has(key)) this.reports.delete(key);
     for (const pool of this.pools.pools.values()) this.evaluatePool(pool, now);
   }
 
