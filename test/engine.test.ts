@@ -203,3 +203,36 @@ test('malformed queries get FORMERR or silence', () => {
   const cut = buildQuery('www.example.com', 'A').subarray(0, 20);
   assert.equal(parseMessage(answer(catalog, cut, 'udp')!).rcode, 1);
 });
+
+test('pool answers are cached per health generation, reshuffled on every hit, and rebuilt when health moves', async () => {
+  const { Catalog } = await import('../server/engine/catalog.js');
+  const { parsePoolsYaml } = await import('../server/pools/parse.js');
+  const { parseZoneYaml } = await import('../server/zones/parse.js');
+  const { compileZone } = await import('../server/zones/compile.js');
+  const pools = parsePoolsYaml('pools:\n  web:\n    members: [192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4]\n', '_pools.yaml').pools;
+  const src = parseZoneYaml(`records:
+  '@':
+    - { type: SOA, value: { mname: ns1, rname: h } }
+    - { type: NS, value: ns1 }
+  ns1: { type: A, value: 192.0.2.53 }
+  www: { type: A, pool: web }
+`, 'example.com.yaml', 'example.com').zone!;
+  const cat = new Catalog([compileZone(src, pools)], pools);
+  let gen = 1;
+  const down = new Set<string>();
+  cat.health = { state: (_p, m) => (down.has(m.address) ? 'down' : 'up'), latchedTier: () => undefined, generation: () => gen };
+  const firsts = new Map<string, number>();
+  for (let i = 0; i < 400; i++) {
+    const m = parseMessage(answer(cat, buildQuery('www.example.com', 'A', { id: i }), 'udp')!);
+    assert.equal(m.id, i);
+    assert.deepEqual(m.answer.map((r) => r.data).sort(), ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4']);
+    firsts.set(m.answer[0]!.data, (firsts.get(m.answer[0]!.data) ?? 0) + 1);
+  }
+  assert.equal(cat.poolCache.size, 1, 'served from the pool cache');
+  for (const [addr, n] of firsts) assert.ok(n > 50, `${addr} first only ${n} times in 400`);
+  down.add('192.0.2.3');
+  gen++;
+  const after = parseMessage(answer(cat, buildQuery('www.example.com', 'A'), 'udp')!);
+  assert.deepEqual(after.answer.map((r) => r.data).sort(), ['192.0.2.1', '192.0.2.2', '192.0.2.4']);
+  assert.equal(after.answer[0]!.ttl, 30, 'degraded TTL once a member is down');
+});

@@ -6,6 +6,7 @@ import { ResponseWriter, SECTION_ADDITIONAL, SECTION_ANSWER, SECTION_AUTHORITY }
 import type { Catalog } from './catalog.js';
 import { lookup, type PlannedRRset } from './lookup.js';
 import { answerChaos } from './chaos.js';
+import type { RRset } from '../zones/compile.js';
 
 /** The UDP payload size we advertise and cap answers at (DNS flag day 2020). */
 export const EDNS_PAYLOAD = 1232;
@@ -74,15 +75,30 @@ export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outc
     return out;
   }
 
+  const gen = catalog.health.generation?.();
+  if (gen !== undefined) {
+    const pooled = catalog.poolCache.get(key);
+    if (pooled && pooled.generation === gen) {
+      const out = Buffer.allocUnsafe(pooled.bytes.length);
+      pooled.bytes.copy(out);
+      msg.copy(out, 0, 0, 2);
+      msg.copy(out, 12, 12, 12 + q.qnameLength);
+      reshuffle(out, pooled.offsets, pooled.width);
+      if (outcome) setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
+      return out;
+    }
+  }
+
   const zone = catalog.findZone(q.qname);
   if (!zone) return finishBare(outcome, msg, q, Rcode.REFUSED, transport);
   const plan = lookup(catalog, zone, q.qname, q.qtype, { minimalAny: transport === 'udp', health: catalog.health });
 
+  offsets.length = 0;
   writer.begin(msg, q.questionEnd, q.qname, limit);
   if (q.edns) writer.reserve(OPT_SIZE);
-  const complete = writeSection(SECTION_ANSWER, plan.answer) && writeSection(SECTION_AUTHORITY, plan.authority);
+  const complete = writeSection(SECTION_ANSWER, plan.answer, plan.reshuffle) && writeSection(SECTION_AUTHORITY, plan.authority, plan.reshuffle);
   if (!complete) writer.truncated = true;
-  else writeSection(SECTION_ADDITIONAL, plan.additional); // extra data may be left out silently
+  else writeSection(SECTION_ADDITIONAL, plan.additional, plan.reshuffle); // extra data may be left out silently
   if (q.edns) {
     writer.release(OPT_SIZE);
     writer.addOpt(EDNS_PAYLOAD, 0, q.edns.dnssecOk);
@@ -90,15 +106,36 @@ export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outc
   writer.setFlags(q.flags, plan.aa, plan.rcode);
   const out = writer.finish();
   if (!plan.dynamic) catalog.remember(key, out);
+  else if (gen !== undefined && plan.pooled === 1 && plan.reshuffleable && !writer.truncated && offsets.length === (plan.reshuffle?.rdata.length ?? 0)) {
+    catalog.rememberPooled(key, { generation: gen, bytes: out, offsets: offsets.slice(), width: plan.reshuffle?.type === Type.AAAA ? 16 : 4 });
+  }
   if (outcome) setOutcome(outcome, plan.rcode, false, writer.truncated);
   return out;
 }
 
-function writeSection(section: number, entries: PlannedRRset[]): boolean {
+/** Where the pool's addresses landed in the response being written. */
+const offsets: number[] = [];
+
+function writeSection(section: number, entries: PlannedRRset[], reshuffle: RRset | null): boolean {
   for (const e of entries) {
-    if (!writer.addRRset(section, e.owner, e.rrset)) return false;
+    if (!writer.addRRset(section, e.owner, e.rrset, e.rrset.rdata, e.rrset === reshuffle ? offsets : undefined)) return false;
   }
   return true;
+}
+
+/** Fisher-Yates over equal-width address fields, in place: a fresh round-robin order per answer. */
+function reshuffle(buf: Buffer, at: number[], width: number): void {
+  for (let i = at.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    if (i === j) continue;
+    const a = at[i]!;
+    const b = at[j]!;
+    for (let k = 0; k < width; k++) {
+      const t = buf[a + k]!;
+      buf[a + k] = buf[b + k]!;
+      buf[b + k] = t;
+    }
+  }
 }
 
 function setOutcome(o: Outcome, rcode: number, cached: boolean, truncated: boolean): void {

@@ -6,6 +6,14 @@ import type { Zone } from '../zones/compile.js';
 import type { PoolSet } from '../pools/model.js';
 import { type HealthLookup, ALL_UP } from '../pools/select.js';
 
+export interface PooledResponse {
+  generation: number;
+  bytes: Buffer;
+  /** Offsets of the pool's address RDATA, all of length `width`. */
+  offsets: number[];
+  width: number;
+}
+
 /** Responses remembered per catalog; bounded so random names cannot grow it without end. */
 const CACHE_LIMIT = 100_000;
 
@@ -14,6 +22,11 @@ export class Catalog {
   /** Finished responses keyed by question and the flags that shape them (see answer.ts). */
   readonly cache = new Map<string, Buffer>();
   readonly loadedAt = Date.now();
+  /**
+   * Pool-backed responses per health generation, with where each address sits
+   * so a hit can be reshuffled in place (round robin without a rebuild).
+   */
+  readonly poolCache = new Map<string, PooledResponse>();
 
   readonly pools: PoolSet;
   /** Member health for pool-backed names; the server installs its live view. */
@@ -35,6 +48,11 @@ export class Catalog {
       if (n === ROOT) return undefined;
       n = parentName(n);
     }
+  }
+
+  rememberPooled(key: string, entry: PooledResponse): void {
+    if (this.poolCache.size >= CACHE_LIMIT) this.poolCache.clear();
+    this.poolCache.set(key, entry);
   }
 
   remember(key: string, response: Buffer): void {

@@ -19,6 +19,15 @@ export interface Plan {
   aa: boolean;
   /** Holds per-query choices (pools): must not be served from the response cache. */
   dynamic: boolean;
+  /** Pool-backed RRsets in the plan. */
+  pooled: number;
+  /**
+   * The one pool-backed RRset, when its addresses are a shuffle of a set fixed
+   * by health: the response may be cached per health generation and reshuffled.
+   */
+  reshuffle: RRset | null;
+  /** False once any pool's answer was cut or weighted (then never cached). */
+  reshuffleable: boolean;
   answer: PlannedRRset[];
   authority: PlannedRRset[];
   additional: PlannedRRset[];
@@ -34,7 +43,7 @@ export interface LookupOptions {
 const MAX_CHAIN = 16;
 
 export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number, opts: LookupOptions): Plan {
-  const plan: Plan = { rcode: Rcode.NOERROR, aa: true, dynamic: false, answer: [], authority: [], additional: [] };
+  const plan: Plan = { rcode: Rcode.NOERROR, aa: true, dynamic: false, pooled: 0, reshuffle: null, reshuffleable: true, answer: [], authority: [], additional: [] };
   const visited = new Set<Name>();
   let name = qname;
   let z: Zone | undefined = zone;
@@ -118,14 +127,18 @@ export function resolvePool(set: RRset, opts: LookupOptions, plan: Plan, optiona
   const pool = set.pool;
   if (!pool) return set;
   plan.dynamic = true;
+  plan.pooled++;
   const sel = selectMembers(pool, set.type === Type.A ? 4 : 6, opts.health);
+  if (!sel.complete) plan.reshuffleable = false;
   if (sel.servfail) {
     if (optional) return undefined; // additional data and ANY never fail the main answer
     plan.rcode = Rcode.SERVFAIL;
     plan.answer.length = 0;
     return undefined;
   }
-  return { owner: set.owner, type: set.type, ttl: sel.ttl, rdata: sel.rdata };
+  const chosen: RRset = { owner: set.owner, type: set.type, ttl: sel.ttl, rdata: sel.rdata };
+  plan.reshuffle = chosen;
+  return chosen;
 }
 
 /** SOA for negative answers, its TTL capped by the SOA minimum (RFC 2308 section 5). */

@@ -39,6 +39,8 @@ export class LiveHealth implements HealthLookup {
   private pools: PoolSet = { pools: new Map(), checks: new Map() };
   private listeners: Array<(e: HealthEvent) => void> = [];
   private timers: NodeJS.Timeout[] = [];
+  private gen = 1;
+  private signature = '';
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   lastSyncAt = 0;
@@ -149,6 +151,10 @@ export class LiveHealth implements HealthLookup {
     return this.latches.get(pool.name)?.tier;
   }
 
+  generation(): number {
+    return this.gen;
+  }
+
   // --- views for status ---
 
   verdictOf(key: string): Verdict | undefined {
@@ -226,6 +232,17 @@ export class LiveHealth implements HealthLookup {
     }
     for (const key of this.reports.keys()) if (!members.has(key)) this.reports.delete(key);
     for (const pool of this.pools.pools.values()) this.evaluatePool(pool, now);
+    // Everything answers depend on, in one string: when it moves, cached pool answers are stale.
+    let sig = '';
+    for (const pool of this.pools.pools.values()) {
+      sig += `${pool.name}:${this.latches.get(pool.name)?.tier ?? ''}:`;
+      for (const m of [...pool.tiers.flat(), ...pool.backup]) sig += this.state(pool, m)[0];
+      sig += ';';
+    }
+    if (sig !== this.signature) {
+      this.signature = sig;
+      this.gen++;
+    }
   }
 
   /**

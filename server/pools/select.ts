@@ -11,12 +11,18 @@ export interface HealthLookup {
   state(pool: Pool, member: PoolMember): MemberState;
   /** Tier a manual-failback pool is held on, if any. */
   latchedTier(pool: Pool): number | undefined;
+  /**
+   * Changes whenever any answer could change (verdicts, overrides, holds); it
+   * keys cached pool answers. Without it pool answers are never cached.
+   */
+  generation?(): number;
 }
 
 /** Health when nothing is known: every member up, nothing latched. */
 export const ALL_UP: HealthLookup = {
   state: () => 'up',
   latchedTier: () => undefined,
+  generation: () => 0,
 };
 
 export interface Selection {
@@ -25,6 +31,12 @@ export interface Selection {
   servfail: boolean;
   /** Tier that answered; -1 when nothing was healthy (on_all_down applied). */
   tier: number;
+  /**
+   * The answer is a uniform shuffle of a set fixed by health alone (not cut by
+   * max_answers, not drawn by weight): any other order of the same addresses
+   * is an equally valid answer, so a cached copy may just be reshuffled.
+   */
+  complete: boolean;
 }
 
 export function selectMembers(pool: Pool, family: 4 | 6, health: HealthLookup, rand: () => number = Math.random): Selection {
@@ -63,19 +75,20 @@ export function selectMembers(pool: Pool, family: 4 | 6, health: HealthLookup, r
       ttl: ttlFor(pool, degraded || failedOver),
       servfail: false,
       tier: t,
+      complete: pool.policy !== 'weighted' && chosen.length <= pool.maxAnswers,
     };
   }
 
   const ttl = ttlFor(pool, true);
   switch (pool.onAllDown) {
     case 'servfail':
-      return { rdata: [], ttl, servfail: true, tier: -1 };
+      return { rdata: [], ttl, servfail: true, tier: -1, complete: true };
     case 'empty':
-      return { rdata: [], ttl, servfail: false, tier: -1 };
+      return { rdata: [], ttl, servfail: false, tier: -1, complete: true };
     case 'backup': {
       const backup = pool.backup.filter((m) => m.family === family && health.state(pool, m) === 'up');
       const list = backup.length ? backup : pool.backup.filter((m) => m.family === family);
-      if (list.length) return { rdata: shuffle(list, rand).slice(0, pool.maxAnswers).map((m) => m.rdata), ttl, servfail: false, tier: -1 };
+      if (list.length) return { rdata: shuffle(list, rand).slice(0, pool.maxAnswers).map((m) => m.rdata), ttl, servfail: false, tier: -1, complete: list.length <= pool.maxAnswers };
       break;
     }
     default:
@@ -83,7 +96,7 @@ export function selectMembers(pool: Pool, family: 4 | 6, health: HealthLookup, r
   }
   // Fail open: every configured member, since answering nothing helps nobody.
   const all = pool.tiers.flat().filter((m) => m.family === family);
-  return { rdata: shuffle(all, rand).slice(0, pool.maxAnswers).map((m) => m.rdata), ttl, servfail: false, tier: -1 };
+  return { rdata: shuffle(all, rand).slice(0, pool.maxAnswers).map((m) => m.rdata), ttl, servfail: false, tier: -1, complete: all.length <= pool.maxAnswers };
 }
 
 /** The first tier holding members of `family`: answering from a later one is a failover. */

@@ -99,7 +99,7 @@ export class ResponseWriter {
    * wildcard answers). Returns false, leaving nothing behind, when it does
    * not fit: RRsets are never split.
    */
-  addRRset(section: number, owner: Name, rrset: RRset, rdataList = rrset.rdata): boolean {
+  addRRset(section: number, owner: Name, rrset: RRset, rdataList = rrset.rdata, offsets?: number[]): boolean {
     const mark = this.pos;
     const saved = this.names.size;
     const buf = this.buf;
@@ -122,6 +122,7 @@ export class ResponseWriter {
         }
       } else {
         if (this.pos + rd.wire.length > SCRATCH_SIZE) return this.rollback(mark, saved);
+        offsets?.push(this.pos);
         rd.wire.copy(buf, this.pos);
         this.pos += rd.wire.length;
       }
