@@ -14,6 +14,7 @@ import type { Stats } from './stats.js';
 import { renderMetrics, type EventCounter } from './metrics.js';
 import { nameToText } from './wire/names.js';
 import { formatError } from './zones/model.js';
+import type { SyncState } from './zones/gitsync.js';
 
 export interface AdminOptions {
   listen: Endpoint;
@@ -26,7 +27,7 @@ export interface AdminOptions {
   stats: () => Promise<Stats>;
   events: EventCounter;
   /** Git sync state (commit served, commit refused and why), when zones come from git. */
-  git?: () => object;
+  git?: () => SyncState & { repo: string; branch: string };
 }
 
 export function isLoopback(host: string): boolean {
@@ -88,7 +89,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
   }
   if (!authorized(req, o.token)) return send(res, 401, { error: 'missing or wrong bearer token' });
   if (url.pathname === '/metrics' && req.method === 'GET') {
-    const text = renderMetrics(await o.stats(), o.zones, o.live, o.events);
+    const text = renderMetrics(await o.stats(), o.zones, o.live, o.events, o.git?.());
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
     res.end(text);
     return;

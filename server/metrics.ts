@@ -6,6 +6,7 @@ import { isFresh } from '../checks/verdict.js';
 import { LATENCY_BUCKETS, type Stats } from './stats.js';
 import type { ZoneSet } from './zones/reloader.js';
 import type { LiveHealth, HealthEventType } from './pools/live.js';
+import type { SyncState } from './zones/gitsync.js';
 
 const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
 
@@ -32,7 +33,7 @@ export class EventCounter {
   }
 }
 
-export function renderMetrics(stats: Stats, zones: ZoneSet, live: LiveHealth, events: EventCounter): string {
+export function renderMetrics(stats: Stats, zones: ZoneSet, live: LiveHealth, events: EventCounter, git?: SyncState): string {
   const w = new Writer();
   w.family('pulsedns_queries_total', 'counter', 'DNS messages received, by transport.');
   w.sample('pulsedns_queries_total', { transport: 'udp' }, stats.queries.udp);
@@ -108,5 +109,13 @@ export function renderMetrics(stats: Stats, zones: ZoneSet, live: LiveHealth, ev
   for (const [type, n] of events.counts) w.sample('pulsedns_health_events_total', { type }, n);
   w.family('pulsedns_health_store_up', 'gauge', '1 when the health store (Redis) is reachable.');
   w.sample('pulsedns_health_store_up', {}, live.storeHealthy() ? 1 : 0);
+  if (git) {
+    w.family('pulsedns_git_commit_refused', 'gauge', '1 while the branch head is a commit refused by validation (the previous one is served).');
+    w.sample('pulsedns_git_commit_refused', git.refused ? { commit: git.refused.commit } : {}, git.refused ? 1 : 0);
+    w.family('pulsedns_git_fetch_ok', 'gauge', '1 when the last fetch of the zones repository worked.');
+    w.sample('pulsedns_git_fetch_ok', {}, git.lastFetch?.ok === false ? 0 : 1);
+    w.family('pulsedns_git_served_timestamp_seconds', 'gauge', 'When the commit being served went live.');
+    w.sample('pulsedns_git_served_timestamp_seconds', git.served ? { commit: git.served } : {}, (git.servedAt ?? 0) / 1000);
+  }
   return w.out.join('\n') + '\n';
 }
