@@ -11,7 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { udpExchange } from '../test/support/client.js';
@@ -399,7 +399,7 @@ async function dnsperf(taskset: string | null, run: PerfRun): Promise<PerfResult
 
 interface ServerSpec {
   label: string;
-  kind: 'nsd' | 'pulsedns';
+  kind: 'nsd' | 'pulsedns' | 'floor';
   workers: number;
   /** Core the server is pinned to, or null. */
   core: number | null;
@@ -432,8 +432,10 @@ async function startServer(spec: ServerSpec, dir: string, taskset: string | null
     await waitAnswering(proc, port);
     return { proc, port };
   }
-  const [cmd, args] = pinned(taskset, core, process.execPath, [CLI, 'serve', '--zones', join(dir, 'zones'),
-    '--listen', `127.0.0.1:${port}`, '--workers', String(spec.workers), '--admin', 'off']);
+  const serverArgs = spec.kind === 'floor'
+    ? [join(dirname(CLI), '..', 'bench', 'floor.js'), String(port)]
+    : [CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', `127.0.0.1:${port}`, '--workers', String(spec.workers), '--admin', 'off'];
+  const [cmd, args] = pinned(taskset, core, process.execPath, serverArgs);
   const proc = launch(spec.label, cmd, args);
   const until = Date.now() + 20_000;
   while (!proc.tail.some((l) => l.includes('"msg":"ready"')) && Date.now() < until) {
@@ -496,6 +498,7 @@ async function runDns(opts: Options, taskset: string | null, dir: string): Promi
     { label: 'NSD (1 server, core 0)', kind: 'nsd', workers: 1, core: 0 },
     { label: 'pulsedns --workers 1 (core 0)', kind: 'pulsedns', workers: 1, core: 0 },
     { label: 'pulsedns --workers 2 (unpinned)', kind: 'pulsedns', workers: 2, core: null },
+    { label: 'bare Node dgram floor (core 0)', kind: 'floor', workers: 1, core: 0 },
   ];
   const pin = (s: ServerSpec): string => (taskset && s.core !== null ? ` [taskset -c ${s.core}]` : '');
   const n = opts.duration;
@@ -529,7 +532,7 @@ async function runDns(opts: Options, taskset: string | null, dir: string): Promi
   if (ownHalf < loads[0]!.qps * 0.9) loads.push({ why: 'half of pulsedns --workers 1 peak', qps: ownHalf });
   const latency: LatencyRow[] = [];
   for (const load of loads) {
-    for (const spec of specs) {
+    for (const spec of specs.filter((x) => x.kind !== 'floor')) {
       const s = await startServer(spec, dir, taskset);
       try {
         process.stdout.write(`  ${spec.label}: ${n} s at ${load.qps} q/s ... `);
