@@ -19,6 +19,7 @@ import { nameFromText, nameToText } from './wire/names.js';
 import { Type } from './wire/constants.js';
 import { AddressAcl } from './xfr/acl.js';
 import { parseNotifyTarget } from './xfr/notify.js';
+import { parseTsigKey } from './xfr/tsig.js';
 import { checkChaosText } from './engine/chaos.js';
 
 const USAGE = `usage: pulsedns <command> [options]
@@ -32,6 +33,8 @@ commands:
                 [--sentinel HOST:PORT ... --sentinel-name NAME] [--redis-prefix P]
           Secondaries: [--allow-transfer ADDR|CIDR ...] (AXFR/IXFR over TCP)
                 [--notify ADDR[:PORT] ...] (NOTIFY on every serial change)
+                [--tsig NAME:hmac-sha256|hmac-sha512:BASE64SECRET ...] (TSIG keys)
+                [--transfer-key NAME] (transfers must be TSIG-signed with it; NOTIFY signed too)
           CHAOS TXT: [--chaos-version TEXT] [--chaos-id TEXT] (default: REFUSED)
           Zones from git: [--zones-git URL|PATH --branch main --zones-subdir DIR --sync-interval 30s]
           Rate limiting (UDP): [--rrl-rate N --rrl-slip 2] (off by default)
@@ -125,6 +128,8 @@ async function cmdServe(args: string[]): Promise<number> {
       'admin-token': { type: 'string' },
       'allow-transfer': { type: 'string', multiple: true },
       notify: { type: 'string', multiple: true },
+      tsig: { type: 'string', multiple: true },
+      'transfer-key': { type: 'string' },
       'chaos-version': { type: 'string' },
       'chaos-id': { type: 'string' },
       'zones-git': { type: 'string' },
@@ -170,6 +175,20 @@ async function cmdServe(args: string[]): Promise<number> {
   try {
     if (values['allow-transfer']?.length) opts.allowTransfer = AddressAcl.parse(values['allow-transfer']);
     if (values.notify?.length) opts.notify = values.notify.map(parseNotifyTarget);
+    if (values.tsig?.length) {
+      const keys = values.tsig.map(parseTsigKey);
+      // Key names are how a request says which key signed it: two of one name could not be told apart.
+      const names = new Set(keys.map((k) => k.name));
+      if (names.size !== keys.length) throw new Error('--tsig: the same key name is given twice');
+      opts.tsigKeys = keys;
+    }
+    const transferKey = values['transfer-key'];
+    if (transferKey !== undefined) {
+      const name = nameFromText(transferKey.endsWith('.') ? transferKey : `${transferKey}.`);
+      const key = opts.tsigKeys?.find((k) => k.name === name);
+      if (!key) throw new Error(`--transfer-key "${transferKey}": no --tsig key of that name`);
+      opts.transferKey = key;
+    }
     const chaosVersion = values['chaos-version'];
     const chaosId = values['chaos-id'];
     if (chaosVersion !== undefined) checkChaosText('--chaos-version', chaosVersion);

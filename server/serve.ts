@@ -23,6 +23,7 @@ import { mergeStats, serializeStats, type StatsJson } from './stats.js';
 import { AddressAcl } from './xfr/acl.js';
 import { ZoneTransfers } from './xfr/axfr.js';
 import { Notifier, type NotifyTarget } from './xfr/notify.js';
+import type { TsigKey } from './xfr/tsig.js';
 import { configureChaos, type ChaosConfig } from './engine/chaos.js';
 
 export interface ServeOptions {
@@ -42,6 +43,10 @@ export interface ServeOptions {
   allowTransfer?: AddressAcl;
   /** Secondaries sent NOTIFY at startup and whenever a zone's serial changes (--notify). */
   notify?: NotifyTarget[];
+  /** TSIG keys shared with secondaries (--tsig); signed transfer requests get signed answers. */
+  tsigKeys?: TsigKey[];
+  /** Transfers must be signed with this key and NOTIFY is signed with it (--transfer-key). */
+  transferKey?: TsigKey;
   /** CHAOS TXT answers (--chaos-version, --chaos-id); absent fields stay REFUSED. */
   chaos?: ChaosConfig;
   /** Serve a git branch instead of a plain directory (--zones-git). */
@@ -125,7 +130,7 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   let notifier: Notifier | undefined;
   if (role !== 'worker' && opts.notify?.length) {
     // Workers reload on their own clock; give them a moment before secondaries come to transfer.
-    notifier = new Notifier({ targets: opts.notify, log, delayMs: role === 'primary' ? 1000 : 0 });
+    notifier = new Notifier({ targets: opts.notify, log, delayMs: role === 'primary' ? 1000 : 0, ...(opts.transferKey ? { key: opts.transferKey } : {}) });
     for (const t of opts.notify) {
       // Most likely a forgotten --allow-transfer; a multi-homed secondary may transfer from another address.
       if (!opts.allowTransfer?.allows(t.host)) log.warn({ secondary: t.host }, 'NOTIFY target is not in --allow-transfer: its transfers will be REFUSED unless it connects from a listed address');
@@ -207,7 +212,7 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   const tcp: Server[] = [];
   // Always installed: with no --allow-transfer it refuses every transfer, as before.
   const rrl = opts.rrl ? new RateLimiter(opts.rrl) : undefined;
-  const transfers = new ZoneTransfers({ acl: opts.allowTransfer ?? AddressAcl.parse([]), log });
+  const transfers = new ZoneTransfers({ acl: opts.allowTransfer ?? AddressAcl.parse([]), log, keys: opts.tsigKeys ?? [], ...(opts.transferKey ? { requireKey: opts.transferKey } : {}) });
   for (const ep of opts.listen) {
     udp.push(await startUdp(ep, get, stats, log, rrl));
     tcp.push(await startTcp(ep, get, stats, log, opts.tcp, transfers));

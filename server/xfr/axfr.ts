@@ -16,6 +16,7 @@ import type { RRset, Zone } from '../zones/compile.js';
 import { compareTypes } from '../zones/export.js';
 import type { Rdata } from '../zones/rdata.js';
 import type { AddressAcl } from './acl.js';
+import { keyNameText, signedTsigError, TSIG_ERROR_NAMES, TsigError, type TsigKey, TsigSigner, tsigSpace, unsignedTsigError, verifyRequest } from './tsig.js';
 
 /** RFC 2136 NOTAUTH: what NSD answers an allowed client asking for a zone it does not serve. */
 export const RCODE_NOTAUTH = 9;
@@ -34,6 +35,10 @@ export interface TransferOptions {
   acl: AddressAcl;
   log: Logger;
   messageBytes?: number;
+  /** TSIG keys we know (--tsig): a request signed with one gets every answer signed. */
+  keys?: readonly TsigKey[];
+  /** --transfer-key: transfers must be signed with this key, on top of the address list. */
+  requireKey?: TsigKey;
 }
 
 /**
@@ -109,11 +114,13 @@ class MessageBuilder {
   private readonly w = new ResponseWriter();
   count = 0;
 
-  constructor(private readonly query: Buffer, private readonly q: Query) {}
+  /** `trailer`: room kept free in every message for a TSIG record appended after finish(). */
+  constructor(private readonly query: Buffer, private readonly q: Query, private readonly trailer = 0) {}
 
   start(limit: number): void {
     this.w.begin(this.query, this.q.questionEnd, this.q.qname, limit);
     if (this.q.edns) this.w.reserve(OPT_SIZE);
+    if (this.trailer) this.w.reserve(this.trailer);
     this.count = 0;
   }
 
@@ -140,8 +147,8 @@ class MessageBuilder {
  * old clients expect). Throws if a single record cannot fit any message,
  * which zone validation makes impossible in practice.
  */
-export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes = DEFAULT_MESSAGE_BYTES): Generator<Buffer> {
-  const b = new MessageBuilder(query, q);
+export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes = DEFAULT_MESSAGE_BYTES, trailer = 0): Generator<Buffer> {
+  const b = new MessageBuilder(query, q, trailer);
   const items = [zone.soa, ...transferOrder(zone), zone.soa];
   b.start(messageBytes);
   for (const set of items) {
@@ -172,8 +179,8 @@ export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes 
 }
 
 /** The one-message answer to an IXFR from a client that is already current (RFC 1995 section 2). */
-function soaOnly(zone: Zone, query: Buffer, q: Query): Buffer {
-  const b = new MessageBuilder(query, q);
+function soaOnly(zone: Zone, query: Buffer, q: Query, trailer = 0): Buffer {
+  const b = new MessageBuilder(query, q, trailer);
   b.start(MAX_MESSAGE_BYTES);
   b.add(zone.soa);
   return b.finish();
@@ -269,13 +276,35 @@ export class ZoneTransfers implements TcpStreamer {
     const q = d.query;
     outcome.qtype = q.qtype;
     const client = sock.remoteAddress;
-    const reply = async (rcode: number): Promise<Outcome> => {
+    const send = async (rcode: number, m: Buffer): Promise<Outcome> => {
       outcome.rcode = rcode;
-      if (!sock.write(frame(errorResponse(msg, q, rcode)))) await writable(sock);
+      if (!sock.write(frame(m))) await writable(sock);
       return outcome;
     };
+    // TSIG is checked before the address list so that even a refusal to a
+    // signed request is signed, as RFC 8945 section 5.3 asks of every answer.
+    const verdict = verifyRequest(msg, this.opts.keys ?? []);
+    if (verdict.kind === 'formerr') return send(Rcode.FORMERR, errorResponse(msg, q, Rcode.FORMERR));
+    if (verdict.kind === 'bad') {
+      this.logRefusal(q, client, 'zone transfer refused: TSIG check failed', { tsigError: TSIG_ERROR_NAMES[verdict.error] ?? verdict.error, key: nameToText(verdict.rr.keyName) });
+      const base = errorResponse(msg, q, RCODE_NOTAUTH);
+      return send(RCODE_NOTAUTH, verdict.key ? signedTsigError(base, verdict.key, verdict.rr, verdict.error) : unsignedTsigError(base, verdict.rr, verdict.error));
+    }
+    const signer = verdict.kind === 'ok' ? new TsigSigner(verdict.key, verdict.rr.mac) : undefined;
+    const sign = (m: Buffer): Buffer => (signer ? signer.sign(m) : m);
+    const reply = (rcode: number): Promise<Outcome> => send(rcode, sign(errorResponse(msg, q, rcode)));
+    const required = this.opts.requireKey;
+    if (required && (verdict.kind !== 'ok' || verdict.key.name !== required.name)) {
+      // An unsigned request has no TSIG to carry an error code: plain NOTAUTH.
+      // One signed with another key we know is answered BADKEY, unsigned,
+      // since that key is not the one that authorises transfers.
+      const why = verdict.kind === 'ok' ? `signed with key ${keyNameText(verdict.key)}, not --transfer-key ${keyNameText(required)}` : 'not signed; --transfer-key requires TSIG';
+      this.logRefusal(q, client, `zone transfer refused: ${why}`);
+      const base = errorResponse(msg, q, RCODE_NOTAUTH);
+      return send(RCODE_NOTAUTH, verdict.kind === 'ok' ? unsignedTsigError(base, verdict.rr, TsigError.BADKEY) : base);
+    }
     if (!this.opts.acl.allows(client)) {
-      this.logRefusal(q, client);
+      this.logRefusal(q, client, 'zone transfer refused: client not in --allow-transfer');
       return reply(Rcode.REFUSED);
     }
     if (q.qclass !== Class.IN) return reply(Rcode.REFUSED);
@@ -286,15 +315,17 @@ export class ZoneTransfers implements TcpStreamer {
     const kind = q.qtype === Type.IXFR ? 'IXFR' : 'AXFR';
     const clientSerial = q.qtype === Type.IXFR ? ixfrClientSerial(msg, q) : undefined;
     const current = clientSerial !== undefined && !serialNewer(zone.serial, clientSerial);
-    const messages = current ? [soaOnly(zone, msg, q)] : zoneMessages(zone, msg, q, this.messageBytes);
+    const trailer = verdict.kind === 'ok' ? tsigSpace(verdict.key) : 0;
+    const messages = current ? [soaOnly(zone, msg, q, trailer)] : zoneMessages(zone, msg, q, this.messageBytes, trailer);
     let sent = 0;
     let bytes = 0;
     try {
       for (const m of messages) {
         if (sock.destroyed) break;
+        const out = sign(m);
         sent++;
-        bytes += m.length;
-        if (!sock.write(frame(m))) await writable(sock);
+        bytes += out.length;
+        if (!sock.write(frame(out))) await writable(sock);
       }
     } catch (e) {
       this.opts.log.error({ err: e, zone: nameToText(zone.origin), client }, 'zone transfer failed');
@@ -303,17 +334,17 @@ export class ZoneTransfers implements TcpStreamer {
       return outcome;
     }
     outcome.rcode = Rcode.NOERROR;
-    const fields = { zone: nameToText(zone.origin), serial: zone.serial, client, type: kind, messages: sent, bytes, ms: Math.round(performance.now() - started) };
+    const fields = { zone: nameToText(zone.origin), serial: zone.serial, client, type: kind, messages: sent, bytes, ms: Math.round(performance.now() - started), ...(verdict.kind === 'ok' ? { key: keyNameText(verdict.key) } : {}) };
     if (sock.destroyed) this.opts.log.warn(fields, 'zone transfer cut short: the client went away');
     else this.opts.log.info({ ...fields, ...(current ? { upToDate: true } : {}) }, 'zone transferred');
     return outcome;
   }
 
   /** Scanners ask everyone for AXFR; a refusal is worth a log line, a flood of them is not. */
-  private logRefusal(q: Query, client: string | undefined): void {
+  private logRefusal(q: Query, client: string | undefined, why: string, extra: Record<string, unknown> = {}): void {
     const now = Date.now();
     if (now - this.lastRefusalLog < 10_000) return;
     this.lastRefusalLog = now;
-    this.opts.log.info({ zone: nameToText(q.qname), client }, 'zone transfer refused: client not in --allow-transfer (logged at most every 10 s)');
+    this.opts.log.info({ zone: nameToText(q.qname), client, ...extra }, `${why} (logged at most every 10 s)`);
   }
 }

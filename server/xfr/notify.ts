@@ -12,6 +12,7 @@ import type { Catalog } from '../engine/catalog.js';
 import { Class, Opcode, Type } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
 import type { Zone } from '../zones/compile.js';
+import { type TsigKey, TsigSigner } from './tsig.js';
 
 export interface NotifyTarget {
   host: string;
@@ -31,6 +32,8 @@ export interface NotifyOptions {
    * old serial would take it as current and wait for its next refresh.
    */
   delayMs?: number;
+  /** --transfer-key: secondaries that insist on it drop unsigned NOTIFY. */
+  key?: TsigKey;
 }
 
 export const NOTIFY_DEFAULTS = { attempts: 5, retryMs: 2000, delayMs: 0 } as const;
@@ -189,7 +192,9 @@ export class Notifier {
     }
     const wait = this.retryMs * 2 ** p.sent;
     p.sent++;
-    this.socketFor(p.target.host).send(p.msg, p.target.port, p.target.host, (err) => {
+    // Signed at each send, not once: Time Signed must be fresh for every resend to pass the secondary's fudge check.
+    const msg = this.opts.key ? new TsigSigner(this.opts.key).sign(p.msg) : p.msg;
+    this.socketFor(p.target.host).send(msg, p.target.port, p.target.host, (err) => {
       // Unreachable networks and the like: the retry timer below tries again.
       if (err) this.opts.log.debug({ err, secondary: `${p.target.host}#${p.target.port}` }, 'NOTIFY send failed');
     });
