@@ -31,7 +31,7 @@ export interface NsdOptions {
 
 const HOST = '127.0.0.1';
 
-function quote(s: string): string {
+export function quote(s: string): string {
   return `"${s.replace(/["\\]/g, '\\$&')}"`;
 }
 
@@ -56,17 +56,36 @@ export function exportZones(zonesDir: string): Map<string, string> {
   return out;
 }
 
+export interface NsdLaunch {
+  /** How errors name this NSD ("NSD", "NSD secondary"). */
+  what: string;
+  tempPrefix: string;
+  port?: number;
+  nsdPath?: string;
+  /** Extra lines for the server: clause. */
+  serverOptions?: string[];
+  verbosity: number;
+  /** Clauses after remote-control (key:, zone: ...); may write files into `dir`. */
+  clauses: (dir: string) => string[];
+  /** Origins that must answer SOA with AA before this resolves. */
+  waitFor: string[];
+  /** With waitFor empty: resolve on any answer for this origin (NSD is up). */
+  aliveProbe?: string;
+  /** A log line that means NSD refused its input. */
+  failurePattern?: RegExp;
+  startTimeoutMs: number;
+  pollMs: number;
+}
+
 /**
- * Starts NSD in the foreground on 127.0.0.1 and a free port, serving the
- * given zones (origin -> RFC 1035 master file text). Resolves once NSD
- * answers an SOA query for every zone authoritatively.
+ * Runs NSD in the foreground in a private temp dir on 127.0.0.1 and waits
+ * until it answers as asked. Shared by the reference server, the secondary
+ * and the TSIG secondary, which differ only in their zone clauses.
  */
-export async function startNsd(zoneFilesByOrigin: ReadonlyMap<string, string> | Readonly<Record<string, string>>, opts: NsdOptions = {}): Promise<NsdServer> {
-  const nsd = opts.nsdPath ?? '/usr/sbin/nsd';
-  const zones = zoneFilesByOrigin instanceof Map ? [...zoneFilesByOrigin] : Object.entries(zoneFilesByOrigin);
-  if (zones.length === 0) throw new Error('startNsd: no zones given');
-  const dir = mkdtempSync(join(tmpdir(), 'pulsedns-nsd-'));
-  const port = await freePort(HOST);
+export async function launchNsd(o: NsdLaunch): Promise<NsdServer> {
+  const nsd = o.nsdPath ?? '/usr/sbin/nsd';
+  const dir = mkdtempSync(join(tmpdir(), o.tempPrefix));
+  const port = o.port ?? (await freePort(HOST));
   const conf = join(dir, 'nsd.conf');
   const logFile = join(dir, 'nsd.log');
   const lines = [
@@ -84,19 +103,15 @@ export async function startNsd(zoneFilesByOrigin: ReadonlyMap<string, string> | 
     `  xfrdfile: ${quote(join(dir, 'xfrd.state'))}`,
     `  xfrdir: ${quote(dir)}`,
     `  logfile: ${quote(logFile)}`,
-    '  verbosity: 1',
+    `  verbosity: ${o.verbosity}`,
     '  server-count: 1',
     '  hide-version: yes',
     '  zonefiles-write: 0',
-    ...(opts.serverOptions ?? []).map((l) => `  ${l}`),
+    ...(o.serverOptions ?? []).map((l) => `  ${l}`),
     'remote-control:',
     '  control-enable: no',
+    ...o.clauses(dir),
   ];
-  zones.forEach(([origin, text], i) => {
-    const file = `zone${i}.zone`;
-    writeFileSync(join(dir, file), text);
-    lines.push('zone:', `  name: ${quote(bare(origin))}`, `  zonefile: ${quote(file)}`);
-  });
   writeFileSync(conf, lines.join('\n') + '\n');
 
   // Same process group as the test, so a ^C reaches NSD too. NSD's xfrd and
@@ -136,32 +151,63 @@ export async function startNsd(zoneFilesByOrigin: ReadonlyMap<string, string> | 
     try {
       execFileSync(`${nsd}-checkconf`, [conf], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; message: string };
+      const err = e as { stdout?: string; stderr?: string };
       check = `\nnsd-checkconf ${conf}:\n${err.stdout ?? ''}${err.stderr ?? ''}`;
     }
-    return new Error(`NSD ${why}${spawnError ? `: ${spawnError.message}` : ''}\nlog:\n${log()}${check}\nconfig:\n${lines.join('\n')}`);
+    return new Error(`${o.what} ${why}${spawnError ? `: ${spawnError.message}` : ''}\nlog:\n${log()}${check}\nconfig:\n${lines.join('\n')}`);
   };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
-  const pending = new Set(zones.map(([o]) => bare(o)));
+  const deadline = Date.now() + o.startTimeoutMs;
+  const pending = new Set(o.waitFor.map(bare));
+  let answered = false;
+  const done = (): boolean => (o.waitFor.length ? pending.size === 0 : answered);
   try {
-    while (pending.size) {
+    while (!done()) {
       if (spawnError || proc.exitCode !== null || proc.signalCode !== null) throw explain(`exited before answering (code ${proc.exitCode}, signal ${proc.signalCode})`);
-      if (/read with \d+ errors/.test(log())) throw explain('reported errors (zone files come from `pulsedns export`)');
-      if (Date.now() > deadline) throw explain(`did not answer SOA for ${[...pending].join(', ')} within the start timeout`);
-      for (const origin of [...pending]) {
+      if (o.failurePattern?.test(log())) throw explain('reported errors');
+      if (Date.now() > deadline) throw explain(o.waitFor.length ? `did not answer SOA for ${[...pending].join(', ')} within the start timeout` : 'did not answer within the start timeout');
+      for (const origin of o.waitFor.length ? [...pending] : [bare(o.aliveProbe ?? '.')]) {
         try {
           const m = parseMessage(await udpExchange({ host: HOST, port }, buildQuery(origin, 'SOA'), 200));
+          answered = true;
           if (m.rcode === 0 && m.aa && m.answer.some((r) => r.type === 6)) pending.delete(origin);
         } catch {
           // not listening yet
         }
       }
-      if (pending.size) await new Promise((r) => setTimeout(r, 50));
+      if (!done()) await new Promise((r) => setTimeout(r, o.pollMs));
     }
   } catch (e) {
     await stop();
     throw e;
   }
   return { host: HOST, port, dir, proc, log, stop };
+}
+
+/**
+ * Starts NSD in the foreground on 127.0.0.1 and a free port, serving the
+ * given zones (origin -> RFC 1035 master file text). Resolves once NSD
+ * answers an SOA query for every zone authoritatively.
+ */
+export function startNsd(zoneFilesByOrigin: ReadonlyMap<string, string> | Readonly<Record<string, string>>, opts: NsdOptions = {}): Promise<NsdServer> {
+  const zones = zoneFilesByOrigin instanceof Map ? [...zoneFilesByOrigin] : Object.entries(zoneFilesByOrigin);
+  if (zones.length === 0) throw new Error('startNsd: no zones given');
+  return launchNsd({
+    what: 'NSD',
+    tempPrefix: 'pulsedns-nsd-',
+    ...(opts.nsdPath ? { nsdPath: opts.nsdPath } : {}),
+    ...(opts.serverOptions ? { serverOptions: opts.serverOptions } : {}),
+    verbosity: 1,
+    clauses: (dir) =>
+      zones.flatMap(([origin, text], i) => {
+        const file = `zone${i}.zone`;
+        writeFileSync(join(dir, file), text);
+        return ['zone:', `  name: ${quote(bare(origin))}`, `  zonefile: ${quote(file)}`];
+      }),
+    waitFor: zones.map(([o]) => o),
+    // Zone files come from `pulsedns export`: NSD refusing one is a bug to show.
+    failurePattern: /read with \d+ errors/,
+    startTimeoutMs: opts.startTimeoutMs ?? 10_000,
+    pollMs: 50,
+  });
 }
