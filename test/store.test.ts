@@ -283,7 +283,7 @@ test('RedisStore survives Redis going away and coming back', async (t) => {
   await waitFor(() => seen.length === 1, 'the first change');
 
   await redis.stop();
-  await waitFor(() => !prober.healthy() && !server.healthy(), 'healthy() to turn false', 2000);
+  await waitFor(() => !prober.healthy() && !server.healthy(), 'healthy() to turn false', 4000);
 
   for (const [what, op] of [
     ['report', () => prober.report(member, report('fra', false), true)],
@@ -294,7 +294,7 @@ test('RedisStore survives Redis going away and coming back', async (t) => {
   ] as const) {
     const { ok, elapsed } = await settlesWithin(op(), 1500, `${what} with Redis down`);
     assert.equal(ok, false, `${what} with Redis down should reject, not pretend to succeed`);
-    assert.ok(elapsed < 1500, `${what} took ${elapsed} ms`);
+    assert.ok(elapsed < 2500, `${what} took ${elapsed} ms`); // fails fast (commandTimeout 1 s), with room for a loaded machine
   }
   assert.equal(prober.healthy(), false);
 
