@@ -66,6 +66,8 @@ test('errors name the line and say what would be right', () => {
   expectError(`records:\n  '@': { type: SOA, value: { mname: ns1.example.net., rname: h } }\n`, /no NS records/);
   expectError(HEAD + '  mx: { type: MX, value: { preference: 70000, exchange: a } }\n', /out of range/);
   expectError(HEAD + '  mx: { type: MX, value: { pref: 1, exchange: a } }\n', /unknown field "pref"/);
+  expectError(HEAD + '  ns1: { type: AAAA, value: "2001:db8::1" }\n', /owner "ns1" appears twice \(first at line 5\)/, 7);
+  expectError(HEAD + '  x: { type: A, type: AAAA, value: 192.0.2.1 }\n', /"type" appears twice in one record/, 7);
 });
 
 test('every error of a file is reported, not just the first', () => {

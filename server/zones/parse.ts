@@ -17,7 +17,9 @@ const RECORD_KEYS = new Set(['type', 'ttl', 'value', 'values', 'pool']);
 /** Parses one zone file's text. `defaultOrigin` comes from the file name. */
 export function parseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // The yaml package's own duplicate-key check compares every key with every
+  // other (quadratic: minutes for a large zone); owners are checked below with a Set.
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
   const errors: ZoneError[] = [];
   const posOf = (node: YNode | Pair | null | undefined): SourcePos => {
     const range = node && 'range' in node && node.range ? node.range : node && 'key' in node && isScalar(node.key) && node.key.range ? node.key.range : undefined;
@@ -43,9 +45,15 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
   let originNode: YNode | null = null;
   let defaultTtl = DEFAULT_TTL;
   let recordsNode: YNode | null = null;
+  const zoneKeys = new Set<string>();
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const value = pair.value as YNode | null;
+    if (zoneKeys.has(key)) {
+      err(pair.key as YNode, `"${key}" appears twice in the zone file`);
+      continue;
+    }
+    zoneKeys.add(key);
     if (!ZONE_KEYS.has(key)) {
       err(pair.key as YNode, `unknown zone key "${key}" (expected one of: ${[...ZONE_KEYS].join(', ')})`);
       continue;
@@ -78,9 +86,16 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
   }
 
   const zone: ZoneSource = { origin, file, defaultTtl, serialAuto: false, records: [], poolRefs: [] };
+  const ownerLines = new Map<string, number>();
   for (const pair of recordsNode.items) {
     const keyNode = pair.key as YNode;
     const ownerText = isScalar(keyNode) ? String(keyNode.value) : '';
+    const firstLine = ownerLines.get(ownerText);
+    if (firstLine !== undefined) {
+      err(keyNode, `owner "${ownerText}" appears twice (first at line ${firstLine}); list all its records under one key`);
+      continue;
+    }
+    ownerLines.set(ownerText, posOf(keyNode).line);
     let owner: Name;
     try {
       owner = nameFromText(ownerText === '' ? '@' : ownerText, origin);
@@ -126,7 +141,14 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
   const valueNodes: YNode[] = [];
   let typeNode: YNode | null = null;
   let sawValue = false;
+  const seenKeys = new Set<string>();
   for (const pair of entry.items) {
+    const dupKey = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (seenKeys.has(dupKey)) {
+      err(pair.key as YNode, `"${dupKey}" appears twice in one record`);
+      return;
+    }
+    seenKeys.add(dupKey);
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const v = pair.value as YNode | null;
     if (!RECORD_KEYS.has(key)) {
