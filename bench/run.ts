@@ -18,6 +18,7 @@ import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import { freePort } from '../test/support/ports.js';
 import { failoverTables, runFailoverBench, type FailoverReport } from './failover.js';
+import { makeRng } from '../test/support/rng.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist', 'server', 'cli.js');
@@ -117,17 +118,6 @@ function versionOf(cmd: string, args: string[], re: RegExp): string {
 
 // ---------------------------------------------------------------- data
 
-/** Small seeded generator so every run replays the same queries. */
-function makeRng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function zoneYaml(): string {
   const out: string[] = [

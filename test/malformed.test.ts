@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startPulse, type Spawned } from './support/server.js';
 import { buildQuery, encodeName, parseMessage, type Message, type QueryOptions } from './support/dnsmsg.js';
 import type { Target } from './support/client.js';
+import { makeRng } from './support/rng.js';
 
 const ZONES = fileURLToPath(new URL('../../zones', import.meta.url));
 
@@ -37,17 +38,6 @@ const SEED = process.env.PULSEDNS_FUZZ_SEED ? Number(process.env.PULSEDNS_FUZZ_S
 
 // ---------------------------------------------------------------- randomness
 
-/** mulberry32: small, fast, and reproducible from a 32-bit seed. */
-function makeRng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rng = makeRng(SEED);
 const int = (lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
