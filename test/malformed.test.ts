@@ -38,7 +38,6 @@ const SEED = process.env.PULSEDNS_FUZZ_SEED ? Number(process.env.PULSEDNS_FUZZ_S
 
 // ---------------------------------------------------------------- randomness
 
-
 const rng = makeRng(SEED);
 const int = (lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
