@@ -112,7 +112,9 @@ export class Scheduler {
 
   private release(): void {
     const next = this.queue.shift();
-    if (next) next();
+    // Hand the slot on asynchronously: a reload that stops thousands of queued
+    // members would otherwise release them recursively on one stack.
+    if (next) queueMicrotask(next);
     else this.inFlight--;
   }
 

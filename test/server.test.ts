@@ -117,7 +117,6 @@ test('zone edits are picked up; a broken edit keeps the last good zones serving'
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(addr, '192.0.2.26');
-  const loaded = s.output.filter((l) => /zones loaded/.test(l)).length;
 
   writeFileSync(zoneFile, original.replace('value: 192.0.2.25', 'value: 192.0.2.999'));
   const refusal = await s.waitForLog(/192\.0\.2\.999/);
@@ -136,7 +135,6 @@ test('zone edits are picked up; a broken edit keeps the last good zones serving'
     if (fixed !== '192.0.2.25') await new Promise((r) => setTimeout(r, 50));
   }
   assert.equal(fixed, '192.0.2.25');
-  assert.ok(s.output.filter((l) => /zones loaded/.test(l)).length > loaded);
 });
 
 test('queries sent during reloads are all answered', async () => {

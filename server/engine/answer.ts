@@ -118,7 +118,11 @@ const offsets: number[] = [];
 
 function writeSection(section: number, entries: PlannedRRset[], reshuffle: RRset | null): boolean {
   for (const e of entries) {
-    if (!writer.addRRset(section, e.owner, e.rrset, e.rrset.rdata, e.rrset === reshuffle ? offsets : undefined)) return false;
+    const mark = offsets.length;
+    if (!writer.addRRset(section, e.owner, e.rrset, e.rrset.rdata, e.rrset === reshuffle ? offsets : undefined)) {
+      offsets.length = mark; // the RRset was rolled back: so are its addresses
+      return false;
+    }
   }
   return true;
 }

@@ -236,7 +236,8 @@ export class LiveHealth implements HealthLookup {
     let sig = '';
     for (const pool of this.pools.pools.values()) {
       sig += `${pool.name}:${this.latches.get(pool.name)?.tier ?? ''}:`;
-      for (const m of [...pool.tiers.flat(), ...pool.backup]) sig += this.state(pool, m)[0];
+      // Whole words: 'down' and 'drain' share a first letter but not a TTL.
+      for (const m of [...pool.tiers.flat(), ...pool.backup]) sig += this.state(pool, m) + ',';
       sig += ';';
     }
     if (sig !== this.signature) {

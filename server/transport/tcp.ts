@@ -51,9 +51,15 @@ export function startTcp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
 function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats, log: Logger, opts: TcpOptions, streamer: TcpStreamer | undefined): void {
   stats.tcpConnections++;
   const outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false };
-  let pending: Buffer | null = null;
+  // Bytes read but not yet answered. Kept as a list and joined only once a
+  // whole frame is there: joining on every read would make a frame dribbled
+  // a byte at a time cost quadratic copying.
+  let parts: Buffer[] = [];
+  let partsLen = 0;
   // While a transfer streams, later queries wait (reads paused) so answers stay in order.
   let streaming = false;
+  // Paused because the client is not reading our answers; resumes on 'drain'.
+  let blocked = false;
   sock.setTimeout(opts.idleTimeoutMs, () => {
     stats.tcpIdleClosed++;
     sock.destroy();
@@ -62,7 +68,10 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
     // Resets and broken pipes are the peer's business; the socket is gone either way.
   });
   sock.on('drain', () => {
-    if (!streaming) sock.resume();
+    if (streaming || !blocked) return;
+    blocked = false;
+    sock.resume();
+    next();
   });
   const count = (o: Outcome): void => {
     stats.countRcode(o.rcode);
@@ -82,7 +91,7 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
       if (streamer?.wants(msg)) {
         streaming = true;
         sock.pause();
-        if (off < buf.length) pending = Buffer.from(buf.subarray(off));
+        keep(buf, off);
         streamer.stream(Buffer.from(msg), sock, catalog()).then(
           (o) => {
             // Not in the latency histogram: a transfer lasts as long as the zone is big and the client slow.
@@ -97,10 +106,8 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
         ).finally(() => {
           streaming = false;
           if (sock.destroyed) return;
-          const rest = pending;
-          pending = null;
-          if (rest) handle(rest);
-          if (!streaming && sock.writableLength <= opts.maxPendingBytes) sock.resume();
+          next();
+          if (!streaming && !blocked) sock.resume();
         });
         return;
       }
@@ -123,19 +130,41 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
       out.copy(framed, 2);
       sock.write(framed);
       stats.observe((performance.now() - started) / 1000);
-      if (sock.writableLength > opts.maxPendingBytes) sock.pause();
+      if (sock.writableLength > opts.maxPendingBytes) {
+        // Stop answering, not just reading: the rest of this read waits for 'drain'.
+        blocked = true;
+        sock.pause();
+        keep(buf, off);
+        return;
+      }
     }
-    // Keep an incomplete frame for the next read; copy so the big read buffer can be freed.
-    if (off < buf.length) pending = Buffer.from(buf.subarray(off));
+    keep(buf, off);
+  };
+  /** Keeps buf[off..] (an incomplete frame, or frames not answered yet); copied so the read buffer can be freed. */
+  const keep = (buf: Buffer, off: number): void => {
+    parts = off < buf.length ? [Buffer.from(buf.subarray(off))] : [];
+    partsLen = buf.length - off;
+  };
+  const byteAt = (i: number): number => {
+    for (const p of parts) {
+      if (i < p.length) return p[i]!;
+      i -= p.length;
+    }
+    return 0;
+  };
+  /** Answers what is buffered, once at least one whole frame is there. */
+  const next = (): void => {
+    if (streaming || blocked || partsLen < 2) return;
+    if (partsLen < 2 + ((byteAt(0) << 8) | byteAt(1))) return;
+    const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, partsLen);
+    parts = [];
+    partsLen = 0;
+    handle(buf);
   };
   sock.on('data', (chunk: Buffer) => {
-    const buf: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
-    pending = null;
-    if (streaming) {
-      // A read that was already under way when we paused: keep it for after the transfer.
-      pending = buf === chunk ? Buffer.from(chunk) : buf;
-      return;
-    }
-    handle(buf);
+    parts.push(chunk);
+    partsLen += chunk.length;
+    // A read already under way when we paused is kept for after the transfer or the drain.
+    next();
   });
 }
