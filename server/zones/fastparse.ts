@@ -1,0 +1,608 @@
+// Fast path for large zone files. parseZoneYaml() builds a full yaml Document,
+// which costs seconds and gigabytes for a zone of a million records. This file
+// reads a restricted, line-oriented subset of YAML (block mappings and block
+// sequences of one-line values: flow mappings/sequences and simple scalars)
+// into a tiny node tree with source offsets, then applies exactly the per-record
+// rules of parse.ts. Anything outside the subset, and any zone with an error at
+// all, returns undefined so the caller falls back to the full parser, which has
+// the authoritative error messages and positions.
+import { Type, parseTypeName, isStorableType } from '../wire/constants.js';
+import { type Name, nameFromText, isSubdomain, NameError } from '../wire/names.js';
+import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
+import { type ZoneSource, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
+import type { ParseResult } from './parse.js';
+
+/** Thrown anywhere to mean "not sure: let the full parser decide". */
+class Bail extends Error {}
+const BAIL = new Bail('fast zone parser: fall back');
+function bail(): never {
+  throw BAIL;
+}
+
+interface FScalar {
+  k: 's';
+  v: string | number;
+  off: number;
+}
+interface FPair {
+  key: FScalar;
+  value: FNode | null;
+}
+interface FMap {
+  k: 'm';
+  items: FPair[];
+  off: number;
+}
+interface FSeq {
+  k: 'q';
+  items: FNode[];
+  off: number;
+}
+type FNode = FScalar | FMap | FSeq;
+
+// ---- scalars ------------------------------------------------------------
+
+// YAML 1.2 core schema (as the yaml package resolves plain scalars).
+const RE_NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const RE_BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const RE_OCT = /^0o[0-7]+$/;
+const RE_INT = /^[-+]?[0-9]+$/;
+const RE_HEX = /^0x[0-9a-fA-F]+$/;
+const RE_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const RE_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const RE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+const RE_SAFE_INT = /^(?:0|[1-9][0-9]{0,14})$/;
+
+/** Core-schema value of a plain scalar; bails on everything but strings and plain decimal integers. */
+function resolvePlain(s: string): string | number {
+  const c = s.charCodeAt(0);
+  // Only strings starting with a digit, sign, dot, ~, n/N, t/T, f/F can be non-strings.
+  if ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e || c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46) {
+    if (RE_INT.test(s)) {
+      if (RE_SAFE_INT.test(s)) return Number(s);
+      bail();
+    }
+    if (RE_NULL.test(s) || RE_BOOL.test(s) || RE_OCT.test(s) || RE_HEX.test(s) || RE_NAN.test(s) || RE_EXP.test(s) || RE_FLOAT.test(s)) bail();
+  }
+  return s;
+}
+
+// Character classes (ASCII only; anything else in a plain scalar bails).
+const PLAIN_FIRST = new Uint8Array(128);
+const PLAIN_REST = new Uint8Array(128);
+const KEY_CHAR = new Uint8Array(128);
+{
+  const set = (t: Uint8Array, chars: string): void => {
+    for (const ch of chars) t[ch.charCodeAt(0)] = 1;
+  };
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  set(PLAIN_FIRST, alnum + '_./\\=+$^(;~');
+  set(PLAIN_REST, alnum + ' _./\\=+$^();~:@*!%&?<>|-');
+  set(KEY_CHAR, alnum + '_./\\=+$^();~@*!%&?|-');
+}
+
+/** Accepted characters inside quoted scalars. */
+function quotedCharOk(c: number): boolean {
+  if (c < 0x20) return false;
+  if (c >= 0x7f && c <= 0x9f) return false;
+  if (c === 0x2028 || c === 0x2029 || c === 0xfeff) return false;
+  if (c >= 0xd800 && c <= 0xdfff) return false; // keep it simple: no astral characters
+  return true;
+}
+
+// ---- line-level reader --------------------------------------------------
+
+class Reader {
+  text: string;
+  /** Content lines: start offset, indent (spaces), end offset (exclusive, before \n). */
+  starts: number[] = [];
+  indents: number[] = [];
+  ends: number[] = [];
+  lineStarts: number[] = [];
+  i = 0;
+  constructor(text: string) {
+    this.text = text;
+    const n = text.length;
+    let pos = 0;
+    while (pos <= n) {
+      let end = text.indexOf('\n', pos);
+      if (end < 0) end = n;
+      this.lineStarts.push(pos);
+      let j = pos;
+      while (j < end && text.charCodeAt(j) === 0x20) j++;
+      if (j < end && text.charCodeAt(j) !== 0x23) {
+        this.starts.push(pos);
+        this.indents.push(j - pos);
+        this.ends.push(end);
+      }
+      if (end === n) break;
+      pos = end + 1;
+    }
+  }
+  get done(): boolean {
+    return this.i >= this.starts.length;
+  }
+  indent(): number {
+    return this.indents[this.i]!;
+  }
+  /** 1-based line and column of an offset. */
+  posOf(off: number, file: string): SourcePos {
+    // binary search in lineStarts
+    const ls = this.lineStarts;
+    let lo = 0;
+    let hi = ls.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ls[mid]! <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file, line: lo + 1, col: off - ls[lo]! + 1 };
+  }
+}
+
+/** Parses inline content on one line [pos, end). */
+class Inline {
+  constructor(
+    public t: string,
+    public pos: number,
+    public end: number,
+  ) {}
+  skipSpaces(): void {
+    while (this.pos < this.end && this.t.charCodeAt(this.pos) === 0x20) this.pos++;
+  }
+  /** After a value: only spaces, then end of line or a comment (# after a space). */
+  expectLineEnd(): void {
+    const before = this.pos;
+    this.skipSpaces();
+    if (this.pos === this.end) return;
+    if (this.t.charCodeAt(this.pos) === 0x23 && this.pos > before) return;
+    bail();
+  }
+  atLineEnd(): boolean {
+    const save = this.pos;
+    this.skipSpaces();
+    const r = this.pos === this.end || (this.t.charCodeAt(this.pos) === 0x23 && this.pos > save);
+    this.pos = save;
+    return r;
+  }
+
+  quoted(): FScalar {
+    const t = this.t;
+    const off = this.pos;
+    const q = t.charCodeAt(off);
+    let i = off + 1;
+    let out = '';
+    let from = i;
+    for (;;) {
+      if (i >= this.end) bail(); // multi-line quoted string
+      const c = t.charCodeAt(i);
+      if (c === q) {
+        if (q === 0x27 && t.charCodeAt(i + 1) === 0x27 && i + 1 < this.end) {
+          out += t.slice(from, i + 1);
+          i += 2;
+          from = i;
+          continue;
+        }
+        break;
+      }
+      if (q === 0x22 && c === 0x5c) bail(); // escapes in double quotes
+      if (!quotedCharOk(c)) bail();
+      i++;
+    }
+    out += t.slice(from, i);
+    this.pos = i + 1;
+    return { k: 's', v: out, off };
+  }
+
+  /** A plain scalar; `flow` marks flow context (stops at , ] }). */
+  plain(flow: boolean): FScalar {
+    const t = this.t;
+    const off = this.pos;
+    const c0 = t.charCodeAt(off);
+    if (c0 >= 128 || !PLAIN_FIRST[c0]) bail();
+    let i = off + 1;
+    while (i < this.end) {
+      const c = t.charCodeAt(i);
+      if (c >= 128 || !PLAIN_REST[c]) break;
+      if (c === 0x3a) {
+        // ':' followed by a space, end or flow indicator would start a mapping value.
+        const n = i + 1 < this.end ? t.charCodeAt(i + 1) : 0x20;
+        if (n === 0x20 || n === 0x2c || n === 0x5b || n === 0x5d || n === 0x7b || n === 0x7d) bail();
+      }
+      i++;
+    }
+    let e = i;
+    while (e > off && t.charCodeAt(e - 1) === 0x20) e--;
+    // What stopped us must be: end, a comment after a space, or (in flow) , ] }.
+    if (i < this.end) {
+      const c = t.charCodeAt(i);
+      if (c === 0x23) {
+        if (e === i) bail(); // '#' inside a scalar
+      } else if (!(flow && (c === 0x2c || c === 0x5d || c === 0x7d))) bail();
+    }
+    this.pos = e;
+    return { k: 's', v: resolvePlain(t.slice(off, e)), off };
+  }
+
+  /** A mapping key followed by ':' and a space or end of line; returns undefined (position kept) if not a key. */
+  tryKey(): FScalar | undefined {
+    const t = this.t;
+    const save = this.pos;
+    const c0 = t.charCodeAt(save);
+    let key: FScalar;
+    if (c0 === 0x27 || c0 === 0x22) {
+      key = this.quoted();
+    } else {
+      let i = save;
+      while (i < this.end) {
+        const c = t.charCodeAt(i);
+        if (c >= 128 || !KEY_CHAR[c]) break;
+        i++;
+      }
+      if (i === save || t.charCodeAt(i) !== 0x3a || i >= this.end) return undefined;
+      if (c0 >= 128 || !PLAIN_FIRST[c0]) bail();
+      key = { k: 's', v: resolvePlain(t.slice(save, i)), off: save };
+      this.pos = i;
+    }
+    if (this.pos >= this.end || t.charCodeAt(this.pos) !== 0x3a) {
+      this.pos = save;
+      return undefined;
+    }
+    if (this.pos - save > 1000) bail(); // the yaml package limits implicit keys to 1024 characters
+    const after = this.pos + 1;
+    if (after < this.end && t.charCodeAt(after) !== 0x20) bail();
+    this.pos = after;
+    return key;
+  }
+
+  /** A one-line value in flow context or after "key: " / "- ". */
+  value(flow: boolean): FNode {
+    const c = this.t.charCodeAt(this.pos);
+    if (c === 0x7b) return this.flowMap();
+    if (c === 0x5b) return this.flowSeq();
+    if (c === 0x27 || c === 0x22) return this.quoted();
+    return this.plain(flow);
+  }
+
+  flowMap(): FMap {
+    const off = this.pos++;
+    const items: FPair[] = [];
+    this.skipSpaces();
+    if (this.t.charCodeAt(this.pos) === 0x7d) {
+      this.pos++;
+      return { k: 'm', items, off };
+    }
+    for (;;) {
+      if (this.pos >= this.end) bail();
+      const key = this.tryKey();
+      if (!key) bail();
+      this.skipSpaces();
+      if (this.pos >= this.end) bail();
+      const c = this.t.charCodeAt(this.pos);
+      if (c === 0x2c || c === 0x7d || c === 0x23) bail(); // empty value
+      const value = this.value(true);
+      items.push({ key, value });
+      this.skipSpaces();
+      const d = this.t.charCodeAt(this.pos);
+      if (this.pos >= this.end) bail();
+      this.pos++;
+      if (d === 0x7d) return { k: 'm', items, off };
+      if (d !== 0x2c) bail();
+      this.skipSpaces();
+      if (this.t.charCodeAt(this.pos) === 0x7d) bail(); // trailing comma: keep it simple
+    }
+  }
+
+  flowSeq(): FSeq {
+    const off = this.pos++;
+    const items: FNode[] = [];
+    this.skipSpaces();
+    if (this.t.charCodeAt(this.pos) === 0x5d) {
+      this.pos++;
+      return { k: 'q', items, off };
+    }
+    for (;;) {
+      if (this.pos >= this.end) bail();
+      const c = this.t.charCodeAt(this.pos);
+      if (c === 0x2c || c === 0x5d || c === 0x23) bail();
+      const value = this.value(true);
+      items.push(value);
+      this.skipSpaces();
+      if (this.pos >= this.end) bail();
+      const d = this.t.charCodeAt(this.pos++);
+      if (d === 0x5d) return { k: 'q', items, off };
+      if (d !== 0x2c) bail();
+      this.skipSpaces();
+      if (this.t.charCodeAt(this.pos) === 0x5d) bail();
+    }
+  }
+}
+
+// ---- block structure ----------------------------------------------------
+
+/** Block node whose first line is the reader's current line, with indent > parentIndent. */
+function blockNode(r: Reader, parentIndent: number): FNode {
+  if (r.done) bail();
+  const ind = r.indent();
+  if (ind <= parentIndent) bail();
+  const start = r.starts[r.i]! + ind;
+  const t = r.text;
+  if (t.charCodeAt(start) === 0x2d && (start + 1 === r.ends[r.i] || t.charCodeAt(start + 1) === 0x20)) return blockSeq(r, ind);
+  return blockMap(r, ind, start);
+}
+
+function blockSeq(r: Reader, ind: number): FSeq {
+  const items: FNode[] = [];
+  const off = r.starts[r.i]! + ind;
+  while (!r.done && r.indent() === ind) {
+    const s = r.starts[r.i]! + ind;
+    const end = r.ends[r.i]!;
+    if (r.text.charCodeAt(s) !== 0x2d) break;
+    if (s + 1 >= end || r.text.charCodeAt(s + 1) !== 0x20) bail();
+    const inl = new Inline(r.text, s + 1, end);
+    inl.skipSpaces();
+    if (inl.pos >= end || r.text.charCodeAt(inl.pos) === 0x23) bail(); // value on following lines
+    const c = r.text.charCodeAt(inl.pos);
+    if (c === 0x2d && (inl.pos + 1 >= end || r.text.charCodeAt(inl.pos + 1) === 0x20)) bail(); // nested "- -"
+    const keyStart = inl.pos;
+    const save = inl.pos;
+    const key = inl.tryKey();
+    if (key) {
+      // Compact mapping: "- key: value" with further keys aligned to `key`.
+      inl.pos = save;
+      items.push(blockMap(r, keyStart - r.starts[r.i]!, keyStart));
+    } else {
+      const v = inl.value(false);
+      inl.expectLineEnd();
+      r.i++;
+      items.push(v);
+    }
+  }
+  if (!r.done && r.indent() > ind) bail();
+  return { k: 'q', items, off };
+}
+
+/** Block mapping; with `onPair`, each pair goes there as soon as it is read instead of into the result. */
+function blockMap(r: Reader, ind: number, off: number, onPair?: (p: FPair) => void): FMap {
+  const items: FPair[] = [];
+  let first = true; // the first line may be a "- key: value" line of a sequence
+  while (!r.done && (first || r.indent() === ind)) {
+    const lineStart = r.starts[r.i]!;
+    const s = first ? off : lineStart + ind;
+    first = false;
+    const end = r.ends[r.i]!;
+    const inl = new Inline(r.text, s, end);
+    const c = r.text.charCodeAt(s);
+    if (c === 0x2d && (s + 1 === end || r.text.charCodeAt(s + 1) === 0x20)) break; // a sequence at this indent: caller decides
+    const key = inl.tryKey();
+    if (!key) bail();
+    if (inl.atLineEnd()) {
+      r.i++;
+      // Value on the following, more indented lines (a null value is left to the full parser).
+      const pair = { key, value: blockNode(r, ind) };
+      if (onPair) onPair(pair);
+      else items.push(pair);
+    } else {
+      inl.skipSpaces();
+      const v = inl.value(false);
+      inl.expectLineEnd();
+      r.i++;
+      const pair = { key, value: v };
+      if (onPair) onPair(pair);
+      else items.push(pair);
+    }
+  }
+  if (!r.done && r.indent() > ind) bail();
+  return { k: 'm', items, off };
+}
+
+// ---- zone semantics (mirror of parse.ts) ---------------------------------
+
+const ZONE_KEYS = new Set(['origin', 'ttl', 'records']);
+const RECORD_KEY_BITS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { type: 1, ttl: 2, value: 4, values: 8, pool: 16 });
+
+/**
+ * parseZoneYaml() for a restricted subset of YAML; undefined means "use parseZoneYaml".
+ * When it returns a result, it is the one parseZoneYaml would return.
+ */
+export function fastParseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult | undefined {
+  try {
+    return parse(text, file, defaultOrigin);
+  } catch (e) {
+    if (e instanceof Bail) return undefined;
+    throw e;
+  }
+}
+
+function parse(text: string, file: string, defaultOrigin?: string): ParseResult {
+  // Tabs, CR, other control characters, BOM, document markers and directives: leave them to the full parser.
+  if (/[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]/.test(text)) bail();
+  const r = new Reader(text);
+  if (r.done) bail();
+  // Top level, one line per key: "origin: X", "ttl: N", and "records:" whose
+  // block is read after the others so records can be handled as they are read.
+  let originText = defaultOrigin;
+  let ttlDefault = DEFAULT_TTL;
+  let recordsFrom = -1;
+  let recordsTo = -1;
+  const zoneKeys = new Set<string>();
+  while (!r.done) {
+    if (r.indent() !== 0) bail();
+    const start = r.starts[r.i]!;
+    const c = text.charCodeAt(start);
+    if (c === 0x25 || c === 0x2d || c === 0x2e) bail(); // %, ---, ..., or a sequence
+    const inl = new Inline(text, start, r.ends[r.i]!);
+    const key = inl.tryKey();
+    if (!key) bail();
+    const k = String(key.v);
+    if (zoneKeys.has(k) || !ZONE_KEYS.has(k)) bail();
+    zoneKeys.add(k);
+    if (inl.atLineEnd()) {
+      if (k !== 'records') bail();
+      r.i++;
+      recordsFrom = r.i;
+      while (!r.done && r.indent() > 0) r.i++;
+      recordsTo = r.i;
+      continue;
+    }
+    inl.skipSpaces();
+    const value = inl.value(false);
+    inl.expectLineEnd();
+    r.i++;
+    if (k === 'origin') {
+      if (value.k !== 's' || typeof value.v !== 'string') bail();
+      originText = value.v;
+    } else if (k === 'ttl') {
+      ttlDefault = ttlOf(value);
+    } else bail(); // records: must be a block mapping here
+  }
+  if (!originText || recordsFrom < 0 || recordsFrom === recordsTo) bail();
+  let origin: Name;
+  try {
+    origin = nameFromText(originText.endsWith('.') ? originText : originText + '.');
+  } catch {
+    bail();
+  }
+
+  const posOf = (n: FNode | null): SourcePos => r.posOf(n ? n.off : 0, file);
+  const zone: ZoneSource = { origin, file, defaultTtl: ttlDefault, serialAuto: false, records: [], poolRefs: [] };
+  const owners = new Set<string>();
+  const onOwner = (pair: FPair): void => {
+    const ownerText = String(pair.key.v);
+    if (owners.has(ownerText)) bail();
+    owners.add(ownerText);
+    let owner: Name;
+    try {
+      owner = nameFromText(ownerText === '' ? '@' : ownerText, origin);
+    } catch {
+      bail();
+    }
+    if (!isSubdomain(owner, origin)) bail();
+    const value = pair.value;
+    if (value && value.k === 'q') for (const entry of value.items) recordEntry(entry, owner, zone, posOf);
+    else recordEntry(value, owner, zone, posOf);
+  };
+  r.i = recordsFrom;
+  const ind = r.indent();
+  const first = r.starts[r.i]! + ind;
+  if (text.charCodeAt(first) === 0x2d && (first + 1 === r.ends[r.i] || text.charCodeAt(first + 1) === 0x20)) bail();
+  blockMap(r, ind, first, onOwner);
+  if (r.i !== recordsTo) bail();
+  return { zone, errors: [] };
+}
+
+function ttlOf(node: FNode | null): number {
+  const v = node && node.k === 's' ? node.v : undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_TTL) bail();
+  return v;
+}
+
+function recordEntry(entry: FNode | null, owner: Name, zone: ZoneSource, posOf: (n: FNode | null) => SourcePos): void {
+  if (!entry || entry.k !== 'm') bail();
+  let type: number | undefined;
+  let ttl = zone.defaultTtl;
+  let explicitTtl: number | undefined;
+  let pool: { name: string; node: FNode } | undefined;
+  const valueNodes: FNode[] = [];
+  let sawValue = false;
+  let seen = 0; // bit per record key: a repeated key is an error in parse.ts
+  for (const pair of entry.items) {
+    const key = String(pair.key.v);
+    const bit = RECORD_KEY_BITS[key];
+    if (bit === undefined || seen & bit) bail();
+    seen |= bit;
+    const v = pair.value;
+    if (key === 'type') {
+      if (!v || v.k !== 's') bail(); // parse.ts: String('') -> unknown type
+      type = parseTypeName(String(v.v));
+      if (type === undefined || !isStorableType(type)) bail();
+    } else if (key === 'ttl') {
+      ttl = explicitTtl = ttlOf(v);
+    } else if (key === 'pool') {
+      const name = v && v.k === 's' ? String(v.v) : '';
+      if (!name) bail();
+      pool = { name, node: v! };
+    } else if (key === 'value') {
+      sawValue = true;
+      if (v) valueNodes.push(v);
+    } else {
+      sawValue = true;
+      if (!v || v.k !== 'q') bail();
+      valueNodes.push(...v.items);
+    }
+  }
+  if (type === undefined) bail();
+  if (pool) {
+    if ((type !== Type.A && type !== Type.AAAA) || sawValue || explicitTtl !== undefined) bail();
+    zone.poolRefs.push({ owner, type, pool: pool.name, pos: posOf(pool.node) });
+    return;
+  }
+  if (!sawValue || valueNodes.length === 0) bail();
+  for (const vn of valueNodes) {
+    let rdata: Rdata;
+    try {
+      rdata = rdataFromNode(type, vn, zone);
+    } catch (e) {
+      if (e instanceof RdataError || e instanceof NameError) bail();
+      throw e;
+    }
+    zone.records.push({ owner, type, ttl, rdata, pos: posOf(vn) });
+  }
+}
+
+const SOA_FIELDS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum'] as const;
+const SOA_DEFAULTS: Record<string, string> = { serial: 'auto', refresh: '7200', retry: '3600', expire: '1209600', minimum: '300' };
+const STRUCT_FIELDS: Record<number, readonly string[]> = {
+  [Type.MX]: ['preference', 'exchange'],
+  [Type.SRV]: ['priority', 'weight', 'port', 'target'],
+  [Type.CAA]: ['flags', 'tag', 'value'],
+  [Type.SOA]: SOA_FIELDS,
+};
+
+function scalarText(node: FNode | null | undefined): string | undefined {
+  return node && node.k === 's' ? String(node.v) : undefined;
+}
+
+function rdataFromNode(type: number, node: FNode, zone: ZoneSource): Rdata {
+  if (type === Type.TXT) {
+    if (node.k === 'q') {
+      const parts = node.items.map((n) => scalarText(n));
+      if (parts.some((p) => p === undefined)) bail();
+      return txtFromStrings(parts.map((p) => Buffer.from(p!, 'utf8')));
+    }
+    const s = scalarText(node);
+    if (s === undefined) bail();
+    return txtFromStrings([Buffer.from(s, 'utf8')]);
+  }
+  let tokens: string[];
+  if (node.k === 'm') {
+    const fields = STRUCT_FIELDS[type];
+    if (!fields) bail();
+    const got = new Map<string, string>();
+    for (const p of node.items) {
+      const k = String(p.key.v);
+      if (!fields.includes(k)) bail();
+      const t = scalarText(p.value);
+      if (t === undefined) bail();
+      got.set(k, t);
+    }
+    tokens = fields.map((f) => {
+      const v = got.get(f) ?? (type === Type.SOA ? SOA_DEFAULTS[f] : undefined);
+      if (v === undefined) bail();
+      return v;
+    });
+    if (type === Type.CAA) tokens[2] = tokens[2]!.replace(/[\\"]/g, (c) => '\\' + c);
+  } else {
+    const s = scalarText(node);
+    if (s === undefined) bail();
+    tokens = splitPresentation(s);
+  }
+  if (type === Type.SOA) {
+    if (tokens.length === 6) tokens.splice(2, 0, 'auto');
+    if (tokens[2] === 'auto') {
+      zone.serialAuto = true;
+      tokens[2] = '0';
+    }
+  }
+  return rdataFromTokens(type, tokens, zone.origin);
+}
