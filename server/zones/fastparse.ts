@@ -8,7 +8,8 @@
 // the authoritative error messages and positions.
 import { Type, parseTypeName, isStorableType } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, NameError } from '../wire/names.js';
-import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
+import { RdataError, type Rdata } from './rdata.js';
+import { rdataFromValue } from './values.js';
 import { type ZoneSource, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
 import type { ParseResult } from './parse.js';
 
@@ -550,59 +551,13 @@ function recordEntry(entry: FNode | null, owner: Name, zone: ZoneSource, posOf: 
   }
 }
 
-const SOA_FIELDS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum'] as const;
-const SOA_DEFAULTS: Record<string, string> = { serial: 'auto', refresh: '7200', retry: '3600', expire: '1209600', minimum: '300' };
-const STRUCT_FIELDS: Record<number, readonly string[]> = {
-  [Type.MX]: ['preference', 'exchange'],
-  [Type.SRV]: ['priority', 'weight', 'port', 'target'],
-  [Type.CAA]: ['flags', 'tag', 'value'],
-  [Type.SOA]: SOA_FIELDS,
-};
-
 function scalarText(node: FNode | null | undefined): string | undefined {
   return node && node.k === 's' ? String(node.v) : undefined;
 }
 
+/** Same semantics as the full parser (values.ts); any RdataError makes the caller bail. */
 function rdataFromNode(type: number, node: FNode, zone: ZoneSource): Rdata {
-  if (type === Type.TXT) {
-    if (node.k === 'q') {
-      const parts = node.items.map((n) => scalarText(n));
-      if (parts.some((p) => p === undefined)) bail();
-      return txtFromStrings(parts.map((p) => Buffer.from(p!, 'utf8')));
-    }
-    const s = scalarText(node);
-    if (s === undefined) bail();
-    return txtFromStrings([Buffer.from(s, 'utf8')]);
-  }
-  let tokens: string[];
-  if (node.k === 'm') {
-    const fields = STRUCT_FIELDS[type];
-    if (!fields) bail();
-    const got = new Map<string, string>();
-    for (const p of node.items) {
-      const k = String(p.key.v);
-      if (!fields.includes(k)) bail();
-      const t = scalarText(p.value);
-      if (t === undefined) bail();
-      got.set(k, t);
-    }
-    tokens = fields.map((f) => {
-      const v = got.get(f) ?? (type === Type.SOA ? SOA_DEFAULTS[f] : undefined);
-      if (v === undefined) bail();
-      return v;
-    });
-    if (type === Type.CAA) tokens[2] = tokens[2]!.replace(/[\\"]/g, (c) => '\\' + c);
-  } else {
-    const s = scalarText(node);
-    if (s === undefined) bail();
-    tokens = splitPresentation(s);
-  }
-  if (type === Type.SOA) {
-    if (tokens.length === 6) tokens.splice(2, 0, 'auto');
-    if (tokens[2] === 'auto') {
-      zone.serialAuto = true;
-      tokens[2] = '0';
-    }
-  }
-  return rdataFromTokens(type, tokens, zone.origin);
+  if (node.k === 'q') return rdataFromValue(type, { kind: 'list', items: node.items.map((n) => scalarText(n)) }, zone);
+  if (node.k === 'm') return rdataFromValue(type, { kind: 'fields', fields: node.items.map((p): [string, string | undefined] => [String(p.key.v), scalarText(p.value)]) }, zone);
+  return rdataFromValue(type, { kind: 'scalar', text: scalarText(node) }, zone);
 }

@@ -3,9 +3,10 @@
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode, type Pair } from 'yaml';
 import { Type, parseTypeName, typeName, isStorableType } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, nameToText, NameError } from '../wire/names.js';
-import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
+import { RdataError, type Rdata } from './rdata.js';
 import { type ZoneSource, type ZoneError, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
 import { fastParseZoneYaml } from './fastparse.js';
+import { rdataFromValue } from './values.js';
 
 export interface ParseResult {
   zone?: ZoneSource;
@@ -223,15 +224,6 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
   }
 }
 
-const SOA_FIELDS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum'] as const;
-const SOA_DEFAULTS: Record<string, string> = { serial: 'auto', refresh: '7200', retry: '3600', expire: '1209600', minimum: '300' };
-const STRUCT_FIELDS: Record<number, readonly string[]> = {
-  [Type.MX]: ['preference', 'exchange'],
-  [Type.SRV]: ['priority', 'weight', 'port', 'target'],
-  [Type.CAA]: ['flags', 'tag', 'value'],
-  [Type.SOA]: SOA_FIELDS,
-};
-
 function scalarText(node: YNode | null | undefined): string | undefined {
   if (!isScalar(node)) return undefined;
   const v = node.value;
@@ -239,46 +231,10 @@ function scalarText(node: YNode | null | undefined): string | undefined {
 }
 
 function rdataFromYaml(type: number, node: YNode, zone: ZoneSource): Rdata {
-  if (type === Type.TXT) {
-    // A TXT value is literal text, not presentation format: no quoting needed.
-    if (isSeq(node)) {
-      const parts = (node.items as YNode[]).map((n) => scalarText(n));
-      if (parts.some((p) => p === undefined)) throw new RdataError('TXT strings must be text');
-      return txtFromStrings(parts.map((p) => Buffer.from(p!, 'utf8')));
-    }
-    const s = scalarText(node);
-    if (s === undefined) throw new RdataError('TXT value must be text or a list of strings');
-    return txtFromStrings([Buffer.from(s, 'utf8')]);
-  }
-  let tokens: string[];
+  if (isSeq(node)) return rdataFromValue(type, { kind: 'list', items: (node.items as YNode[]).map((n) => scalarText(n)) }, zone);
   if (isMap(node)) {
-    const fields = STRUCT_FIELDS[type];
-    if (!fields) throw new RdataError(`write ${typeName(type)} data as a string`);
-    const got = new Map<string, string>();
-    for (const p of node.items) {
-      const k = isScalar(p.key) ? String(p.key.value) : '';
-      if (!fields.includes(k)) throw new RdataError(`unknown field "${k}" (expected: ${fields.join(', ')})`);
-      const t = scalarText(p.value as YNode);
-      if (t === undefined) throw new RdataError(`field "${k}" must be a single value`);
-      got.set(k, t);
-    }
-    tokens = fields.map((f) => {
-      const v = got.get(f) ?? (type === Type.SOA ? SOA_DEFAULTS[f] : undefined);
-      if (v === undefined) throw new RdataError(`missing field "${f}"`);
-      return v;
-    });
-    if (type === Type.CAA) tokens[2] = tokens[2]!.replace(/[\\"]/g, (c) => '\\' + c);
-  } else {
-    const s = scalarText(node);
-    if (s === undefined) throw new RdataError('value must be a string (presentation format) or a mapping');
-    tokens = splitPresentation(s);
+    const fields = node.items.map((p): [string, string | undefined] => [isScalar(p.key) ? String(p.key.value) : '', scalarText(p.value as YNode)]);
+    return rdataFromValue(type, { kind: 'fields', fields }, zone);
   }
-  if (type === Type.SOA) {
-    if (tokens.length === 6) tokens.splice(2, 0, 'auto');
-    if (tokens[2] === 'auto') {
-      zone.serialAuto = true;
-      tokens[2] = '0';
-    }
-  }
-  return rdataFromTokens(type, tokens, zone.origin);
+  return rdataFromValue(type, { kind: 'scalar', text: scalarText(node) }, zone);
 }
