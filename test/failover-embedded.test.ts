@@ -14,17 +14,9 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { CLI, startPulse, type Spawned } from './support/server.js';
 import { query } from './support/client.js';
-import { Backend, portFreeOn, sleep, waitFor } from './support/backends.js';
+import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor } from './support/backends.js';
 
-const INTERVAL_MS = 300;
-const TIMEOUT_MS = 200;
-const FALL = 2;
-const RISE = 2;
-const TTL = 60;
-const DEGRADED_TTL = 7;
-/** The bound the brief sets on noticing a change: interval x fall (or rise) + 1 s. */
-const DOWN_BOUND_MS = INTERVAL_MS * FALL + 1000;
-const UP_BOUND_MS = INTERVAL_MS * RISE + 1000;
+const { INTERVAL_MS, TIMEOUT_MS, FALL, RISE, TTL, DEGRADED_TTL } = FAST;
 
 const A = '127.0.0.11';
 const B = '127.0.0.12';

@@ -13,18 +13,11 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { CLI, startPulse, type Spawned } from './support/server.js';
 import { query } from './support/client.js';
-import { Backend, portFreeOn, sleep, waitFor } from './support/backends.js';
+import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor } from './support/backends.js';
 import { startRedis, type RedisServer } from './support/redis.js';
 import { needTool } from './support/tools.js';
 
-const INTERVAL_MS = 300;
-const TIMEOUT_MS = 200;
-const FALL = 2;
-const RISE = 2;
-const TTL = 60;
-const DEGRADED_TTL = 7;
-const DOWN_BOUND_MS = INTERVAL_MS * FALL + 1000;
-const UP_BOUND_MS = INTERVAL_MS * RISE + 1000;
+const { INTERVAL_MS, TIMEOUT_MS, FALL, RISE, TTL, DEGRADED_TTL } = FAST;
 /** verdict.ts: a vantage silent for this many intervals no longer votes. */
 const STALE_INTERVALS = 3;
 

@@ -92,3 +92,9 @@ export async function portFreeOn(addresses: string[]): Promise<number> {
   }
   throw new Error('no port free on every backend address');
 }
+
+/** Check timing the failover tests share: short, so failures show in well under a second. */
+export const FAST = { INTERVAL_MS: 300, TIMEOUT_MS: 200, FALL: 2, RISE: 2, TTL: 60, DEGRADED_TTL: 7 } as const;
+/** The bound the issue sets on noticing a change: interval x fall (or rise) + 1 s. */
+export const DOWN_BOUND_MS = FAST.INTERVAL_MS * FAST.FALL + 1000;
+export const UP_BOUND_MS = FAST.INTERVAL_MS * FAST.RISE + 1000;
