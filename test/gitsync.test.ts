@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { GitSync } from '../server/zones/gitsync.js';
+import { GitSync } from '../server/runtime/gitsync.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pulse-gitsync-'));
 after(() => rmSync(root, { recursive: true, force: true }));

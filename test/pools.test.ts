@@ -11,7 +11,7 @@ import { loadZonesDir, type LoadResult } from '../server/zones/load.js';
 import { formatError, type ZoneError } from '../server/zones/model.js';
 import { Catalog } from '../server/engine/catalog.js';
 import { answer } from '../server/engine/answer.js';
-import { LiveHealth, type HealthEvent } from '../server/pools/live.js';
+import { LiveHealth, type HealthEvent } from '../checks/live.js';
 import { MemoryStore } from '../checks/store/memory.js';
 import { memberKey } from '../checks/model.js';
 import type { OverrideMode } from '../checks/store/types.js';

@@ -10,7 +10,7 @@ import { Webhooks } from '../checks/webhooks.js';
 import { MemoryStore } from '../checks/store/memory.js';
 import { memberKey } from '../checks/model.js';
 import { parsePoolsYaml } from '../server/pools/parse.js';
-import { LiveHealth, type HealthEvent, type HealthEventType } from '../server/pools/live.js';
+import { LiveHealth, type HealthEvent, type HealthEventType } from '../checks/live.js';
 import { formatError } from '../server/zones/model.js';
 
 const silent = pino({ level: 'silent' });

@@ -1,12 +1,12 @@
 // Prometheus text exposition (format 0.0.4) of what an operator watches:
 // traffic, latency, health, reloads and zone serials.
-import { Rcode, typeName } from './wire/constants.js';
-import { nameToText } from './wire/names.js';
-import { isFresh } from '../checks/verdict.js';
+import { Rcode, typeName } from '../wire/constants.js';
+import { nameToText } from '../wire/names.js';
+import { isFresh } from '../../checks/verdict.js';
 import { LATENCY_BUCKETS, type Stats } from './stats.js';
-import type { ZoneSet } from './zones/reloader.js';
-import type { LiveHealth, HealthEventType } from './pools/live.js';
-import type { SyncState } from './zones/gitsync.js';
+import type { ZoneSet } from './reloader.js';
+import type { LiveHealth, HealthEventType } from '../../checks/live.js';
+import type { SyncState } from './gitsync.js';
 
 const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
 

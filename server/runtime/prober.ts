@@ -3,8 +3,8 @@
 // sends webhooks for the shared verdict's changes.
 import type { Logger } from 'pino';
 import { Stats } from './stats.js';
-import { ZoneSet } from './zones/reloader.js';
-import { watchZones } from './zones/watch.js';
+import { ZoneSet } from './reloader.js';
+import { watchZones } from './watch.js';
 import { openStore, startHealth, type HealthOptions } from './health.js';
 
 export interface ProberOptions {

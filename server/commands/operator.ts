@@ -3,11 +3,11 @@
 // the audit log), or straight to Redis with --redis when no server is handy.
 import { parseArgs } from 'node:util';
 import { userInfo, hostname } from 'node:os';
-import { createLogger } from './log.js';
-import { openStore } from './health.js';
-import { parseDuration } from './pools/parse.js';
-import { formatStatus, type StatusReport } from './pools/status.js';
-import type { Override, OverrideMode } from '../checks/store/types.js';
+import { createLogger } from '../runtime/log.js';
+import { openStore } from '../runtime/health.js';
+import { parseDuration } from '../pools/parse.js';
+import { formatStatus, type StatusReport } from '../../checks/status.js';
+import type { Override, OverrideMode } from '../../checks/store/types.js';
 
 const DEFAULT_ADMIN = 'http://127.0.0.1:9153';
 

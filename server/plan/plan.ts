@@ -2,13 +2,13 @@
 // known, the servers' current health) -> what answers change and what looks
 // risky. No I/O here: the command (server/plan-cli.ts) reads the revisions and
 // the status, plan-format.ts prints, and tests can build a Plan from anything.
-import { compareNamesCanonical } from './export.js';
+import { compareNamesCanonical } from '../zones/export.js';
 import { Type, typeName } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
-import type { RRset, Zone } from './compile.js';
+import type { RRset, Zone } from '../zones/compile.js';
 import type { CheckSpec } from '../../checks/model.js';
 import type { AllDown, Pool, PoolMember, PoolSet } from '../pools/model.js';
-import type { StatusReport } from '../pools/status.js';
+import type { StatusReport } from '../../checks/status.js';
 import { selectMembers, type HealthLookup } from '../pools/select.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';

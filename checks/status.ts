@@ -1,8 +1,8 @@
 // The picture `pulsedns status` and GET /status show: every pool, member,
 // verdict, per-vantage result, last failure reason and override.
-import { isFresh } from '../../checks/verdict.js';
+import { isFresh } from './verdict.js';
 import type { LiveHealth } from './live.js';
-import type { PoolSet } from './model.js';
+import type { PoolSet } from '../server/pools/model.js';
 
 export interface MemberStatus {
   address: string;

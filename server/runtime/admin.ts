@@ -4,17 +4,17 @@
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { HealthStore, Override, OverrideMode } from '../checks/store/types.js';
-import { parseDuration } from './pools/parse.js';
-import { buildStatus } from './pools/status.js';
-import type { LiveHealth } from './pools/live.js';
-import type { ZoneSet } from './zones/reloader.js';
-import type { Endpoint } from './transport/udp.js';
+import type { HealthStore, Override, OverrideMode } from '../../checks/store/types.js';
+import { parseDuration } from '../pools/parse.js';
+import { buildStatus } from '../../checks/status.js';
+import type { LiveHealth } from '../../checks/live.js';
+import type { ZoneSet } from './reloader.js';
+import type { Endpoint } from '../transport/udp.js';
 import type { Stats } from './stats.js';
 import { renderMetrics, type EventCounter } from './metrics.js';
-import { nameToText } from './wire/names.js';
-import { formatError } from './zones/model.js';
-import type { SyncState } from './zones/gitsync.js';
+import { nameToText } from '../wire/names.js';
+import { formatError } from '../zones/model.js';
+import type { SyncState } from './gitsync.js';
 
 export interface AdminOptions {
   listen: Endpoint;

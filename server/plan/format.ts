@@ -1,7 +1,7 @@
 // A Plan as people read it: `text` for a terminal, `markdown` for a pull
 // request comment (summary first, details folded, so a big change stays
 // reviewable). Nothing is computed here that the Plan does not already say.
-import { formatError, type ZoneError } from './model.js';
+import { formatError, type ZoneError } from '../zones/model.js';
 import {
   allDownOutcome,
   type AnswerSource,

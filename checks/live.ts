@@ -3,10 +3,10 @@
 // heals by itself), read synchronously by the query path. Verdict changes
 // become events for logs and webhooks.
 import type { Logger } from 'pino';
-import { decide, type Verdict } from '../../checks/verdict.js';
-import type { FailoverLatch, HealthStore, Override, VantageReport } from '../../checks/store/types.js';
-import { firstTierOf, selectMembers, type HealthLookup, type MemberState } from './select.js';
-import type { Pool, PoolMember, PoolSet } from './model.js';
+import { decide, type Verdict } from './verdict.js';
+import type { FailoverLatch, HealthStore, Override, VantageReport } from './store/types.js';
+import { firstTierOf, selectMembers, type HealthLookup, type MemberState } from '../server/pools/select.js';
+import type { Pool, PoolMember, PoolSet } from '../server/pools/model.js';
 
 export type HealthEventType = 'member.down' | 'member.up' | 'pool.failover' | 'pool.failback' | 'pool.all_down' | 'pool.recovered' | 'override.set' | 'override.cleared' | 'verdict.failed_open';
 

@@ -2,13 +2,13 @@
 // primary's over IPC), the live view the query path reads, the prober when
 // this process probes, and webhooks.
 import type { Logger } from 'pino';
-import { MemoryStore } from '../checks/store/memory.js';
-import { RedisStore } from '../checks/store/redis.js';
-import type { HealthStore } from '../checks/store/types.js';
-import { Scheduler, targetsOf } from '../checks/scheduler.js';
-import { Webhooks } from '../checks/webhooks.js';
-import { LiveHealth } from './pools/live.js';
-import type { PoolSet } from './pools/model.js';
+import { MemoryStore } from '../../checks/store/memory.js';
+import { RedisStore } from '../../checks/store/redis.js';
+import type { HealthStore } from '../../checks/store/types.js';
+import { Scheduler, targetsOf } from '../../checks/scheduler.js';
+import { Webhooks } from '../../checks/webhooks.js';
+import { LiveHealth } from '../../checks/live.js';
+import type { PoolSet } from '../pools/model.js';
 
 export interface HealthOptions {
   redis?: string;

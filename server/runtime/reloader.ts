@@ -3,9 +3,9 @@
 import type { Logger } from 'pino';
 import { Catalog } from '../engine/catalog.js';
 import { nameToText } from '../wire/names.js';
-import { formatError, type ZoneError } from './model.js';
-import { loadZonesDir, type SerialMemory } from './load.js';
-import type { Stats } from '../stats.js';
+import { formatError, type ZoneError } from '../zones/model.js';
+import { loadZonesDir, type SerialMemory } from '../zones/load.js';
+import type { Stats } from './stats.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 
 export class ZoneSet {

@@ -8,15 +8,15 @@ import { realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { POOLS_FILE } from './pools/model.js';
-import type { StatusReport } from './pools/status.js';
-import { compileZone } from './zones/compile.js';
-import { readZoneTexts } from './zones/load.js';
-import { formatError } from './zones/model.js';
-import { lastChangeSeconds } from './zones/serial.js';
-import { isZoneFileName, loadZoneSet, type ZoneSet } from './zones/source.js';
-import { buildPlan, type HealthInput, type PlanWarning, type ZoneSetView } from './zones/plan.js';
-import { formatInvalid, formatPlan, type PlanFormat } from './zones/plan-format.js';
+import { POOLS_FILE } from '../pools/model.js';
+import type { StatusReport } from '../../checks/status.js';
+import { compileZone } from '../zones/compile.js';
+import { readZoneTexts } from '../zones/load.js';
+import { formatError } from '../zones/model.js';
+import { lastChangeSeconds } from '../zones/serial.js';
+import { isZoneFileName, loadZoneSet, type ZoneSet } from '../zones/source.js';
+import { buildPlan, type HealthInput, type PlanWarning, type ZoneSetView } from '../plan/plan.js';
+import { formatInvalid, formatPlan, type PlanFormat } from '../plan/format.js';
 
 /** `--to WORKTREE`: the files on disk, as `pulsedns serve` would load them now. */
 export const WORKTREE = 'WORKTREE';

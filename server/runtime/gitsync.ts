@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { formatError, type ZoneError } from './model.js';
-import { loadZonesDir } from './load.js';
+import { formatError, type ZoneError } from '../zones/model.js';
+import { loadZonesDir } from '../zones/load.js';
 
 const run = promisify(execFile);
 
