@@ -2,9 +2,9 @@
 // functions of their inputs and a time argument, so a plain number is the clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemberState } from '../checks/state.js';
-import { decide, isFresh, HOLD_MS, STALE_INTERVALS, type Verdict } from '../checks/verdict.js';
-import type { VantageReport } from '../checks/store/types.js';
+import { MemberState } from '../../../checks/state.js';
+import { decide, isFresh, HOLD_MS, STALE_INTERVALS, type Verdict } from '../../../checks/verdict.js';
+import type { VantageReport } from '../../../checks/store/types.js';
 
 const T0 = 1_700_000_000_000;
 const INTERVAL = 10_000;

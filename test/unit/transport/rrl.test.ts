@@ -2,10 +2,10 @@
 // truncated reply a slipped response becomes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateLimiter, prefixOf, truncatedReply } from '../server/transport/rrl.js';
-import { buildQuery, parseMessage } from './support/dnsmsg.js';
-import { answer } from '../server/engine/answer.js';
-import { catalogFrom } from './support/catalog.js';
+import { RateLimiter, prefixOf, truncatedReply } from '../../../server/transport/rrl.js';
+import { buildQuery, parseMessage } from '../../support/dnsmsg.js';
+import { answer } from '../../../server/engine/answer.js';
+import { catalogFrom } from '../../support/catalog.js';
 
 test('a prefix gets `rate` responses per second, then 1 in `slip` truncated, the rest dropped', () => {
   const rrl = new RateLimiter({ rate: 10, slip: 2 });
@@ -59,9 +59,9 @@ test('serve --rrl-rate: a flood from one client is limited over UDP, slipped rep
   const { join } = await import('node:path');
   const { fileURLToPath } = await import('node:url');
   const dgram = await import('node:dgram');
-  const { startPulse } = await import('./support/server.js');
-  const { query } = await import('./support/client.js');
-  const repo = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+  const { startPulse } = await import('../../support/server.js');
+  const { query } = await import('../../support/client.js');
+  const repo = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
   const dir = mkdtempSync(join(tmpdir(), 'pulse-rrl-'));
   cpSync(join(repo, 'zones'), dir, { recursive: true });
   const s = await startPulse(dir, ['--rrl-rate', '5', '--rrl-slip', '2']);

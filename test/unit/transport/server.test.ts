@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import DNS from 'dns2';
-import { startPulse, type Spawned } from './support/server.js';
-import { query, tcpExchange } from './support/client.js';
-import { buildQuery, parseMessage } from './support/dnsmsg.js';
+import { startPulse, type Spawned } from '../../support/server.js';
+import { query, tcpExchange } from '../../support/client.js';
+import { buildQuery, parseMessage } from '../../support/dnsmsg.js';
 
-const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pulse-server-'));
 cpSync(join(REPO, 'zones'), dir, { recursive: true });
 const zoneFile = join(dir, 'example.com.yaml');

@@ -2,10 +2,10 @@
 // table and a seeded generator, so statistical checks are reproducible.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePoolsYaml } from '../server/pools/parse.js';
-import { selectMembers, type HealthLookup, type MemberState } from '../server/pools/select.js';
-import type { Pool, PoolMember } from '../server/pools/model.js';
-import { formatError } from '../server/zones/model.js';
+import { parsePoolsYaml } from '../../../server/pools/parse.js';
+import { selectMembers, type HealthLookup, type MemberState } from '../../../server/pools/select.js';
+import type { Pool, PoolMember } from '../../../server/pools/model.js';
+import { formatError } from '../../../server/zones/model.js';
 
 /** mulberry32: small, seedable, good enough to make draw counts stable. */
 function seeded(seed: number): () => number {

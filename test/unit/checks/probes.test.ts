@@ -11,14 +11,14 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REQUIRE_TOOLS } from './support/tools.js';
+import { REQUIRE_TOOLS } from '../../support/tools.js';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
-import type { CheckSpec, Probe, ProbeResult } from '../checks/model.js';
-import { dnsProbe } from '../checks/probes/dns.js';
-import { httpProbe } from '../checks/probes/http.js';
-import { probes, runProbe } from '../checks/probes/index.js';
-import { tcpProbe } from '../checks/probes/tcp.js';
+import type { CheckSpec, Probe, ProbeResult } from '../../../checks/model.js';
+import { dnsProbe } from '../../../checks/probes/dns.js';
+import { httpProbe } from '../../../checks/probes/http.js';
+import { probes, runProbe } from '../../../checks/probes/index.js';
+import { tcpProbe } from '../../../checks/probes/tcp.js';
 
 const run = promisify(execFile);
 const V4 = '127.0.0.2';
@@ -360,7 +360,7 @@ test('https: verifyCert with a trusted certificate passes, and fails on a wrong 
     const out = [];
     for (const [address, check] of JSON.parse(process.argv[2])) out.push(await httpProbe(address, check, new AbortController().signal));
     process.stdout.write(JSON.stringify(out));`;
-  const module = new URL('../checks/probes/http.js', import.meta.url).href;
+  const module = new URL('../../../checks/probes/http.js', import.meta.url).href;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, module, JSON.stringify(jobs)], {
     env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'trusted.pem') },
     timeout: 8000,

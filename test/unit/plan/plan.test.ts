@@ -11,11 +11,11 @@ import { mkdtempSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cmdPlan } from '../server/commands/plan.js';
-import { serialGrows } from '../server/plan/plan.js';
-import type { StatusReport } from '../checks/status.js';
+import { cmdPlan } from '../../../server/commands/plan.js';
+import { serialGrows } from '../../../server/plan/plan.js';
+import type { StatusReport } from '../../../checks/status.js';
 
-const PLAN_CLI = fileURLToPath(new URL('../server/commands/plan.js', import.meta.url));
+const PLAN_CLI = fileURLToPath(new URL('../../../server/commands/plan.js', import.meta.url));
 
 let repo = '';
 let zones = '';

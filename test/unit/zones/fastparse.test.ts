@@ -5,11 +5,11 @@ import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { parseZoneYaml } from '../server/zones/parse.js';
-import { fastParseZoneYaml } from '../server/zones/fastparse.js';
-import { importMasterFile } from '../server/zones/import.js';
+import { parseZoneYaml } from '../../../server/zones/parse.js';
+import { fastParseZoneYaml } from '../../../server/zones/fastparse.js';
+import { importMasterFile } from '../../../server/zones/import.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 function originOf(file: string): string | undefined {
   const b = basename(file).replace(/\.ya?ml$/, '');

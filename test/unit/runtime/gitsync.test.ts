@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { GitSync } from '../server/runtime/gitsync.js';
+import { GitSync } from '../../../server/runtime/gitsync.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pulse-gitsync-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -68,8 +68,8 @@ test('an unreachable remote keeps the current commit and says so', async () => {
 });
 
 test('serve --zones-git: served within one interval; a bad commit is refused and shown in /status; a fix lands', async () => {
-  const { startPulse } = await import('./support/server.js');
-  const { query } = await import('./support/client.js');
+  const { startPulse } = await import('../../support/server.js');
+  const { query } = await import('../../support/client.js');
   const good = commit('served by the server', zone('192.0.2.41'));
   const s = await startPulse(join(root, 'unused'), ['--zones-git', bare, '--branch', 'main', '--zones-subdir', 'zones', '--sync-interval', '1s', '--git-cache', join(root, 'serve-cache')]);
   try {

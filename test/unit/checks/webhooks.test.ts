@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { Webhooks } from '../checks/webhooks.js';
-import { MemoryStore } from '../checks/store/memory.js';
-import { memberKey } from '../checks/model.js';
-import { parsePoolsYaml } from '../server/pools/parse.js';
-import { LiveHealth, type HealthEvent, type HealthEventType } from '../checks/live.js';
-import { formatError } from '../server/zones/model.js';
+import { Webhooks } from '../../../checks/webhooks.js';
+import { MemoryStore } from '../../../checks/store/memory.js';
+import { memberKey } from '../../../checks/model.js';
+import { parsePoolsYaml } from '../../../server/pools/parse.js';
+import { LiveHealth, type HealthEvent, type HealthEventType } from '../../../checks/live.js';
+import { formatError } from '../../../server/zones/model.js';
 
 const silent = pino({ level: 'silent' });
 

@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startPulse, type Spawned } from './support/server.js';
-import { buildQuery, encodeName, parseMessage, type Message, type QueryOptions } from './support/dnsmsg.js';
-import type { Target } from './support/client.js';
-import { makeRng } from './support/rng.js';
+import { startPulse, type Spawned } from '../support/server.js';
+import { buildQuery, encodeName, parseMessage, type Message, type QueryOptions } from '../support/dnsmsg.js';
+import type { Target } from '../support/client.js';
+import { makeRng } from '../support/rng.js';
 
-const ZONES = fileURLToPath(new URL('../../zones', import.meta.url));
+const ZONES = fileURLToPath(new URL('../../../zones', import.meta.url));
 
 const UDP_PACKETS = 5000;
 const UDP_BATCH = 50;

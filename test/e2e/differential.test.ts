@@ -19,18 +19,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildQuery, parseMessage, type Message, type QueryOptions, type RR } from './support/dnsmsg.js';
-import { tcpExchange, udpExchange, type Target } from './support/client.js';
-import { startPulse, type Spawned } from './support/server.js';
-import { exportZones, startNsd, type NsdServer } from './support/nsd.js';
-import { needTool } from './support/tools.js';
+import { buildQuery, parseMessage, type Message, type QueryOptions, type RR } from '../support/dnsmsg.js';
+import { tcpExchange, udpExchange, type Target } from '../support/client.js';
+import { startPulse, type Spawned } from '../support/server.js';
+import { exportZones, startNsd, type NsdServer } from '../support/nsd.js';
+import { needTool } from '../support/tools.js';
 
 /** The fixtures are not compiled: from dist/test/ go back to the source tree. */
 function fixturesDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
-    resolve(here, '..', '..', 'test', 'fixtures', 'diff'), // dist/test/differential.test.js
-    resolve(here, 'fixtures', 'diff'), // run from source (ts loaders)
+    resolve(here, '..', '..', '..', 'test', 'fixtures', 'diff'), // dist/test/e2e/differential.test.js
+    resolve(here, '..', 'fixtures', 'diff'), // run from source (ts loaders)
     resolve(process.cwd(), 'test', 'fixtures', 'diff'),
   ];
   const found = candidates.find((d) => existsSync(join(d, 'diff.test.yaml')));

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { startPulse, type Spawned } from './support/server.js';
-import { query, udpExchange } from './support/client.js';
+import { startPulse, type Spawned } from '../../support/server.js';
+import { query, udpExchange } from '../../support/client.js';
 
-const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pulse-metrics-'));
 cpSync(join(REPO, 'zones'), dir, { recursive: true });
 const servers: Spawned[] = [];

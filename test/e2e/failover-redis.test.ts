@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { CLI, startPulse, type Spawned } from './support/server.js';
-import { query } from './support/client.js';
-import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor } from './support/backends.js';
-import { startRedis, type RedisServer } from './support/redis.js';
-import { needTool } from './support/tools.js';
+import { CLI, startPulse, type Spawned } from '../support/server.js';
+import { query } from '../support/client.js';
+import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor } from '../support/backends.js';
+import { startRedis, type RedisServer } from '../support/redis.js';
+import { needTool } from '../support/tools.js';
 
 const { INTERVAL_MS, TIMEOUT_MS, FALL, RISE, TTL, DEGRADED_TTL } = FAST;
 /** verdict.ts: a vantage silent for this many intervals no longer votes. */

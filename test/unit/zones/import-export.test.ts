@@ -8,13 +8,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { importMasterFile, type ImportError } from '../server/zones/import.js';
-import { exportZone } from '../server/zones/export.js';
-import { parseZoneYaml } from '../server/zones/parse.js';
-import { rdataFromTokens } from '../server/zones/rdata.js';
-import type { ZoneSource } from '../server/zones/model.js';
-import { parseTypeName } from '../server/wire/constants.js';
-import { nameFromText, nameToText } from '../server/wire/names.js';
+import { importMasterFile, type ImportError } from '../../../server/zones/import.js';
+import { exportZone } from '../../../server/zones/export.js';
+import { parseZoneYaml } from '../../../server/zones/parse.js';
+import { rdataFromTokens } from '../../../server/zones/rdata.js';
+import type { ZoneSource } from '../../../server/zones/model.js';
+import { parseTypeName } from '../../../server/wire/constants.js';
+import { nameFromText, nameToText } from '../../../server/wire/names.js';
 
 // Overridable so the skip and fail paths can be exercised on a machine that has NSD.
 const NSD_CHECKZONE = process.env.PULSEDNS_NSD_CHECKZONE ?? '/usr/sbin/nsd-checkzone';

@@ -1,9 +1,9 @@
 // The query engine as a pure function: zones + query bytes -> response bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answer } from '../server/engine/answer.js';
-import { buildQuery, parseMessage, type Message, type QueryOptions } from './support/dnsmsg.js';
-import { catalogFrom } from './support/catalog.js';
+import { answer } from '../../../server/engine/answer.js';
+import { buildQuery, parseMessage, type Message, type QueryOptions } from '../../support/dnsmsg.js';
+import { catalogFrom } from '../../support/catalog.js';
 
 const ZONE = `
 ttl: 3600
@@ -205,10 +205,10 @@ test('malformed queries get FORMERR or silence', () => {
 });
 
 test('pool answers are cached per health generation, reshuffled on every hit, and rebuilt when health moves', async () => {
-  const { Catalog } = await import('../server/engine/catalog.js');
-  const { parsePoolsYaml } = await import('../server/pools/parse.js');
-  const { parseZoneYaml } = await import('../server/zones/parse.js');
-  const { compileZone } = await import('../server/zones/compile.js');
+  const { Catalog } = await import('../../../server/engine/catalog.js');
+  const { parsePoolsYaml } = await import('../../../server/pools/parse.js');
+  const { parseZoneYaml } = await import('../../../server/zones/parse.js');
+  const { compileZone } = await import('../../../server/zones/compile.js');
   const pools = parsePoolsYaml('pools:\n  web:\n    members: [192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4]\n', '_pools.yaml').pools;
   const src = parseZoneYaml(`records:
   '@':

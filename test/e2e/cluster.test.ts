@@ -7,10 +7,10 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, startPulse, type Spawned } from './support/server.js';
-import { query } from './support/client.js';
+import { CLI, startPulse, type Spawned } from '../support/server.js';
+import { query } from '../support/client.js';
 
-const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pulse-cluster-'));
 cpSync(join(REPO, 'zones'), dir, { recursive: true });
 let server: Spawned | undefined;

@@ -3,13 +3,13 @@
 // wrong: go away, come back, and ask for a password.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryStore } from '../checks/store/memory.js';
-import { RedisStore } from '../checks/store/redis.js';
-import type { FailoverLatch, HealthStore, Override, StoreChange, VantageReport } from '../checks/store/types.js';
-import { memberKey } from '../checks/model.js';
-import { needTool } from './support/tools.js';
-import { startRedis, startSentinel, type RedisServer } from './support/redis.js';
-import { freePort } from './support/ports.js';
+import { MemoryStore } from '../../../checks/store/memory.js';
+import { RedisStore } from '../../../checks/store/redis.js';
+import type { FailoverLatch, HealthStore, Override, StoreChange, VantageReport } from '../../../checks/store/types.js';
+import { memberKey } from '../../../checks/model.js';
+import { needTool } from '../../support/tools.js';
+import { startRedis, startSentinel, type RedisServer } from '../../support/redis.js';
+import { freePort } from '../../support/ports.js';
 import { Redis } from 'ioredis';
 
 /**

@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync, utimesSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { parseZoneYaml } from '../server/zones/parse.js';
-import { validateZone } from '../server/zones/validate.js';
-import { loadZonesDir } from '../server/zones/load.js';
-import { formatError, type ZoneError } from '../server/zones/model.js';
-import { CLI } from './support/server.js';
+import { parseZoneYaml } from '../../../server/zones/parse.js';
+import { validateZone } from '../../../server/zones/validate.js';
+import { loadZonesDir } from '../../../server/zones/load.js';
+import { formatError, type ZoneError } from '../../../server/zones/model.js';
+import { CLI } from '../../support/server.js';
 
 const HEAD = `records:
   '@':

@@ -11,16 +11,16 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPulse, type Spawned } from './support/server.js';
-import { query, udpExchange, type Target } from './support/client.js';
-import { buildQuery, encodeName, parseMessage, type Message } from './support/dnsmsg.js';
-import { freePort } from './support/ports.js';
-import { needTool } from './support/tools.js';
-import { startNsdTsigSecondary } from './support/nsd-tsig.js';
-import type { NsdServer } from './support/nsd.js';
-import { parseTsigKey, TsigSigner, verifyRequest, findTsig, TsigError } from '../server/xfr/tsig.js';
+import { startPulse, type Spawned } from '../../support/server.js';
+import { query, udpExchange, type Target } from '../../support/client.js';
+import { buildQuery, encodeName, parseMessage, type Message } from '../../support/dnsmsg.js';
+import { freePort } from '../../support/ports.js';
+import { needTool } from '../../support/tools.js';
+import { startNsdTsigSecondary } from '../../support/nsd-tsig.js';
+import type { NsdServer } from '../../support/nsd.js';
+import { parseTsigKey, TsigSigner, verifyRequest, findTsig, TsigError } from '../../../server/xfr/tsig.js';
 
-const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
 const SECRET = 'c2VjcmV0LWtleS1mb3ItcHVsc2VkbnMtdGVzdHM='; // "secret-key-for-pulsedns-tests"
 const WRONG_SECRET = 'd3Jvbmctc2VjcmV0LW9uLXRoZS1zZWNvbmRhcnk='; // "wrong-secret-on-the-secondary"
 const TYPE_TSIG = 250;
