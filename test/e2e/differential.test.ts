@@ -19,7 +19,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildQuery, parseMessage, type Message, type QueryOptions, type RR } from '../support/dnsmsg.js';
+import { buildQuery, parseMessage, readName, type Message, type QueryOptions, type RR } from '../support/dnsmsg.js';
 import { tcpExchange, udpExchange, type Target } from '../support/client.js';
 import { startPulse, type Spawned } from '../support/server.js';
 import { exportZones, startNsd, type NsdServer } from '../support/nsd.js';
@@ -395,33 +395,13 @@ function render(label: string, raw: Buffer): string {
   return lines.join('\n');
 }
 
-/** Reads a name with its case as sent on the wire (dnsmsg lowercases). */
-function rawName(buf: Buffer, start: number): { name: string; end: number } {
-  let pos = start;
-  let end = -1;
-  let name = '';
-  for (let hops = 0; hops < 64; ) {
-    const len = buf[pos]!;
-    if (len === 0) return { name: name || '.', end: end < 0 ? pos + 1 : end };
-    if ((len & 0xc0) === 0xc0) {
-      if (end < 0) end = pos + 2;
-      pos = ((len & 0x3f) << 8) | buf[pos + 1]!;
-      hops++;
-      continue;
-    }
-    name += buf.toString('latin1', pos + 1, pos + 1 + len) + '.';
-    pos += 1 + len;
-  }
-  throw new Error('compression loop');
-}
-
 /** The question name and every answer owner, as spelled on the wire. */
 function spelledNames(buf: Buffer): { question: string; answerOwners: string[] } {
-  const q = rawName(buf, 12);
+  const q = readName(buf, 12);
   let pos = q.end + 4;
   const owners: string[] = [];
   for (let i = 0; i < buf.readUInt16BE(6); i++) {
-    const o = rawName(buf, pos);
+    const o = readName(buf, pos);
     owners.push(o.name);
     pos = o.end + 8;
     pos += 2 + buf.readUInt16BE(pos);

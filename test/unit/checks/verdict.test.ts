@@ -5,20 +5,10 @@ import assert from 'node:assert/strict';
 import { MemberState } from '../../../checks/state.js';
 import { decide, isFresh, HOLD_MS, STALE_INTERVALS, type Verdict } from '../../../checks/verdict.js';
 import type { VantageReport } from '../../../checks/store/types.js';
+import { makeRng } from '../../support/rng.js';
 
 const T0 = 1_700_000_000_000;
 const INTERVAL = 10_000;
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Feeds results one interval apart; returns the index of each flip. */
 function feed(s: MemberState, results: boolean[], start = T0): number[] {
@@ -77,7 +67,7 @@ test('MemberState: further failures while down do not flip again', () => {
 
 test('MemberState: a flapping member never flips faster than fall/rise allow', () => {
   for (const [fall, rise, seed] of [[3, 5, 1], [2, 2, 2], [1, 3, 3], [4, 1, 4]] as const) {
-    const rand = seeded(seed);
+    const rand = makeRng(seed);
     const s = new MemberState(T0, fall, rise);
     const results: boolean[] = [];
     let flips = 0;
