@@ -32,7 +32,7 @@ import type { VantageReport } from '../checks/store/types.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import { freePort } from '../test/support/ports.js';
 import { startRedis, type RedisServer } from '../test/support/redis.js';
-import type { PerfResult, PerfRun, Proc } from './run.js';
+import type { PerfResult, PerfRun, Proc } from './support.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const CLI = join(SELF, '..', '..', 'server', 'cli.js');

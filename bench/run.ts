@@ -8,7 +8,7 @@
 // q/s); `--only dns|failover` runs one part. Each run is bounded by dnsperf's
 // -l and every process started here is stopped before exit. Results are
 // printed and written to .bench/last.json. See docs/performance.md.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,7 @@ import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import { freePort } from '../test/support/ports.js';
 import { failoverTables, runFailoverBench, type FailoverReport } from './failover.js';
+import type { PerfResult, PerfRun, Proc } from './support.js';
 import { makeRng } from '../test/support/rng.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -198,16 +199,6 @@ function nsdConf(dir: string, port: number): string {
 
 // ---------------------------------------------------------------- processes
 
-export interface Proc {
-  name: string;
-  child: ChildProcess;
-  /** The last lines it printed. */
-  tail: string[];
-  exited: Promise<void>;
-  /** An error describing how it ended, once its output has been read to the end. */
-  deathNote(): Promise<Error>;
-  stop(): Promise<void>;
-}
 
 const running = new Set<Proc>();
 
@@ -284,32 +275,7 @@ async function stopAll(): Promise<void> {
 
 // ---------------------------------------------------------------- dnsperf
 
-export interface PerfResult {
-  qps: number;
-  sent: number;
-  completed: number;
-  lost: number;
-  avgMs: number;
-  minMs: number;
-  maxMs: number;
-  stddevMs: number;
-  rcodes: string;
-  /** From per-query (-v) latencies, when asked for. */
-  p50Ms?: number;
-  p99Ms?: number;
-  p999Ms?: number;
-}
 
-export interface PerfRun {
-  /** Scratch directory for dnsperf's output. */
-  dir: string;
-  port: number;
-  seconds: number;
-  file: string;
-  /** -Q: a queries-per-second cap, or null for flat out. */
-  rate: number | null;
-  perQuery: boolean;
-}
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 /** dnsperf's seconds as milliseconds, to the microsecond. */

@@ -3,7 +3,7 @@
 // seeing the same change send it once.
 import type { Logger } from 'pino';
 import type { HealthStore } from './store/types.js';
-import type { HealthEvent } from '../server/pools/live.js';
+import type { HealthEvent } from './live.js';
 
 export interface WebhookOptions {
   urls: string[];

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { answer, type Outcome } from '../engine/answer.js';
 import type { Catalog } from '../engine/catalog.js';
-import type { Stats } from '../stats.js';
+import type { Stats } from '../runtime/stats.js';
 import { truncatedReply, type RateLimiter } from './rrl.js';
 
 export interface Endpoint {

@@ -77,7 +77,8 @@ export interface Message {
   size: number;
 }
 
-function readName(buf: Buffer, start: number): { name: string; end: number } {
+/** A name as spelled on the wire (case kept; parseMessage lowercases its own copy). */
+export function readName(buf: Buffer, start: number): { name: string; end: number } {
   let pos = start;
   let end = -1;
   let name = '';
