@@ -24,7 +24,8 @@ import { AddressAcl } from '../xfr/acl.js';
 import { ZoneTransfers } from '../xfr/axfr.js';
 import { Notifier, type NotifyTarget } from '../xfr/notify.js';
 import type { TsigKey } from '../xfr/tsig.js';
-import { configureChaos, type ChaosConfig } from '../engine/chaos.js';
+import { chaosAnswers, type ChaosConfig } from '../engine/chaos.js';
+import { RequestHandler } from '../engine/handler.js';
 
 export interface ServeOptions {
   zonesDir: string;
@@ -204,18 +205,17 @@ async function collectWorkerStats(own: Stats): Promise<Stats> {
 /** Runs one DNS server in this process. Resolves once every socket is bound. */
 export async function startServer(opts: ServeOptions, log: Logger, role: 'all' | 'worker' = 'all'): Promise<RunningServer> {
   const stats = new Stats();
-  configureChaos(opts.chaos ?? {});
   const control = await startControl(opts, log, stats, role);
   const { zones } = control;
-  const get = (): typeof zones.current => zones.current;
+  const handler = new RequestHandler(() => zones.current, stats, (e) => log.error({ err: e }, 'query handling failed'), { chaos: chaosAnswers(opts.chaos ?? {}) });
   const udp: Socket[] = [];
   const tcp: Server[] = [];
   // Always installed: with no --allow-transfer it refuses every transfer, as before.
   const rrl = opts.rrl ? new RateLimiter(opts.rrl) : undefined;
   const transfers = new ZoneTransfers({ acl: opts.allowTransfer ?? AddressAcl.parse([]), log, keys: opts.tsigKeys ?? [], ...(opts.transferKey ? { requireKey: opts.transferKey } : {}) });
   for (const ep of opts.listen) {
-    udp.push(await startUdp(ep, get, stats, log, rrl));
-    tcp.push(await startTcp(ep, get, stats, log, opts.tcp, transfers));
+    udp.push(await startUdp(ep, handler, stats, log, rrl));
+    tcp.push(await startTcp(ep, handler, stats, log, opts.tcp, transfers));
   }
   // Announce only now that TCP listens: a secondary answers NOTIFY by coming to transfer.
   control.notifier?.loaded(zones.current);
