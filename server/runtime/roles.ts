@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { Stats } from './stats.js';
 import { startUdp, type Endpoint } from '../transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from '../transport/tcp.js';
-import { ZoneSet } from './reloader.js';
+import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
@@ -85,14 +85,14 @@ export const DEFAULT_SERVE: ServeOptions = {
 };
 
 export interface RunningServer {
-  zones: ZoneSet;
+  zones: ServedZones;
   stats: Stats;
   health: HealthRuntime;
   close(): Promise<void>;
 }
 
 interface Control {
-  zones: ZoneSet;
+  zones: ServedZones;
   health: HealthRuntime;
   admin: HttpServer | undefined;
   stopWatch: () => void;
@@ -116,7 +116,7 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     }
     zonesDir = git.zonesDir;
   }
-  const zones = new ZoneSet(zonesDir, log, stats);
+  const zones = new ServedZones(zonesDir, log, stats);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   const store = role === 'worker' && !opts.health.redis && !opts.health.sentinels ? new RelayStore() : openStore(opts.health, log);
   if (role === 'primary' && !opts.health.redis && !opts.health.sentinels) await serveStoreToWorkers(store);
