@@ -5,11 +5,12 @@ import type { Logger } from 'pino';
 import { Stats } from './stats.js';
 import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
-import { openStore, startHealth, type HealthOptions } from './health.js';
+import { startHealth } from './health.js';
+import { openStore, type StoreOptions } from '../../checks/store/open.js';
 
 export interface ProberOptions {
   zonesDir: string;
-  health: HealthOptions;
+  health: StoreOptions;
   vantage: string;
   webhooks: string[];
   source?: string;

@@ -15,8 +15,9 @@ import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
-import { openStore, startHealth, type HealthOptions, type HealthRuntime } from './health.js';
-import { RelayStore, serveStoreToWorkers } from '../../checks/store/relay.js';
+import { startHealth, type HealthRuntime } from './health.js';
+import { isShared, openStore, type StoreOptions } from '../../checks/store/open.js';
+import { serveStoreToWorkers } from '../../checks/store/relay.js';
 import { startAdmin } from './admin.js';
 import { EventCounter } from './metrics.js';
 import { mergeStats, serializeStats, type StatsJson } from './stats.js';
@@ -32,7 +33,7 @@ export interface ServeOptions {
   listen: Endpoint[];
   workers: number;
   tcp: TcpOptions;
-  health: HealthOptions;
+  health: StoreOptions;
   /** Embedded default: probe in this process. Off when probers run elsewhere (--redis). */
   probe: boolean;
   vantage: string;
@@ -118,8 +119,8 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   }
   const zones = new ServedZones(zonesDir, log, stats);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
-  const store = role === 'worker' && !opts.health.redis && !opts.health.sentinels ? new RelayStore() : openStore(opts.health, log);
-  if (role === 'primary' && !opts.health.redis && !opts.health.sentinels) await serveStoreToWorkers(store);
+  const store = openStore(opts.health, log, role === 'worker');
+  if (role === 'primary' && !isShared(opts.health)) await serveStoreToWorkers(store);
   const health = await startHealth(store, log, {
     probe: opts.probe && role !== 'worker',
     vantage: opts.vantage,
