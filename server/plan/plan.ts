@@ -6,8 +6,7 @@ import { compareNamesCanonical } from '../zones/export.js';
 import { Type, typeName } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
 import type { RRset, Zone } from '../zones/compile.js';
-import type { CheckSpec } from '../../checks/model.js';
-import type { AllDown, Pool, PoolMember, PoolSet } from '../pools/model.js';
+import type { AllDown, CheckSpec, Pool, PoolMember, PoolSet } from '../pools/model.js';
 import type { StatusReport } from '../../checks/status.js';
 import { selectMembers, type HealthLookup } from '../pools/select.js';
 
