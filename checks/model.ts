@@ -1,42 +1,11 @@
-// Shapes shared by probes, the scheduler, verdicts, stores and the query path.
+// Shapes shared by probes, the scheduler, verdicts and stores. A check as
+// declared (CheckSpec) and a member's identity (memberKey) belong to the pools
+// file, so the query side (server/pools/model.ts) defines them and this wing
+// imports them: arrows run checks -> pools, never back.
+import type { CheckSpec } from '../server/pools/model.js';
 
-export type CheckType = 'http' | 'https' | 'tcp' | 'dns';
-
-/** A named health check as declared in the pools file; defaults already applied. */
-export interface CheckSpec {
-  name: string;
-  type: CheckType;
-  /** Port to connect to; defaults per type (80, 443, none for tcp: required, 53). */
-  port: number;
-  intervalMs: number;
-  timeoutMs: number;
-  /** Consecutive failures before a member is declared down. */
-  fall: number;
-  /** Consecutive successes before a down member is declared up again. */
-  rise: number;
-  /** http/https */
-  path?: string;
-  /** Host header (and SNI for https). */
-  host?: string;
-  headers?: Record<string, string>;
-  /** Accepted status ranges, inclusive; default [[200, 399]]. */
-  expectStatus?: Array<[number, number]>;
-  bodyContains?: string;
-  /** https: fail when the certificate is invalid or expired. */
-  verifyCert?: boolean;
-  /** tcp: bytes to send after connecting, and a substring expected back. */
-  send?: string;
-  expect?: string;
-  /** dns: name and type to ask the member; the check passes on NOERROR with an answer. */
-  query?: string;
-  queryType?: string;
-  /**
-   * Source address for the probe's connection. Set by the prober (its
-   * --source), not in zone files: lets vantages on one host look like
-   * different clients, and pins probes to an interface.
-   */
-  localAddress?: string;
-}
+export type { CheckSpec, CheckType } from '../server/pools/model.js';
+export { memberKey } from '../server/pools/model.js';
 
 /** The local address to bind for `address`, when one is set and of the same family. */
 export function sourceFor(address: string, check: CheckSpec): string | undefined {
@@ -55,8 +24,3 @@ export interface ProbeResult {
 
 /** Runs one check against one address. Never throws; aborts when `signal` fires. */
 export type Probe = (address: string, check: CheckSpec, signal: AbortSignal) => Promise<ProbeResult>;
-
-/** Identity of something probed: one per unique (check, address), however many pools use it. */
-export function memberKey(check: string, address: string): string {
-  return `${check}|${address}`;
-}

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { memberKey, type CheckSpec, type ProbeResult } from './model.js';
 import { runProbe } from './probes/index.js';
-import { MemberState } from './state.js';
+import { FallRise } from './state.js';
 import type { HealthStore } from './store/types.js';
 
 export interface Target {
@@ -16,7 +16,7 @@ export interface Target {
 interface Running {
   target: Target;
   spec: string;
-  state: MemberState;
+  state: FallRise;
   timer: NodeJS.Timeout | undefined;
   abort: AbortController | undefined;
   stopped: boolean;
@@ -58,7 +58,7 @@ export class Scheduler {
     for (const t of targets) next.set(memberKey(t.check.name, t.address), t);
     // A retuned check (new interval, path, ...) restarts its probes but keeps what
     // they had learnt: a down member must not come back just because a file changed.
-    const carried = new Map<string, MemberState>();
+    const carried = new Map<string, FallRise>();
     for (const [key, r] of this.running) {
       const t = next.get(key);
       if (!t || JSON.stringify(t.check) !== r.spec) {
@@ -68,7 +68,7 @@ export class Scheduler {
     }
     for (const [key, t] of next) {
       if (this.running.has(key)) continue;
-      const state = new MemberState(Date.now(), t.check.fall, t.check.rise);
+      const state = new FallRise(Date.now(), t.check.fall, t.check.rise);
       const old = carried.get(key);
       if (old) Object.assign(state, { up: old.up, okRun: old.okRun, failRun: old.failRun, since: old.since, lastReason: old.lastReason, lastAt: old.lastAt });
       const r: Running = { target: t, spec: JSON.stringify(t.check), state, timer: undefined, abort: undefined, stopped: false };
@@ -83,7 +83,7 @@ export class Scheduler {
     return [...this.running.keys()];
   }
 
-  stateOf(key: string): MemberState | undefined {
+  stateOf(key: string): FallRise | undefined {
     return this.running.get(key)?.state;
   }
 

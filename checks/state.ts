@@ -1,7 +1,7 @@
 // One vantage's opinion of one member: consecutive results against fall and
 // rise. Pure, so flapping behaviour is tested with plain numbers.
 
-export class MemberState {
+export class FallRise {
   /** Cold start counts as healthy: a member is never down before it has failed. */
   up = true;
   okRun = 0;

@@ -1,6 +1,19 @@
-// The contract between probers and servers. Two implementations: memory
-// (embedded default, one process) and Redis (distributed). Both pass the same
-// tests (test/store.test.ts). The Redis key layout is documented in docs/redis.md.
+// The contract between probers and servers. Implementations: memory
+// (embedded default, one process), Redis (distributed) and relay (a worker
+// reaching its primary's memory store); open.ts chooses one. Memory and Redis
+// pass the same contract test (test/unit/checks/store.test.ts). The Redis key
+// layout is documented in docs/redis.md.
+//
+// Who writes what:
+// - reports: probers only (checks/scheduler.ts), one per (vantage, member).
+// - overrides: operators only (admin endpoint, or `pulsedns drain|force --redis`).
+// - latches: the reading side. The live view (checks/live.ts, in every server
+//   and prober process) is what sees that a `failback: manual` pool's answers
+//   moved to a backup tier; it records that with latch(), where the first
+//   writer wins, so every process agrees on one tier. Operators clear it
+//   (unlatch, `pulsedns failback`). It stays with the reader because only the
+//   live view applies pool policy; probes judge members, not pools.
+// - event claims: whoever sends webhooks (claimEvent de-duplicates them).
 
 /** One vantage's current opinion of one member, after its own fall/rise. */
 export interface VantageReport {

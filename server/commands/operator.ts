@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { userInfo, hostname } from 'node:os';
 import { createLogger } from '../runtime/log.js';
-import { openStore } from '../runtime/health.js';
+import { openStore } from '../../checks/store/open.js';
 import { parseDuration } from '../pools/parse.js';
 import { formatStatus, type StatusReport } from '../../checks/status.js';
 import type { Override, OverrideMode } from '../../checks/store/types.js';

@@ -1,6 +1,6 @@
 // What several commands share: the usage-error exit and the health-store flags.
 import { parseEndpoint } from '../runtime/roles.js';
-import type { HealthOptions } from '../runtime/health.js';
+import type { StoreOptions } from '../../checks/store/open.js';
 
 export function fail(message: string): never {
   process.stderr.write(`pulsedns: ${message}\n`);
@@ -14,8 +14,8 @@ export const HEALTH_FLAGS = {
   'redis-prefix': { type: 'string' },
 } as const;
 
-export function healthOptions(values: { redis?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined }): HealthOptions {
-  const h: HealthOptions = {};
+export function healthOptions(values: { redis?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined }): StoreOptions {
+  const h: StoreOptions = {};
   const redis = values.redis ?? process.env.PULSEDNS_REDIS;
   if (redis) h.redis = redis;
   if (values.sentinel?.length) h.sentinels = values.sentinel.map(parseEndpoint);

@@ -2,7 +2,7 @@
 // reviewing a pull request. Both versions are read straight from git objects
 // (never by checking out, which would disturb the work tree a server may be
 // serving from), loaded by the same code as the server (zones/source.ts),
-// diffed by zones/plan.ts and printed by zones/plan-format.ts.
+// diffed by plan/plan.ts and printed by plan/format.ts.
 import { execFileSync } from 'node:child_process';
 import { realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -245,7 +245,7 @@ function runDirectly(): boolean {
   }
 }
 
-// Run directly (node dist/server/plan-cli.js --from ... --to ...) as well as from cli.ts.
+// Run directly (node dist/server/commands/plan.js --from ... --to ...) as well as from cli.ts.
 if (runDirectly()) {
   cmdPlan(process.argv.slice(2)).then(
     (code) => {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../runtime/log.js';
 import { runProber } from '../runtime/prober.js';
 import { fail, HEALTH_FLAGS, healthOptions } from './options.js';
+import { isShared } from '../../checks/store/open.js';
 
 export async function cmdProbe(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -12,7 +13,7 @@ export async function cmdProbe(args: string[]): Promise<number> {
   });
   const log = createLogger(values['log-level']);
   const health = healthOptions(values);
-  if (!health.redis && !health.sentinels) fail('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
+  if (!isShared(health)) fail('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
   try {
     await runProber({ zonesDir: values.zones ?? 'zones', health, vantage: values.vantage ?? hostname(), webhooks: values.webhook ?? [], ...(values.source ? { source: values.source } : {}) }, log);
   } catch (e) {

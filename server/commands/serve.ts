@@ -10,6 +10,7 @@ import { parseNotifyTarget } from '../xfr/notify.js';
 import { parseTsigKey } from '../xfr/tsig.js';
 import { checkChaosText } from '../engine/chaos.js';
 import { fail, HEALTH_FLAGS, healthOptions } from './options.js';
+import { isShared } from '../../checks/store/open.js';
 
 export async function cmdServe(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -58,7 +59,7 @@ export async function cmdServe(args: string[]): Promise<number> {
   if (values['tcp-idle-timeout']) tcp.idleTimeoutMs = Number(values['tcp-idle-timeout']) * 1000;
   if (values['tcp-max-connections']) tcp.maxConnections = Number(values['tcp-max-connections']);
   const health = healthOptions(values);
-  const shared = Boolean(health.redis || health.sentinels);
+  const shared = isShared(health);
   // Embedded: probe here. Distributed: probers run as `pulsedns probe` unless --probe says otherwise.
   const probe = values['no-probe'] ? false : values.probe ?? !shared;
   const opts: ServeOptions = {

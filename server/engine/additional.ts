@@ -4,25 +4,26 @@ import { Type } from '../wire/constants.js';
 import { isSubdomain } from '../wire/names.js';
 import { findCut } from './referral.js';
 import type { RRset, Zone } from '../zones/compile.js';
-import { resolvePool, type LookupOptions, type Plan } from './lookup.js';
+import { resolvePool } from './pooled.js';
+import type { LookupOptions, LookupResult } from './sections.js';
 
 const WANTS_ADDRESSES = new Set<number>([Type.NS, Type.MX, Type.SRV]);
 
 /** Adds the A and AAAA RRsets of `rrset`'s targets, when `zone` holds them. */
-export function addAdditional(zone: Zone, rrset: RRset, plan: Plan, opts: LookupOptions, glue = false): void {
+export function addAdditional(zone: Zone, rrset: RRset, res: LookupResult, opts: LookupOptions, glue = false): void {
   if (!WANTS_ADDRESSES.has(rrset.type)) return;
   for (const rd of rrset.rdata) {
     const t = rd.target;
     if (t === undefined || !isSubdomain(t, zone.origin)) continue;
-    if (plan.additional.some((e) => e.owner === t)) continue;
+    if (res.additional.some((e) => e.owner === t)) continue;
     if (!glue && zone.cuts.size && findCut(zone, t) !== undefined) continue;
     const node = zone.nodes.get(t);
     if (!node) continue;
     for (const type of [Type.A, Type.AAAA]) {
       const set = node.rrsets.get(type);
       // Pool-backed targets (a mail server behind a pool) get the same healthy choice an A query would.
-      const chosen = set && resolvePool(set, opts, plan, true);
-      if (chosen && chosen.rdata.length) plan.additional.push({ owner: t, rrset: chosen });
+      const chosen = set && resolvePool(set, opts, res, true);
+      if (chosen && chosen.rdata.length) res.additional.push({ owner: t, rrset: chosen });
     }
   }
 }

@@ -1,30 +1,19 @@
-// The pure core: message bytes in, response bytes out (or null for silence).
-// No sockets, no clocks, no I/O: transports call this and send what it returns.
+// The pure core: message bytes in, response bytes out (or null for silence,
+// or STREAM for a transfer the transport streams). No sockets, no clocks, no
+// I/O; every piece of scratch state is in the QueryContext the caller hands in.
 import { Class, Opcode, Rcode, Type } from '../wire/constants.js';
 import { decodeQuery, type Edns, type Query } from '../wire/query.js';
-import { ResponseWriter, SECTION_ADDITIONAL, SECTION_ANSWER, SECTION_AUTHORITY } from '../wire/response.js';
+import { SECTION_ADDITIONAL, SECTION_ANSWER, SECTION_AUTHORITY } from '../wire/response.js';
 import type { Catalog } from './catalog.js';
-import { lookup, type PlannedRRset } from './lookup.js';
+import { lookup } from './lookup.js';
 import { answerChaos } from './chaos.js';
+import type { PlannedRRset } from './sections.js';
+import { STREAM, type Outcome, type QueryContext, type Transport } from './context.js';
 import type { RRset } from '../zones/compile.js';
 
 /** The UDP payload size we advertise and cap answers at (DNS flag day 2020). */
 export const EDNS_PAYLOAD = 1232;
 const OPT_SIZE = 11;
-
-export type Transport = 'udp' | 'tcp';
-
-/** Why a message got the answer it got; transports count these. */
-export interface Outcome {
-  rcode: number;
-  /** Question type, -1 when no question could be read. */
-  qtype: number;
-  dropped: boolean;
-  cached: boolean;
-  truncated: boolean;
-}
-
-const writer = new ResponseWriter();
 
 /** Largest response the client can take: RFC 1035 512, EDNS payload capped by ours, or TCP's 65535. */
 function sizeLimit(transport: Transport, edns: Edns | null): number {
@@ -33,35 +22,44 @@ function sizeLimit(transport: Transport, edns: Edns | null): number {
   return Math.max(512, Math.min(edns.payload, EDNS_PAYLOAD));
 }
 
-export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outcome?: Outcome): Buffer | null {
+export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer | null | typeof STREAM {
+  const outcome = ctx.outcome;
   const d = decodeQuery(msg);
   if (d.kind === 'drop') {
-    if (outcome) { outcome.dropped = true; outcome.rcode = -1; outcome.qtype = -1; }
+    outcome.dropped = true;
+    outcome.rcode = -1;
+    outcome.qtype = -1;
     return null;
   }
   if (d.kind === 'formerr') {
-    if (outcome) outcome.qtype = -1;
-    if (outcome) setOutcome(outcome, Rcode.FORMERR, false, false);
-    return bare(msg, d.questionEnd, d.flags, Rcode.FORMERR, d.edns, transport);
+    outcome.qtype = -1;
+    setOutcome(outcome, Rcode.FORMERR, false, false);
+    return bare(ctx, msg, d.questionEnd, d.flags, Rcode.FORMERR, d.edns);
   }
   const q = d.query;
-  if (outcome) outcome.qtype = q.qtype;
-  if (q.opcode !== Opcode.QUERY) return finishBare(outcome, msg, q, Rcode.NOTIMP, transport);
-  if (q.edns && q.edns.version > 0) return finishBare(outcome, msg, q, Rcode.BADVERS, transport);
+  outcome.qtype = q.qtype;
+  if (q.opcode !== Opcode.QUERY) return finishBare(ctx, msg, q, Rcode.NOTIMP);
+  if (q.edns && q.edns.version > 0) return finishBare(ctx, msg, q, Rcode.BADVERS);
+  if ((q.qtype === Type.AXFR || q.qtype === Type.IXFR) && ctx.streamTransfers) {
+    // server/xfr/axfr.ts streams it (access control, TSIG and class checks are its own).
+    ctx.query = q;
+    return STREAM;
+  }
   if (q.qclass === Class.CH) {
     // version.bind and friends when the operator configured them (chaos.ts); REFUSED otherwise.
-    const out = answerChaos(msg, q, EDNS_PAYLOAD);
+    const out = answerChaos(msg, q, EDNS_PAYLOAD, ctx.config.chaos);
     if (out) {
-      if (outcome) setOutcome(outcome, Rcode.NOERROR, false, false);
+      setOutcome(outcome, Rcode.NOERROR, false, false);
       return out;
     }
   }
-  // Transfers are streamed by server/xfr/axfr.ts, which TCP hands them to; over UDP they stay REFUSED.
+  // Transfers are streamed only where the transport can (TCP with transfers on); elsewhere REFUSED.
   if (q.qclass !== Class.IN || q.qtype === Type.AXFR || q.qtype === Type.IXFR) {
-    return finishBare(outcome, msg, q, Rcode.REFUSED, transport);
+    return finishBare(ctx, msg, q, Rcode.REFUSED);
   }
-  if (q.qtype === Type.OPT) return finishBare(outcome, msg, q, Rcode.FORMERR, transport);
+  if (q.qtype === Type.OPT) return finishBare(ctx, msg, q, Rcode.FORMERR);
 
+  const transport = ctx.transport;
   const limit = sizeLimit(transport, q.edns);
   // Everything that shapes the bytes besides ID and qname case: qtype, RD/CD, EDNS and DO, size limit, ANY policy.
   const key = q.qname + String.fromCharCode(q.qtype, (q.flags & 0x0110) | (q.edns ? 2 : 0) | (q.edns?.dnssecOk ? 4 : 0) | (transport === 'tcp' ? 8 : 0), limit);
@@ -71,7 +69,7 @@ export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outc
     hit.copy(out);
     msg.copy(out, 0, 0, 2);
     msg.copy(out, 12, 12, 12 + q.qnameLength);
-    if (outcome) setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
+    setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
     return out;
   }
 
@@ -84,42 +82,45 @@ export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outc
       msg.copy(out, 0, 0, 2);
       msg.copy(out, 12, 12, 12 + q.qnameLength);
       reshuffle(out, pooled.offsets, pooled.width);
-      if (outcome) setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
+      setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
       return out;
     }
   }
 
   const zone = catalog.findZone(q.qname);
-  if (!zone) return finishBare(outcome, msg, q, Rcode.REFUSED, transport);
-  const plan = lookup(catalog, zone, q.qname, q.qtype, { minimalAny: transport === 'udp', health: catalog.health });
+  if (!zone) return finishBare(ctx, msg, q, Rcode.REFUSED);
+  const opts = ctx.lookupOptions;
+  opts.health = catalog.health;
+  const res = lookup(catalog, zone, q.qname, q.qtype, opts);
 
+  const writer = ctx.writer;
+  const offsets = ctx.offsets;
   offsets.length = 0;
   writer.begin(msg, q.questionEnd, q.qname, limit);
   if (q.edns) writer.reserve(OPT_SIZE);
-  const complete = writeSection(SECTION_ANSWER, plan.answer, plan.reshuffle) && writeSection(SECTION_AUTHORITY, plan.authority, plan.reshuffle);
+  const complete = writeSection(ctx, SECTION_ANSWER, res.answer, res.reshuffle) && writeSection(ctx, SECTION_AUTHORITY, res.authority, res.reshuffle);
   if (!complete) writer.truncated = true;
-  else writeSection(SECTION_ADDITIONAL, plan.additional, plan.reshuffle); // extra data may be left out silently
+  else writeSection(ctx, SECTION_ADDITIONAL, res.additional, res.reshuffle); // extra data may be left out silently
   if (q.edns) {
     writer.release(OPT_SIZE);
     writer.addOpt(EDNS_PAYLOAD, 0, q.edns.dnssecOk);
   }
-  writer.setFlags(q.flags, plan.aa, plan.rcode);
+  writer.setFlags(q.flags, res.aa, res.rcode);
   const out = writer.finish();
-  if (!plan.dynamic) catalog.remember(key, out);
-  else if (gen !== undefined && plan.pooled === 1 && plan.reshuffleable && !writer.truncated && offsets.length === (plan.reshuffle?.rdata.length ?? 0)) {
-    catalog.rememberPooled(key, { generation: gen, bytes: out, offsets: offsets.slice(), width: plan.reshuffle?.type === Type.AAAA ? 16 : 4 });
+  if (!res.dynamic) catalog.remember(key, out);
+  else if (gen !== undefined && res.pooled === 1 && res.reshuffleable && !writer.truncated && offsets.length === (res.reshuffle?.rdata.length ?? 0)) {
+    catalog.rememberPooled(key, { generation: gen, bytes: out, offsets: offsets.slice(), width: res.reshuffle?.type === Type.AAAA ? 16 : 4 });
   }
-  if (outcome) setOutcome(outcome, plan.rcode, false, writer.truncated);
+  setOutcome(outcome, res.rcode, false, writer.truncated);
   return out;
 }
 
-/** Where the pool's addresses landed in the response being written. */
-const offsets: number[] = [];
-
-function writeSection(section: number, entries: PlannedRRset[], reshuffle: RRset | null): boolean {
+/** Writes one section; the pool's addresses are recorded in ctx.offsets as they land. */
+function writeSection(ctx: QueryContext, section: number, entries: PlannedRRset[], reshuffle: RRset | null): boolean {
+  const offsets = ctx.offsets;
   for (const e of entries) {
     const mark = offsets.length;
-    if (!writer.addRRset(section, e.owner, e.rrset, e.rrset.rdata, e.rrset === reshuffle ? offsets : undefined)) {
+    if (!ctx.writer.addRRset(section, e.owner, e.rrset, e.rrset.rdata, e.rrset === reshuffle ? offsets : undefined)) {
       offsets.length = mark; // the RRset was rolled back: so are its addresses
       return false;
     }
@@ -149,14 +150,15 @@ function setOutcome(o: Outcome, rcode: number, cached: boolean, truncated: boole
   o.truncated = truncated;
 }
 
-function finishBare(outcome: Outcome | undefined, msg: Buffer, q: Query, rcode: number, transport: Transport): Buffer {
-  if (outcome) setOutcome(outcome, rcode, false, false);
-  return bare(msg, q.questionEnd, q.flags, rcode, q.edns, transport);
+function finishBare(ctx: QueryContext, msg: Buffer, q: Query, rcode: number): Buffer {
+  setOutcome(ctx.outcome, rcode, false, false);
+  return bare(ctx, msg, q.questionEnd, q.flags, rcode, q.edns);
 }
 
 /** A response with only the question (if any) and, for EDNS queries, OPT. */
-function bare(msg: Buffer, questionEnd: number, flags: number, rcode: number, edns: Edns | null, transport: Transport): Buffer {
-  writer.begin(msg, questionEnd, null, sizeLimit(transport, edns));
+function bare(ctx: QueryContext, msg: Buffer, questionEnd: number, flags: number, rcode: number, edns: Edns | null): Buffer {
+  const writer = ctx.writer;
+  writer.begin(msg, questionEnd, null, sizeLimit(ctx.transport, edns));
   if (edns) writer.addOpt(EDNS_PAYLOAD, rcode >> 4, edns.dnssecOk);
   writer.setFlags(flags, false, rcode & 0xf);
   return writer.finish();

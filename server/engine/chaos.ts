@@ -19,8 +19,10 @@ export const CHAOS_TEXT_MAX = 255;
 const VERSION_NAMES: readonly Name[] = [nameFromText('version.bind.'), nameFromText('version.server.')];
 const ID_NAMES: readonly Name[] = [nameFromText('id.server.'), nameFromText('hostname.bind.')];
 
-/** Name -> TXT RDATA, rebuilt by configureChaos; empty means every CH query is refused. */
-let answers = new Map<Name, Buffer>();
+/** Name -> TXT RDATA; empty means every CH query is refused. */
+export type ChaosAnswers = ReadonlyMap<Name, Buffer>;
+
+export const NO_CHAOS: ChaosAnswers = new Map();
 
 /** Throws when a text cannot be one TXT string, so a bad flag fails at startup. */
 export function checkChaosText(flag: string, text: string): void {
@@ -29,11 +31,11 @@ export function checkChaosText(flag: string, text: string): void {
 }
 
 /**
- * Installs the answers for this process. Module state rather than a catalog
- * field because it comes from the command line, not from the zones, and must
- * survive every reload unchanged.
+ * The answers for this process, built once at startup. They come from the
+ * command line, not from the zones, so they live in the engine configuration
+ * each transport's QueryContext carries and survive every reload unchanged.
  */
-export function configureChaos(config: ChaosConfig): void {
+export function chaosAnswers(config: ChaosConfig): ChaosAnswers {
   const next = new Map<Name, Buffer>();
   const add = (names: readonly Name[], text: string | undefined, flag: string): void => {
     if (text === undefined) return;
@@ -44,7 +46,7 @@ export function configureChaos(config: ChaosConfig): void {
   };
   add(VERSION_NAMES, config.version, '--chaos-version');
   add(ID_NAMES, config.id, '--chaos-id');
-  answers = next;
+  return next;
 }
 
 /**
@@ -52,7 +54,7 @@ export function configureChaos(config: ChaosConfig): void {
  * it (unconfigured name, or a type other than TXT/ANY, as NSD does).
  * Built by hand because the shared ResponseWriter writes class IN.
  */
-export function answerChaos(msg: Buffer, q: Query, ednsPayload: number): Buffer | null {
+export function answerChaos(msg: Buffer, q: Query, ednsPayload: number, answers: ChaosAnswers): Buffer | null {
   if (q.qclass !== Class.CH || (q.qtype !== Type.TXT && q.qtype !== Type.ANY)) return null;
   const rdata = answers.get(q.qname);
   if (!rdata) return null;

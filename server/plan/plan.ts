@@ -1,13 +1,12 @@
 // The pure diff behind `pulsedns plan`: two compiled zone sets (and, when
 // known, the servers' current health) -> what answers change and what looks
-// risky. No I/O here: the command (server/plan-cli.ts) reads the revisions and
-// the status, plan-format.ts prints, and tests can build a Plan from anything.
+// risky. No I/O here: the command (server/commands/plan.ts) reads the revisions and
+// the status, format.ts prints, and tests can build a Plan from anything.
 import { compareNamesCanonical } from '../zones/export.js';
 import { Type, typeName } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
 import type { RRset, Zone } from '../zones/compile.js';
-import type { CheckSpec } from '../../checks/model.js';
-import type { AllDown, Pool, PoolMember, PoolSet } from '../pools/model.js';
+import type { AllDown, CheckSpec, Pool, PoolMember, PoolSet } from '../pools/model.js';
 import type { StatusReport } from '../../checks/status.js';
 import { selectMembers, type HealthLookup } from '../pools/select.js';
 

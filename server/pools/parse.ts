@@ -1,11 +1,10 @@
 // `_pools.yaml` -> checks and pools, with file:line:col errors like zone files.
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode, type YAMLMap } from 'yaml';
-import { memberKey, type CheckSpec, type CheckType } from '../../checks/model.js';
 import { parseIPv4, parseIPv6, formatIPv6, rdataFromTokens } from '../zones/rdata.js';
 import { Type } from '../wire/constants.js';
 import { ROOT } from '../wire/names.js';
 import type { SourcePos, ZoneError } from '../zones/model.js';
-import { CHECK_DEFAULTS, POOL_DEFAULTS, type AllDown, type Policy, type Pool, type PoolMember, type PoolSet } from './model.js';
+import { CHECK_DEFAULTS, POOL_DEFAULTS, memberKey, type AllDown, type CheckSpec, type CheckType, type Policy, type Pool, type PoolMember, type PoolSet } from './model.js';
 
 type Err = (node: YNode | null | undefined, message: string) => void;
 

@@ -1,6 +1,6 @@
 // Which addresses a pool-backed name answers with, given member health.
 // Pure: health and randomness come in as arguments, so every policy is
-// tested without a clock or a socket (test/select.test.ts).
+// tested without a clock or a socket (test/unit/pools/select.test.ts).
 import type { Rdata } from '../zones/rdata.js';
 import { POOL_DEFAULTS, type Pool, type PoolMember } from './model.js';
 

@@ -8,7 +8,7 @@ import type { HealthStore, Override, OverrideMode } from '../../checks/store/typ
 import { parseDuration } from '../pools/parse.js';
 import { buildStatus } from '../../checks/status.js';
 import type { LiveHealth } from '../../checks/live.js';
-import type { ZoneSet } from './reloader.js';
+import type { ServedZones } from './reloader.js';
 import type { Endpoint } from '../transport/udp.js';
 import type { Stats } from './stats.js';
 import { renderMetrics, type EventCounter } from './metrics.js';
@@ -19,7 +19,7 @@ import type { SyncState } from './gitsync.js';
 export interface AdminOptions {
   listen: Endpoint;
   token?: string;
-  zones: ZoneSet;
+  zones: ServedZones;
   live: LiveHealth;
   store: HealthStore;
   log: Logger;

@@ -1,32 +1,12 @@
-// Assembles the health side of a process: the store (memory, Redis, or the
-// primary's over IPC), the live view the query path reads, the prober when
+// Assembles the health side of a process: given the store (checks/store/open.ts
+// chooses it), the live view the query path reads, the prober when
 // this process probes, and webhooks.
 import type { Logger } from 'pino';
-import { MemoryStore } from '../../checks/store/memory.js';
-import { RedisStore } from '../../checks/store/redis.js';
 import type { HealthStore } from '../../checks/store/types.js';
 import { Scheduler, targetsOf } from '../../checks/scheduler.js';
 import { Webhooks } from '../../checks/webhooks.js';
 import { LiveHealth } from '../../checks/live.js';
 import type { PoolSet } from '../pools/model.js';
-
-export interface HealthOptions {
-  redis?: string;
-  sentinels?: Array<{ host: string; port: number }>;
-  sentinelName?: string;
-  prefix?: string;
-}
-
-export function openStore(opts: HealthOptions, log: Logger): HealthStore {
-  if (!opts.redis && !opts.sentinels) return new MemoryStore();
-  return new RedisStore({
-    ...(opts.redis ? { url: opts.redis } : {}),
-    ...(opts.sentinels ? { sentinels: opts.sentinels } : {}),
-    ...(opts.sentinelName ? { sentinelName: opts.sentinelName } : {}),
-    ...(opts.prefix ? { prefix: opts.prefix } : {}),
-    logger: log.child({ component: 'redis' }),
-  });
-}
 
 /** Reconcile at least as often as the fastest check, so freshness is judged on recent data. */
 export function reconcileInterval(pools: PoolSet): number {

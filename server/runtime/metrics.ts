@@ -4,7 +4,7 @@ import { Rcode, typeName } from '../wire/constants.js';
 import { nameToText } from '../wire/names.js';
 import { isFresh } from '../../checks/verdict.js';
 import { LATENCY_BUCKETS, type Stats } from './stats.js';
-import type { ZoneSet } from './reloader.js';
+import type { ServedZones } from './reloader.js';
 import type { LiveHealth, HealthEventType } from '../../checks/live.js';
 import type { SyncState } from './gitsync.js';
 
@@ -33,7 +33,7 @@ export class EventCounter {
   }
 }
 
-export function renderMetrics(stats: Stats, zones: ZoneSet, live: LiveHealth, events: EventCounter, git?: SyncState): string {
+export function renderMetrics(stats: Stats, zones: ServedZones, live: LiveHealth, events: EventCounter, git?: SyncState): string {
   const w = new Writer();
   w.family('pulsedns_queries_total', 'counter', 'DNS messages received, by transport.');
   w.sample('pulsedns_queries_total', { transport: 'udp' }, stats.queries.udp);

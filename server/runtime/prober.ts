@@ -3,13 +3,14 @@
 // sends webhooks for the shared verdict's changes.
 import type { Logger } from 'pino';
 import { Stats } from './stats.js';
-import { ZoneSet } from './reloader.js';
+import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
-import { openStore, startHealth, type HealthOptions } from './health.js';
+import { startHealth } from './health.js';
+import { openStore, type StoreOptions } from '../../checks/store/open.js';
 
 export interface ProberOptions {
   zonesDir: string;
-  health: HealthOptions;
+  health: StoreOptions;
   vantage: string;
   webhooks: string[];
   source?: string;
@@ -17,7 +18,7 @@ export interface ProberOptions {
 
 export async function runProber(opts: ProberOptions, log: Logger): Promise<void> {
   const plog = log.child({ vantage: opts.vantage });
-  const zones = new ZoneSet(opts.zonesDir, plog, new Stats());
+  const zones = new ServedZones(opts.zonesDir, plog, new Stats());
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, plog);
   const health = await startHealth(store, plog, { probe: true, vantage: opts.vantage, webhooks: opts.webhooks, pools: zones.current.pools, ...(opts.source ? { source: opts.source } : {}) });

@@ -8,7 +8,7 @@ import { loadZonesDir, type SerialMemory } from '../zones/load.js';
 import type { Stats } from './stats.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 
-export class ZoneSet {
+export class ServedZones {
   current: Catalog = new Catalog([]);
   /** Member health the query path consults; carried over to every new catalog. */
   health: HealthLookup = ALL_UP;

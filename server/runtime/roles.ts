@@ -11,12 +11,13 @@ import type { Logger } from 'pino';
 import { Stats } from './stats.js';
 import { startUdp, type Endpoint } from '../transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from '../transport/tcp.js';
-import { ZoneSet } from './reloader.js';
+import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
-import { openStore, startHealth, type HealthOptions, type HealthRuntime } from './health.js';
-import { RelayStore, serveStoreToWorkers } from '../../checks/store/relay.js';
+import { startHealth, type HealthRuntime } from './health.js';
+import { isShared, openStore, type StoreOptions } from '../../checks/store/open.js';
+import { serveStoreToWorkers } from '../../checks/store/relay.js';
 import { startAdmin } from './admin.js';
 import { EventCounter } from './metrics.js';
 import { mergeStats, serializeStats, type StatsJson } from './stats.js';
@@ -24,14 +25,15 @@ import { AddressAcl } from '../xfr/acl.js';
 import { ZoneTransfers } from '../xfr/axfr.js';
 import { Notifier, type NotifyTarget } from '../xfr/notify.js';
 import type { TsigKey } from '../xfr/tsig.js';
-import { configureChaos, type ChaosConfig } from '../engine/chaos.js';
+import { chaosAnswers, type ChaosConfig } from '../engine/chaos.js';
+import { RequestHandler } from '../engine/handler.js';
 
 export interface ServeOptions {
   zonesDir: string;
   listen: Endpoint[];
   workers: number;
   tcp: TcpOptions;
-  health: HealthOptions;
+  health: StoreOptions;
   /** Embedded default: probe in this process. Off when probers run elsewhere (--redis). */
   probe: boolean;
   vantage: string;
@@ -84,14 +86,14 @@ export const DEFAULT_SERVE: ServeOptions = {
 };
 
 export interface RunningServer {
-  zones: ZoneSet;
+  zones: ServedZones;
   stats: Stats;
   health: HealthRuntime;
   close(): Promise<void>;
 }
 
 interface Control {
-  zones: ZoneSet;
+  zones: ServedZones;
   health: HealthRuntime;
   admin: HttpServer | undefined;
   stopWatch: () => void;
@@ -115,10 +117,10 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     }
     zonesDir = git.zonesDir;
   }
-  const zones = new ZoneSet(zonesDir, log, stats);
+  const zones = new ServedZones(zonesDir, log, stats);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
-  const store = role === 'worker' && !opts.health.redis && !opts.health.sentinels ? new RelayStore() : openStore(opts.health, log);
-  if (role === 'primary' && !opts.health.redis && !opts.health.sentinels) await serveStoreToWorkers(store);
+  const store = openStore(opts.health, log, role === 'worker');
+  if (role === 'primary' && !isShared(opts.health)) await serveStoreToWorkers(store);
   const health = await startHealth(store, log, {
     probe: opts.probe && role !== 'worker',
     vantage: opts.vantage,
@@ -204,18 +206,17 @@ async function collectWorkerStats(own: Stats): Promise<Stats> {
 /** Runs one DNS server in this process. Resolves once every socket is bound. */
 export async function startServer(opts: ServeOptions, log: Logger, role: 'all' | 'worker' = 'all'): Promise<RunningServer> {
   const stats = new Stats();
-  configureChaos(opts.chaos ?? {});
   const control = await startControl(opts, log, stats, role);
   const { zones } = control;
-  const get = (): typeof zones.current => zones.current;
+  const handler = new RequestHandler(() => zones.current, stats, (e) => log.error({ err: e }, 'query handling failed'), { chaos: chaosAnswers(opts.chaos ?? {}) });
   const udp: Socket[] = [];
   const tcp: Server[] = [];
   // Always installed: with no --allow-transfer it refuses every transfer, as before.
   const rrl = opts.rrl ? new RateLimiter(opts.rrl) : undefined;
   const transfers = new ZoneTransfers({ acl: opts.allowTransfer ?? AddressAcl.parse([]), log, keys: opts.tsigKeys ?? [], ...(opts.transferKey ? { requireKey: opts.transferKey } : {}) });
   for (const ep of opts.listen) {
-    udp.push(await startUdp(ep, get, stats, log, rrl));
-    tcp.push(await startTcp(ep, get, stats, log, opts.tcp, transfers));
+    udp.push(await startUdp(ep, handler, stats, log, rrl));
+    tcp.push(await startTcp(ep, handler, stats, log, opts.tcp, transfers));
   }
   // Announce only now that TCP listens: a secondary answers NOTIFY by coming to transfer.
   control.notifier?.loaded(zones.current);

@@ -5,8 +5,10 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { answer, type Outcome } from '../engine/answer.js';
+import { STREAM, type Outcome, type QueryContext } from '../engine/context.js';
 import type { Catalog } from '../engine/catalog.js';
+import { FAILED, type RequestHandler } from '../engine/handler.js';
+import type { Query } from '../wire/query.js';
 import type { Stats } from '../runtime/stats.js';
 import type { Endpoint } from './udp.js';
 
@@ -21,23 +23,24 @@ export const TCP_DEFAULTS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections:
 
 /**
  * Queries whose answer is a stream of messages (zone transfers, see
- * server/xfr/axfr.ts) rather than one answer() result. Kept as an interface
- * so the transport does not depend on what it streams.
+ * server/xfr/axfr.ts) rather than one response: the handler says STREAM and
+ * hands over the query it decoded. Kept as an interface so the transport
+ * does not depend on what it streams.
  */
 export interface TcpStreamer {
-  /** Cheap test on each raw message; true hands it to stream() instead of answer(). */
-  wants(msg: Buffer): boolean;
   /** Writes every framed response message, waiting on the socket's drain; resolves when done or the socket is gone. */
-  stream(msg: Buffer, sock: net.Socket, catalog: Catalog): Promise<Outcome>;
+  stream(msg: Buffer, q: Query, sock: net.Socket, catalog: Catalog): Promise<Outcome>;
 }
 
-export function startTcp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log: Logger, opts: TcpOptions = TCP_DEFAULTS, streamer?: TcpStreamer): Promise<net.Server> {
+export function startTcp(ep: Endpoint, handler: RequestHandler, stats: Stats, log: Logger, opts: TcpOptions = TCP_DEFAULTS, streamer?: TcpStreamer): Promise<net.Server> {
   const server = net.createServer({ noDelay: true });
   server.maxConnections = opts.maxConnections;
   server.on('drop', () => {
     stats.tcpRejected++;
   });
-  server.on('connection', (sock) => handleConnection(sock, catalog, stats, log, opts, streamer));
+  // One context for the listener, shared by its connections: each message is answered synchronously.
+  const ctx = handler.context('tcp', streamer !== undefined);
+  server.on('connection', (sock) => handleConnection(sock, handler, ctx, stats, log, opts, streamer));
   server.on('error', (err) => log.warn({ err }, 'tcp server error'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -48,9 +51,8 @@ export function startTcp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
   });
 }
 
-function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats, log: Logger, opts: TcpOptions, streamer: TcpStreamer | undefined): void {
+function handleConnection(sock: net.Socket, handler: RequestHandler, ctx: QueryContext, stats: Stats, log: Logger, opts: TcpOptions, streamer: TcpStreamer | undefined): void {
   stats.tcpConnections++;
-  const outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false };
   // Bytes read but not yet answered. Kept as a list and joined only once a
   // whole frame is there: joining on every read would make a frame dribbled
   // a byte at a time cost quadratic copying.
@@ -73,12 +75,6 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
     sock.resume();
     next();
   });
-  const count = (o: Outcome): void => {
-    stats.countRcode(o.rcode);
-    stats.countType(o.qtype);
-    if (o.cached) stats.cacheHits++;
-    if (o.truncated) stats.truncated++;
-  };
   const handle = (buf: Buffer): void => {
     let off = 0;
     while (buf.length - off >= 2) {
@@ -87,17 +83,19 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
       const msg = buf.subarray(off + 2, off + 2 + len);
       off += 2 + len;
       const started = performance.now();
-      stats.queries.tcp++;
-      if (streamer?.wants(msg)) {
+      const out = handler.handle(msg, ctx);
+      if (out === FAILED) {
+        sock.destroy();
+        return;
+      }
+      if (out === null) continue;
+      if (out === STREAM) {
         streaming = true;
         sock.pause();
         keep(buf, off);
-        streamer.stream(Buffer.from(msg), sock, catalog()).then(
-          (o) => {
-            // Not in the latency histogram: a transfer lasts as long as the zone is big and the client slow.
-            if (o.rcode >= 0) count(o);
-            else stats.dropped++;
-          },
+        streamer!.stream(Buffer.from(msg), ctx.query!, sock, handler.current()).then(
+          // Not in the latency histogram: a transfer lasts as long as the zone is big and the client slow.
+          (o) => handler.streamed(o),
           (e: unknown) => {
             stats.internalErrors++;
             log.error({ err: e }, 'zone transfer handling failed');
@@ -111,20 +109,6 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
         });
         return;
       }
-      let out: Buffer | null;
-      try {
-        out = answer(catalog(), msg, 'tcp', outcome);
-      } catch (e) {
-        stats.internalErrors++;
-        log.error({ err: e }, 'query handling failed');
-        sock.destroy();
-        return;
-      }
-      if (!out) {
-        stats.dropped++;
-        continue;
-      }
-      count(outcome);
       const framed = Buffer.allocUnsafe(out.length + 2);
       framed.writeUInt16BE(out.length, 0);
       out.copy(framed, 2);

@@ -4,8 +4,7 @@
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { answer, type Outcome } from '../engine/answer.js';
-import type { Catalog } from '../engine/catalog.js';
+import type { RequestHandler } from '../engine/handler.js';
 import type { Stats } from '../runtime/stats.js';
 import { truncatedReply, type RateLimiter } from './rrl.js';
 
@@ -14,7 +13,7 @@ export interface Endpoint {
   port: number;
 }
 
-export function startUdp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log: Logger, rrl?: RateLimiter): Promise<dgram.Socket> {
+export function startUdp(ep: Endpoint, handler: RequestHandler, stats: Stats, log: Logger, rrl?: RateLimiter): Promise<dgram.Socket> {
   const type = ep.host.includes(':') ? 'udp6' : 'udp4';
   // Replies go to the literal address the query came from; Node would still pass
   // it through dns.lookup and a process tick per packet, a measurable share of
@@ -22,26 +21,12 @@ export function startUdp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
   const family = type === 'udp6' ? 6 : 4;
   const lookup = (address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void => cb(null, address, family);
   const socket = dgram.createSocket({ type, reuseAddr: false, lookup: lookup as unknown as dgram.SocketOptions['lookup'] });
-  const outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false };
+  // One context for the socket, reused by every datagram (handling is synchronous).
+  const ctx = handler.context('udp');
   socket.on('message', (msg, rinfo) => {
     const started = performance.now();
-    stats.queries.udp++;
-    let out: Buffer | null;
-    try {
-      out = answer(catalog(), msg, 'udp', outcome);
-    } catch (e) {
-      stats.internalErrors++;
-      log.error({ err: e }, 'query handling failed');
-      return;
-    }
-    if (!out) {
-      stats.dropped++;
-      return;
-    }
-    stats.countRcode(outcome.rcode);
-    stats.countType(outcome.qtype);
-    if (outcome.cached) stats.cacheHits++;
-    if (outcome.truncated) stats.truncated++;
+    let out = handler.handle(msg, ctx);
+    if (typeof out === 'symbol' || out === null) return; // silence or failure (counted); UDP contexts never stream
     if (rrl) {
       const verdict = rrl.check(rinfo.address, Date.now());
       if (verdict === 'drop') {

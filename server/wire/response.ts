@@ -5,7 +5,20 @@
 // client's own spelling of the name is what it sees (case echoed as asked).
 import { Class, Type } from './constants.js';
 import type { Name } from './names.js';
-import type { RRset } from '../zones/compile.js';
+
+/** One record's RDATA as the writer lays it down: pre-encoded parts, names compressible or not (zones/rdata.ts builds these). */
+export interface WireRdata {
+  parts: ReadonlyArray<Buffer | Name>;
+  compressible: boolean;
+  wire: Buffer;
+}
+
+/** What the writer needs of an RRset; zones/compile.ts's RRset is one. */
+export interface WireRRset {
+  type: number;
+  ttl: number;
+  rdata: readonly WireRdata[];
+}
 
 export const SECTION_ANSWER = 0;
 export const SECTION_AUTHORITY = 1;
@@ -99,7 +112,7 @@ export class ResponseWriter {
    * wildcard answers). Returns false, leaving nothing behind, when it does
    * not fit: RRsets are never split.
    */
-  addRRset(section: number, owner: Name, rrset: RRset, rdataList = rrset.rdata, offsets?: number[]): boolean {
+  addRRset(section: number, owner: Name, rrset: WireRRset, rdataList: readonly WireRdata[] = rrset.rdata, offsets?: number[]): boolean {
     const mark = this.pos;
     const saved = this.names.size;
     const buf = this.buf;

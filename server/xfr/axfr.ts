@@ -1,16 +1,17 @@
 // Outgoing zone transfers (RFC 5936 AXFR; RFC 1995 IXFR answered with the
-// whole zone). TCP hands every AXFR/IXFR query here instead of to answer():
+// whole zone). The request handler hands every AXFR/IXFR query over TCP here, decoded (STREAM):
 // a transfer is many messages, written one at a time as the client drains
 // them, so a large zone never sits in memory as one block and a slow
 // secondary never makes us buffer without end.
 import type net from 'node:net';
 import type { Logger } from 'pino';
-import { answer, EDNS_PAYLOAD, type Outcome } from '../engine/answer.js';
+import { EDNS_PAYLOAD } from '../engine/answer.js';
+import type { Outcome } from '../engine/context.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { TcpStreamer } from '../transport/tcp.js';
 import { Class, Rcode, Type } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
-import { decodeQuery, type Query } from '../wire/query.js';
+import type { Query } from '../wire/query.js';
 import { ResponseWriter, SECTION_ANSWER } from '../wire/response.js';
 import type { RRset, Zone } from '../zones/compile.js';
 import { compareTypes } from '../zones/export.js';
@@ -39,27 +40,6 @@ export interface TransferOptions {
   keys?: readonly TsigKey[];
   /** --transfer-key: transfers must be signed with this key, on top of the address list. */
   requireKey?: TsigKey;
-}
-
-/**
- * Cheap test on the raw bytes for every TCP message: a query (QR clear,
- * opcode QUERY) with one question of type AXFR or IXFR. Anything malformed
- * says false and is left to answer(), which knows how to refuse it.
- */
-export function isTransferQuery(msg: Buffer): boolean {
-  if (msg.length < 17 || (msg[2]! & 0x80) !== 0 || ((msg[2]! >> 3) & 0xf) !== 0) return false;
-  if (msg.readUInt16BE(4) !== 1) return false;
-  let pos = 12;
-  for (;;) {
-    if (pos >= msg.length) return false;
-    const len = msg[pos]!;
-    if (len === 0) break;
-    if (len > 63) return false;
-    pos += len + 1;
-  }
-  if (pos + 5 > msg.length) return false;
-  const qtype = msg.readUInt16BE(pos + 1);
-  return qtype === Type.AXFR || qtype === Type.IXFR;
 }
 
 /** Reversed labels of a name, for sorting in RFC 4034 canonical order without re-splitting on every comparison. */
@@ -260,21 +240,9 @@ export class ZoneTransfers implements TcpStreamer {
     this.messageBytes = opts.messageBytes ?? DEFAULT_MESSAGE_BYTES;
   }
 
-  wants(msg: Buffer): boolean {
-    return isTransferQuery(msg);
-  }
-
-  async stream(msg: Buffer, sock: net.Socket, catalog: Catalog): Promise<Outcome> {
-    const outcome: Outcome = { rcode: -1, qtype: -1, dropped: false, cached: false, truncated: false };
-    const d = decodeQuery(msg);
-    if (d.kind !== 'query' || (d.query.edns && d.query.edns.version > 0)) {
-      // FORMERR, BADVERS and the like: the ordinary path words those.
-      const out = answer(catalog, msg, 'tcp', outcome);
-      if (out) sock.write(frame(out));
-      return outcome;
-    }
-    const q = d.query;
-    outcome.qtype = q.qtype;
+  /** `q` is `msg` as the handler decoded it (FORMERR, BADVERS and the like were answered there). */
+  async stream(msg: Buffer, q: Query, sock: net.Socket, catalog: Catalog): Promise<Outcome> {
+    const outcome: Outcome = { rcode: -1, qtype: q.qtype, dropped: false, cached: false, truncated: false };
     const client = sock.remoteAddress;
     const send = async (rcode: number, m: Buffer): Promise<Outcome> => {
       outcome.rcode = rcode;

@@ -201,7 +201,7 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-export type Verdict =
+export type TsigCheck =
   | { kind: 'unsigned' }
   | { kind: 'formerr'; reason: string }
   | { kind: 'ok'; key: TsigKey; rr: TsigRecord }
@@ -213,7 +213,7 @@ export type Verdict =
   | { kind: 'bad'; error: number; rr: TsigRecord; key?: TsigKey };
 
 /** Checks a request's TSIG in the order of RFC 8945 section 5.2: key, MAC, time, truncation. */
-export function verifyRequest(msg: Buffer, keys: readonly TsigKey[], now = nowSeconds()): Verdict {
+export function verifyRequest(msg: Buffer, keys: readonly TsigKey[], now = nowSeconds()): TsigCheck {
   const found = findTsig(msg);
   if (found.kind !== 'found') return found.kind === 'none' ? { kind: 'unsigned' } : found;
   const rr = found.rr;

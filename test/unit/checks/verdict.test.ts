@@ -2,7 +2,7 @@
 // functions of their inputs and a time argument, so a plain number is the clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemberState } from '../../../checks/state.js';
+import { FallRise } from '../../../checks/state.js';
 import { decide, isFresh, HOLD_MS, STALE_INTERVALS, type Verdict } from '../../../checks/verdict.js';
 import type { VantageReport } from '../../../checks/store/types.js';
 import { makeRng } from '../../support/rng.js';
@@ -11,7 +11,7 @@ const T0 = 1_700_000_000_000;
 const INTERVAL = 10_000;
 
 /** Feeds results one interval apart; returns the index of each flip. */
-function feed(s: MemberState, results: boolean[], start = T0): number[] {
+function feed(s: FallRise, results: boolean[], start = T0): number[] {
   const flips: number[] = [];
   results.forEach((ok, i) => {
     if (s.observe(ok, start + i * INTERVAL, ok ? undefined : 'HTTP 503')) flips.push(i);
@@ -19,8 +19,8 @@ function feed(s: MemberState, results: boolean[], start = T0): number[] {
   return flips;
 }
 
-test('MemberState: cold start is up, and successes keep it up', () => {
-  const s = new MemberState(T0, 3, 5);
+test('FallRise: cold start is up, and successes keep it up', () => {
+  const s = new FallRise(T0, 3, 5);
   assert.equal(s.up, true);
   assert.equal(s.since, T0);
   assert.deepEqual(feed(s, [true, true, true]), []);
@@ -28,9 +28,9 @@ test('MemberState: cold start is up, and successes keep it up', () => {
   assert.equal(s.since, T0, 'no flip, no new since');
 });
 
-test('MemberState: exactly `fall` consecutive failures take it down', () => {
+test('FallRise: exactly `fall` consecutive failures take it down', () => {
   for (const fall of [1, 2, 3, 7]) {
-    const s = new MemberState(T0, fall, 2);
+    const s = new FallRise(T0, fall, 2);
     const fails = Array.from({ length: fall }, () => false);
     const flips = feed(s, fails);
     assert.deepEqual(flips, [fall - 1], `fall=${fall}`);
@@ -40,16 +40,16 @@ test('MemberState: exactly `fall` consecutive failures take it down', () => {
   }
 });
 
-test('MemberState: a success in between resets the failure run', () => {
-  const s = new MemberState(T0, 3, 2);
+test('FallRise: a success in between resets the failure run', () => {
+  const s = new FallRise(T0, 3, 2);
   assert.deepEqual(feed(s, [false, false, true, false, false, true, false, false]), []);
   assert.equal(s.up, true);
   assert.equal(s.observe(false, T0 + 100 * INTERVAL), true);
   assert.equal(s.up, false);
 });
 
-test('MemberState: `rise` consecutive successes bring it back; failures reset the run', () => {
-  const s = new MemberState(T0, 2, 4);
+test('FallRise: `rise` consecutive successes bring it back; failures reset the run', () => {
+  const s = new FallRise(T0, 2, 4);
   feed(s, [false, false]);
   assert.equal(s.up, false);
   // Three good, one bad: the run of 4 never completes.
@@ -60,15 +60,15 @@ test('MemberState: `rise` consecutive successes bring it back; failures reset th
   assert.equal(s.since, T0 + 50 * INTERVAL);
 });
 
-test('MemberState: further failures while down do not flip again', () => {
-  const s = new MemberState(T0, 1, 1);
+test('FallRise: further failures while down do not flip again', () => {
+  const s = new FallRise(T0, 1, 1);
   assert.deepEqual(feed(s, [false, false, false, true, true, false]), [0, 3, 5]);
 });
 
-test('MemberState: a flapping member never flips faster than fall/rise allow', () => {
+test('FallRise: a flapping member never flips faster than fall/rise allow', () => {
   for (const [fall, rise, seed] of [[3, 5, 1], [2, 2, 2], [1, 3, 3], [4, 1, 4]] as const) {
     const rand = makeRng(seed);
-    const s = new MemberState(T0, fall, rise);
+    const s = new FallRise(T0, fall, rise);
     const results: boolean[] = [];
     let flips = 0;
     // Lean towards success so both directions happen often.
@@ -92,8 +92,8 @@ test('MemberState: a flapping member never flips faster than fall/rise allow', (
   }
 });
 
-test('MemberState: strict alternation never flips when fall and rise exceed 1', () => {
-  const s = new MemberState(T0, 2, 2);
+test('FallRise: strict alternation never flips when fall and rise exceed 1', () => {
+  const s = new FallRise(T0, 2, 2);
   const flips = feed(s, Array.from({ length: 200 }, (_, i) => i % 2 === 0));
   assert.deepEqual(flips, []);
   assert.equal(s.up, true);

@@ -1,7 +1,7 @@
 // The query engine as a pure function: zones + query bytes -> response bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answer } from '../../../server/engine/answer.js';
+import { ask as answer } from '../../support/engine.js';
 import { buildQuery, parseMessage, type Message, type QueryOptions } from '../../support/dnsmsg.js';
 import { catalogFrom } from '../../support/catalog.js';
 

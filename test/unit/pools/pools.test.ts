@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { loadZonesDir, type LoadResult } from '../../../server/zones/load.js';
 import { formatError, type ZoneError } from '../../../server/zones/model.js';
 import { Catalog } from '../../../server/engine/catalog.js';
-import { answer } from '../../../server/engine/answer.js';
+import { ask } from '../../support/engine.js';
 import { LiveHealth, type HealthEvent } from '../../../checks/live.js';
 import { MemoryStore } from '../../../checks/store/memory.js';
 import { memberKey } from '../../../checks/model.js';
@@ -278,7 +278,7 @@ async function rig(): Promise<Rig> {
     live,
     events,
     ask(name, type) {
-      const out = answer(catalog, buildQuery(name, type), 'udp');
+      const out = ask(catalog, buildQuery(name, type), 'udp');
       assert.ok(out, 'expected a response');
       return parseMessage(out);
     },
@@ -409,7 +409,7 @@ test('engine: on_all_down servfail answers SERVFAIL, also through a CNAME', asyn
 test('engine: ANY over TCP never sends RRsets under SERVFAIL', async () => {
   const t = await rig();
   await t.report('192.0.2.30', false);
-  const out = answer(t.catalog, buildQuery('mixed.example.com', 'ANY'), 'tcp');
+  const out = ask(t.catalog, buildQuery('mixed.example.com', 'ANY'), 'tcp');
   assert.ok(out);
   const m = parseMessage(out);
   if (m.rcode === 2) assert.deepEqual(m.answer, [], 'SERVFAIL carrying a TXT answer');
@@ -502,7 +502,7 @@ test('engine: ANY at a name whose only RRset is an empty pool is NODATA with the
   const t = await rig();
   await t.report('192.0.2.40', false);
   for (const transport of ['udp', 'tcp'] as const) {
-    const out = answer(t.catalog, buildQuery('quiet.example.com', 'ANY'), transport);
+    const out = ask(t.catalog, buildQuery('quiet.example.com', 'ANY'), transport);
     assert.ok(out);
     const m = parseMessage(out);
     assert.equal(m.rcode, 0);

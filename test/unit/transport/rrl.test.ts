@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateLimiter, prefixOf, truncatedReply } from '../../../server/transport/rrl.js';
 import { buildQuery, parseMessage } from '../../support/dnsmsg.js';
-import { answer } from '../../../server/engine/answer.js';
+import { ask } from '../../support/engine.js';
 import { catalogFrom } from '../../support/catalog.js';
 
 test('a prefix gets `rate` responses per second, then 1 in `slip` truncated, the rest dropped', () => {
@@ -45,7 +45,7 @@ test('a slipped reply is the header and question with TC set and nothing else', 
   ns1: { type: A, value: 192.0.2.1 }
 `,
   });
-  const full = answer(catalog, buildQuery('ns1.example.com', 'A', { id: 77 }), 'udp')!;
+  const full = ask(catalog, buildQuery('ns1.example.com', 'A', { id: 77 }), 'udp')!;
   const m = parseMessage(truncatedReply(full));
   assert.equal(m.id, 77);
   assert.ok(m.tc && m.qr);

@@ -22,10 +22,11 @@ import { startNsdSecondary } from '../../support/nsd-secondary.js';
 import type { NsdServer } from '../../support/nsd.js';
 import { catalogFrom } from '../../support/catalog.js';
 import { AddressAcl } from '../../../server/xfr/acl.js';
-import { ZoneTransfers, zoneMessages, isTransferQuery, serialNewer } from '../../../server/xfr/axfr.js';
+import { ZoneTransfers, zoneMessages, serialNewer } from '../../../server/xfr/axfr.js';
+import { decoded, isStreamed } from '../../support/engine.js';
 import { Notifier, parseNotifyTarget } from '../../../server/xfr/notify.js';
 import { decodeQuery } from '../../../server/wire/query.js';
-import type { Catalog } from '../../../server/engine/catalog.js';
+import { Catalog } from '../../../server/engine/catalog.js';
 
 const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
 const SOA = 6;
@@ -436,12 +437,13 @@ test('parseNotifyTarget: ADDR, ADDR:PORT, [V6]:PORT, bare IPv6; names and bad po
   for (const bad of ['ns2.example.com', 'ns2.example.com:53', '127.0.0.1:0', '127.0.0.1:70000', '127.0.0.1:x']) assert.throws(() => parseNotifyTarget(bad), /--notify/, bad);
 });
 
-test('isTransferQuery picks AXFR/IXFR queries only', () => {
-  assert.ok(isTransferQuery(buildQuery('example.com', 'AXFR')));
-  assert.ok(isTransferQuery(buildQuery('example.com', 251)));
-  assert.ok(!isTransferQuery(buildQuery('example.com', 'SOA')));
-  assert.ok(!isTransferQuery(buildQuery('example.com', 'AXFR', { opcode: 4 })));
-  assert.ok(!isTransferQuery(Buffer.from([0, 1, 0, 0, 0, 1])));
+test('the request handler streams AXFR/IXFR queries only', () => {
+  const catalog = new Catalog([]);
+  assert.ok(isStreamed(catalog, buildQuery('example.com', 'AXFR')));
+  assert.ok(isStreamed(catalog, buildQuery('example.com', 251)));
+  assert.ok(!isStreamed(catalog, buildQuery('example.com', 'SOA')));
+  assert.ok(!isStreamed(catalog, buildQuery('example.com', 'AXFR', { opcode: 4 })));
+  assert.ok(!isStreamed(catalog, Buffer.from([0, 1, 0, 0, 0, 1])));
 });
 
 /** Stands in for a net.Socket whose peer reads only when the test says so. */
@@ -470,7 +472,7 @@ test('backpressure: the next message is built only after the client drained the 
   const zt = new ZoneTransfers({ acl: AddressAcl.parse(['127.0.0.1']), log: silent, messageBytes: 4096 });
   const sock = new SlowSocket();
   let finished = false;
-  const done = zt.stream(buildQuery('big.test', 'AXFR', { id: 5 }), sock as unknown as net.Socket, catalog).then((o) => {
+  const done = zt.stream(buildQuery('big.test', 'AXFR', { id: 5 }), decoded(buildQuery('big.test', 'AXFR', { id: 5 })), sock as unknown as net.Socket, catalog).then((o) => {
     finished = true;
     return o;
   });
@@ -498,7 +500,7 @@ test('backpressure: the next message is built only after the client drained the 
 test('a client that goes away mid-transfer ends it without more writes', async () => {
   const zt = new ZoneTransfers({ acl: AddressAcl.parse(['127.0.0.1']), log: silent, messageBytes: 4096 });
   const sock = new SlowSocket();
-  const done = zt.stream(buildQuery('big.test', 'AXFR'), sock as unknown as net.Socket, bigCatalog());
+  const done = zt.stream(buildQuery('big.test', 'AXFR'), decoded(buildQuery('big.test', 'AXFR')), sock as unknown as net.Socket, bigCatalog());
   await tick();
   sock.emit('drain');
   await tick();
