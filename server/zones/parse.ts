@@ -6,7 +6,7 @@ import { type Name, nameFromText, isSubdomain, nameToText, NameError } from '../
 import { RdataError, type Rdata } from './rdata.js';
 import { type ZoneSource, type ZoneError, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
 import { fastParseZoneYaml } from './fastparse.js';
-import { rdataFromValue } from './values.js';
+import { rdataFromValue, type RecordValue } from './values.js';
 
 export interface ParseResult {
   zone?: ZoneSource;
@@ -230,11 +230,13 @@ function scalarText(node: YNode | null | undefined): string | undefined {
   return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }
 
+/** The YAML node as values.ts sees it (the fast path builds the same from its own nodes). */
+function recordValue(node: YNode | null): RecordValue {
+  if (isSeq(node)) return { kind: 'list', items: (node.items as YNode[]).map((n) => scalarText(n)) };
+  if (isMap(node)) return { kind: 'fields', fields: node.items.map((p): [string, RecordValue] => [isScalar(p.key) ? String(p.key.value) : '', recordValue(p.value as YNode | null)]) };
+  return { kind: 'scalar', text: scalarText(node) };
+}
+
 function rdataFromYaml(type: number, node: YNode, zone: ZoneSource): Rdata {
-  if (isSeq(node)) return rdataFromValue(type, { kind: 'list', items: (node.items as YNode[]).map((n) => scalarText(n)) }, zone);
-  if (isMap(node)) {
-    const fields = node.items.map((p): [string, string | undefined] => [isScalar(p.key) ? String(p.key.value) : '', scalarText(p.value as YNode)]);
-    return rdataFromValue(type, { kind: 'fields', fields }, zone);
-  }
-  return rdataFromValue(type, { kind: 'scalar', text: scalarText(node) }, zone);
+  return rdataFromValue(type, recordValue(node), zone);
 }

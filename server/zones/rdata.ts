@@ -3,6 +3,7 @@
 import { isIPv4 } from 'node:net';
 import { Type, typeName } from '../wire/constants.js';
 import { type Name, nameFromText, nameToText, NameError } from '../wire/names.js';
+import { codecFromTokens, hasCodec } from './rdata-types.js';
 
 /** A piece of RDATA: raw bytes, or a domain name the encoder may compress. */
 export type RdataPart = Buffer | Name;
@@ -233,14 +234,21 @@ export function rdataFromTokens(type: number, tokens: string[], origin: Name): R
       const b = Buffer.concat([Buffer.from([flags, tag.length]), Buffer.from(tag, 'ascii'), value]);
       return build(type, [b], `${flags} ${tag} ${encodeCharString(value)}`);
     }
-    default:
+    default: {
+      const c = codecFromTokens(type, tokens, origin);
+      if (c) {
+        const r = build(type, c.parts, '');
+        r.text = c.text(r.wire);
+        return r;
+      }
       throw new RdataError(`${typeName(type)} has no presentation form here; write it as RFC 3597 "\\# <length> <hex>"`);
+    }
   }
 }
 
 /** RFC 3597 `\# <len> <hex>` form. Accepted for unknown types only, since known types need their names parsed. */
 function generic(type: number, tokens: string[]): Rdata {
-  if (KNOWN.has(type)) {
+  if (KNOWN.has(type) || hasCodec(type)) {
     throw new RdataError(`write ${typeName(type)} in its own presentation form, not "\\#"`);
   }
   const len = uint(tokens[1], 16, 'RFC 3597 length');
@@ -272,10 +280,27 @@ export function splitPresentation(s: string): string[] {
     } else {
       while (i < s.length && !/\s/.test(s[i]!)) {
         if (s[i] === '\\' && i + 1 < s.length) { tok += s[i]! + s[i + 1]!; i += 2; continue; }
+        if (s[i] === '"') {
+          // A quote inside a token (an SVCB `alpn="h2,h3"`) runs to its closing quote, spaces included; the quotes stay.
+          const close = closingQuote(s, i + 1);
+          if (close < 0) throw new RdataError(`unterminated quoted string in "${s}"`);
+          tok += s.slice(i, close + 1);
+          i = close + 1;
+          continue;
+        }
         tok += s[i++];
       }
     }
     out.push(tok);
   }
   return out;
+}
+
+/** Index of the `"` closing a quoted run that starts at `from`, skipping escapes; -1 if none. */
+function closingQuote(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === '"') return i;
+  }
+  return -1;
 }

@@ -1,0 +1,468 @@
+// The record types added after the RFC 1035 set: HINFO, NAPTR, DS, SSHFP,
+// DNSKEY, TLSA, SVCB, HTTPS and URI. Each has two halves: presentation
+// tokens -> wire bytes (with every field checked), and wire bytes ->
+// canonical presentation text. The text is always derived from the wire, so
+// one form can never say something the other does not; import.ts uses the
+// second half to read these types from RFC 3597 `\#` data too.
+import { Type } from '../wire/constants.js';
+import { type Name, nameFromText, nameToText, ROOT } from '../wire/names.js';
+import { RdataError, decodeCharString, encodeCharString, formatIPv6, parseIPv4, parseIPv6 } from './rdata.js';
+
+/** Wire parts (names kept apart, never compressed for these types) of one record. */
+export type Parts = Array<Buffer | Name>;
+
+interface Codec {
+  /** Presentation tokens (quotes stripped, escapes kept) -> wire parts. */
+  parse(tokens: string[], origin: Name): Parts;
+  /** Wire -> canonical presentation text; throws RdataError on malformed data. */
+  text(wire: Buffer): string;
+}
+
+// ---- small readers and writers -------------------------------------------
+
+function num(text: string | undefined, max: number, what: string): number {
+  if (text === undefined || !/^\d+$/.test(text)) {
+    throw new RdataError(`${what} must be a whole number, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
+  }
+  const n = Number(text);
+  if (n > max) throw new RdataError(`${what} ${n} is out of range 0-${max}`);
+  return n;
+}
+
+const u8 = (n: number): Buffer => Buffer.from([n]);
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+}
+
+function hexField(tokens: string[], what: string, emptyOk = false): Buffer {
+  const hex = tokens.join('');
+  if (hex === '-' && emptyOk) return Buffer.alloc(0);
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new RdataError(`${what} must be an even number of hex digits, got "${hex}"`);
+  return Buffer.from(hex, 'hex');
+}
+
+function base64Field(tokens: string[], what: string): Buffer {
+  const b64 = tokens.join('');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) throw new RdataError(`${what} must be base64, got "${b64.slice(0, 40)}"`);
+  return Buffer.from(b64, 'base64');
+}
+
+function domain(text: string | undefined, origin: Name, what: string): Name {
+  if (text === undefined || text === '') throw new RdataError(`missing ${what}`);
+  try {
+    return nameFromText(text, origin);
+  } catch (e) {
+    throw new RdataError(`bad ${what} "${text}": ${(e as Error).message}`);
+  }
+}
+
+function need(tokens: string[], n: number, type: string, fields: string): void {
+  if (tokens.length !== n) throw new RdataError(`${type} needs ${n} fields (${fields}), got ${tokens.length}: "${tokens.join(' ')}"`);
+}
+
+function needAtLeast(tokens: string[], n: number, type: string, fields: string): void {
+  if (tokens.length < n) throw new RdataError(`${type} needs ${fields}, got ${tokens.length} field${tokens.length === 1 ? '' : 's'}: "${tokens.join(' ')}"`);
+}
+
+/** One <character-string> of at most 255 bytes, length-prefixed. */
+function charString(token: string | undefined, what: string): Buffer {
+  const b = decodeCharString(token ?? '');
+  if (b.length > 255) throw new RdataError(`${what} holds at most 255 bytes, this one has ${b.length}`);
+  return Buffer.concat([u8(b.length), b]);
+}
+
+/** Sequential reader over wire data; any overrun is malformed data. */
+class Wire {
+  off = 0;
+  constructor(readonly b: Buffer, readonly type: string) {}
+  bad(): never {
+    throw new RdataError(`${this.type} data is malformed (${this.b.length} bytes)`);
+  }
+  take(n: number): Buffer {
+    if (this.off + n > this.b.length) this.bad();
+    const s = this.b.subarray(this.off, this.off + n);
+    this.off += n;
+    return s;
+  }
+  u8(): number {
+    return this.take(1)[0]!;
+  }
+  u16(): number {
+    return this.take(2).readUInt16BE(0);
+  }
+  rest(): Buffer {
+    return this.take(this.b.length - this.off);
+  }
+  charString(): string {
+    return encodeCharString(this.take(this.u8()));
+  }
+  name(): string {
+    let wire = '';
+    for (;;) {
+      const len = this.u8();
+      if (len === 0) break;
+      if (len > 63) this.bad();
+      wire += String.fromCharCode(len) + this.take(len).toString('latin1');
+    }
+    if (wire.length + 1 > 255) this.bad();
+    return nameToText(wire + ROOT);
+  }
+  end(): void {
+    if (this.off !== this.b.length) this.bad();
+  }
+}
+
+// ---- fixed-layout types ----------------------------------------------------
+
+/** Expected digest length by DS digest type (RFC 4509, RFC 6605 section 2; SHA-1 per RFC 4034). */
+const DS_DIGEST_BYTES: Record<number, number> = { 1: 20, 2: 32, 4: 48 };
+/** SSHFP fingerprint length by fingerprint type (RFC 4255, RFC 6594). */
+const SSHFP_BYTES: Record<number, number> = { 1: 20, 2: 32 };
+/** TLSA association data length by matching type (RFC 6698 section 2.1.3). */
+const TLSA_BYTES: Record<number, number> = { 1: 32, 2: 64 };
+
+function checkLength(table: Record<number, number>, kind: number, got: Buffer, what: string): void {
+  const want = table[kind];
+  if (want !== undefined && got.length !== want) throw new RdataError(`${what} for type ${kind} is ${want} bytes (${want * 2} hex digits), got ${got.length}`);
+}
+
+const HINFO: Codec = {
+  parse(t) {
+    need(t, 2, 'HINFO', 'cpu os');
+    return [charString(t[0], 'HINFO cpu'), charString(t[1], 'HINFO os')];
+  },
+  text(b) {
+    const w = new Wire(b, 'HINFO');
+    const out = `${w.charString()} ${w.charString()}`;
+    w.end();
+    return out;
+  },
+};
+
+const NAPTR: Codec = {
+  parse(t, origin) {
+    need(t, 6, 'NAPTR', 'order preference flags service regexp replacement');
+    const flags = decodeCharString(t[2]!);
+    if (!/^[A-Za-z0-9]*$/.test(flags.toString('latin1'))) throw new RdataError(`NAPTR flags "${flags.toString('latin1')}" may hold only letters and digits (e.g. S, A, U, P)`);
+    const regexp = decodeCharString(t[4]!).toString('latin1');
+    const replacement = domain(t[5], origin, 'NAPTR replacement');
+    // RFC 3403 section 4.1: a record holds a regexp or a replacement, never both.
+    if (regexp !== '' && replacement !== ROOT) throw new RdataError('NAPTR takes a regexp or a replacement, not both: set the replacement to "." or the regexp to ""');
+    return [u16(num(t[0], 65535, 'NAPTR order')), u16(num(t[1], 65535, 'NAPTR preference')), charString(t[2], 'NAPTR flags'), charString(t[3], 'NAPTR service'), charString(t[4], 'NAPTR regexp'), replacement];
+  },
+  text(b) {
+    const w = new Wire(b, 'NAPTR');
+    const out = `${w.u16()} ${w.u16()} ${w.charString()} ${w.charString()} ${w.charString()} ${w.name()}`;
+    w.end();
+    return out;
+  },
+};
+
+const DS: Codec = {
+  parse(t) {
+    needAtLeast(t, 4, 'DS', 'key tag, algorithm, digest type and digest ("12345 13 2 <hex>")');
+    const digestType = num(t[2], 255, 'DS digest type');
+    const digest = hexField(t.slice(3), 'DS digest');
+    checkLength(DS_DIGEST_BYTES, digestType, digest, 'DS digest');
+    return [u16(num(t[0], 65535, 'DS key tag')), u8(num(t[1], 255, 'DS algorithm')), u8(digestType), digest];
+  },
+  text(b) {
+    const w = new Wire(b, 'DS');
+    const head = `${w.u16()} ${w.u8()} ${w.u8()}`;
+    const digest = w.rest();
+    if (digest.length === 0) w.bad();
+    return `${head} ${digest.toString('hex').toUpperCase()}`;
+  },
+};
+
+const SSHFP: Codec = {
+  parse(t) {
+    needAtLeast(t, 3, 'SSHFP', 'algorithm, fingerprint type and fingerprint ("4 2 <hex>")');
+    const fpType = num(t[1], 255, 'SSHFP fingerprint type');
+    const fp = hexField(t.slice(2), 'SSHFP fingerprint');
+    checkLength(SSHFP_BYTES, fpType, fp, 'SSHFP fingerprint');
+    return [u8(num(t[0], 255, 'SSHFP algorithm')), u8(fpType), fp];
+  },
+  text(b) {
+    const w = new Wire(b, 'SSHFP');
+    const head = `${w.u8()} ${w.u8()}`;
+    const fp = w.rest();
+    if (fp.length === 0) w.bad();
+    return `${head} ${fp.toString('hex').toUpperCase()}`;
+  },
+};
+
+const DNSKEY: Codec = {
+  parse(t) {
+    needAtLeast(t, 4, 'DNSKEY', 'flags, protocol, algorithm and public key ("257 3 13 <base64>")');
+    const protocol = num(t[1], 255, 'DNSKEY protocol');
+    if (protocol !== 3) throw new RdataError(`DNSKEY protocol must be 3 (RFC 4034 section 2.1.2), got ${protocol}`);
+    return [u16(num(t[0], 65535, 'DNSKEY flags')), u8(protocol), u8(num(t[2], 255, 'DNSKEY algorithm')), base64Field(t.slice(3), 'DNSKEY public key')];
+  },
+  text(b) {
+    const w = new Wire(b, 'DNSKEY');
+    const head = `${w.u16()} ${w.u8()} ${w.u8()}`;
+    const key = w.rest();
+    if (key.length === 0) w.bad();
+    return `${head} ${key.toString('base64')}`;
+  },
+};
+
+const TLSA: Codec = {
+  parse(t) {
+    needAtLeast(t, 4, 'TLSA', 'usage, selector, matching type and data ("3 1 1 <hex>")');
+    const matching = num(t[2], 255, 'TLSA matching type');
+    const data = hexField(t.slice(3), 'TLSA data');
+    checkLength(TLSA_BYTES, matching, data, 'TLSA data');
+    return [u8(num(t[0], 255, 'TLSA usage')), u8(num(t[1], 255, 'TLSA selector')), u8(matching), data];
+  },
+  text(b) {
+    const w = new Wire(b, 'TLSA');
+    const head = `${w.u8()} ${w.u8()} ${w.u8()}`;
+    const data = w.rest();
+    if (data.length === 0) w.bad();
+    return `${head} ${data.toString('hex').toUpperCase()}`;
+  },
+};
+
+const URI: Codec = {
+  parse(t) {
+    need(t, 3, 'URI', 'priority weight target');
+    const target = decodeCharString(t[2]!);
+    if (target.length === 0) throw new RdataError('URI target is empty (RFC 7553 section 4.5)');
+    return [u16(num(t[0], 65535, 'URI priority')), u16(num(t[1], 65535, 'URI weight')), target];
+  },
+  text(b) {
+    const w = new Wire(b, 'URI');
+    const head = `${w.u16()} ${w.u16()}`;
+    const target = w.rest();
+    if (target.length === 0) w.bad();
+    return `${head} ${encodeCharString(target)}`;
+  },
+};
+
+// ---- SVCB and HTTPS (RFC 9460) ---------------------------------------------
+
+export const SVC_KEYS = ['mandatory', 'alpn', 'no-default-alpn', 'port', 'ipv4hint', 'ech', 'ipv6hint'] as const;
+
+function svcKeyNumber(name: string): number {
+  const known = (SVC_KEYS as readonly string[]).indexOf(name.toLowerCase());
+  if (known >= 0) return known;
+  const m = /^key(\d{1,5})$/i.exec(name);
+  if (!m) throw new RdataError(`unknown SvcParam key "${name}" (known: ${SVC_KEYS.join(', ')}, or keyNNNNN)`);
+  const n = Number(m[1]);
+  if (n >= 65535) throw new RdataError(`SvcParam key${n} is reserved (RFC 9460 section 14.3.2)`);
+  if (n < SVC_KEYS.length) throw new RdataError(`write key${n} by its name, ${SVC_KEYS[n]}`);
+  return n;
+}
+
+export function svcKeyName(n: number): string {
+  return SVC_KEYS[n] ?? `key${n}`;
+}
+
+/** RFC 9460 appendix A.1: a value-list, split on commas not escaped by "\". */
+function splitValueList(value: Buffer, what: string): Buffer[] {
+  const items: Buffer[] = [];
+  let cur: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === 0x5c && i + 1 < value.length) {
+      cur.push(value[++i]!);
+    } else if (c === 0x2c) {
+      items.push(Buffer.from(cur));
+      cur = [];
+    } else cur.push(c);
+  }
+  items.push(Buffer.from(cur));
+  if (items.some((x) => x.length === 0)) throw new RdataError(`${what} has an empty item in "${value.toString('latin1')}"`);
+  return items;
+}
+
+/** One SvcParam's value: presentation (already \DDD-decoded) -> wire. */
+function svcValue(key: number, value: Buffer | undefined): Buffer {
+  const name = svcKeyName(key);
+  const required = (): Buffer => {
+    if (value === undefined || value.length === 0) throw new RdataError(`${name} needs a value (${name}=...)`);
+    return value;
+  };
+  switch (key) {
+    case 0: {
+      const keys = splitValueList(required(), 'mandatory').map((k) => svcKeyNumber(k.toString('latin1')));
+      if (keys.includes(0)) throw new RdataError('mandatory may not list itself');
+      if (new Set(keys).size !== keys.length) throw new RdataError('mandatory lists a key twice');
+      return Buffer.concat(keys.sort((a, b) => a - b).map(u16));
+    }
+    case 1:
+      return Buffer.concat(
+        splitValueList(required(), 'alpn').map((id) => {
+          if (id.length > 255) throw new RdataError(`alpn id of ${id.length} bytes is over 255`);
+          return Buffer.concat([u8(id.length), id]);
+        }),
+      );
+    case 2:
+      if (value !== undefined && value.length) throw new RdataError('no-default-alpn takes no value');
+      return Buffer.alloc(0);
+    case 3:
+      return u16(num(required().toString('latin1'), 65535, 'port'));
+    case 4:
+      return Buffer.concat(
+        splitValueList(required(), 'ipv4hint').map((a) => {
+          const b = parseIPv4(a.toString('latin1'));
+          if (!b) throw new RdataError(`ipv4hint "${a.toString('latin1')}" is not an IPv4 address`);
+          return b;
+        }),
+      );
+    case 5:
+      return base64Field([required().toString('latin1')], 'ech');
+    case 6:
+      return Buffer.concat(
+        splitValueList(required(), 'ipv6hint').map((a) => {
+          const b = parseIPv6(a.toString('latin1'));
+          if (!b) throw new RdataError(`ipv6hint "${a.toString('latin1')}" is not an IPv6 address`);
+          return b;
+        }),
+      );
+    default:
+      return value ?? Buffer.alloc(0);
+  }
+}
+
+/** Presentation of one SvcParam value from wire; throws on malformed data. */
+function svcValueText(key: number, v: Buffer, type: string): string | undefined {
+  const bad = (): never => {
+    throw new RdataError(`${type} ${svcKeyName(key)} value is malformed (${v.length} bytes)`);
+  };
+  const listItem = (b: Buffer): string => encodeCharString(Buffer.from(b.toString('latin1').replace(/[\\,]/g, (c) => '\\' + c), 'latin1')).slice(1, -1);
+  switch (key) {
+    case 0: {
+      if (v.length === 0 || v.length % 2) bad();
+      const keys: string[] = [];
+      for (let i = 0; i < v.length; i += 2) keys.push(svcKeyName(v.readUInt16BE(i)));
+      return keys.join(',');
+    }
+    case 1: {
+      const ids: string[] = [];
+      const w = new Wire(v, type);
+      while (w.off < v.length) ids.push(listItem(w.take(w.u8())));
+      if (ids.length === 0) bad();
+      return `"${ids.join(',')}"`;
+    }
+    case 2:
+      if (v.length) bad();
+      return undefined;
+    case 3:
+      if (v.length !== 2) bad();
+      return String(v.readUInt16BE(0));
+    case 4: {
+      if (v.length === 0 || v.length % 4) bad();
+      const out: string[] = [];
+      for (let i = 0; i < v.length; i += 4) out.push([...v.subarray(i, i + 4)].join('.'));
+      return out.join(',');
+    }
+    case 5:
+      if (v.length === 0) bad();
+      return v.toString('base64');
+    case 6: {
+      if (v.length === 0 || v.length % 16) bad();
+      const out: string[] = [];
+      for (let i = 0; i < v.length; i += 16) out.push(formatIPv6(v.subarray(i, i + 16)));
+      return out.join(',');
+    }
+    default:
+      return v.length ? encodeCharString(v) : undefined;
+  }
+}
+
+/** Splits `key=value` / `key="value"` / `key`; the value is \DDD-decoded. */
+function svcParamToken(tok: string): { key: number; value: Buffer | undefined } {
+  const eq = tok.indexOf('=');
+  if (eq === 0) throw new RdataError(`SvcParam "${tok}" has no key`);
+  const key = svcKeyNumber(eq < 0 ? tok : tok.slice(0, eq));
+  if (eq < 0) return { key, value: undefined };
+  let raw = tok.slice(eq + 1);
+  if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
+  return { key, value: decodeCharString(raw) };
+}
+
+function svcParse(type: string) {
+  return (t: string[], origin: Name): Parts => {
+    needAtLeast(t, 2, type, 'a priority and a target name ("1 . alpn=h2")');
+    const priority = num(t[0], 65535, `${type} priority`);
+    const target = domain(t[1], origin, `${type} target`);
+    const params = new Map<number, Buffer>();
+    for (const tok of t.slice(2)) {
+      const { key, value } = svcParamToken(tok);
+      if (params.has(key)) throw new RdataError(`SvcParam ${svcKeyName(key)} appears twice`);
+      params.set(key, svcValue(key, value));
+    }
+    if (priority === 0 && params.size) {
+      throw new RdataError(`priority 0 is AliasMode, which takes no parameters (RFC 9460 section 2.4.2); use priority 1 or more for ServiceMode`);
+    }
+    if (params.has(2) && !params.has(1)) throw new RdataError('no-default-alpn needs alpn beside it (RFC 9460 section 7.1.1)');
+    const mandatory = params.get(0);
+    if (mandatory) {
+      for (let i = 0; i < mandatory.length; i += 2) {
+        const k = mandatory.readUInt16BE(i);
+        if (!params.has(k)) throw new RdataError(`mandatory lists ${svcKeyName(k)}, which the record does not have`);
+      }
+    }
+    // RFC 9460 section 2.2: parameters in strictly increasing key order on the wire.
+    const wire = [...params.keys()].sort((a, b) => a - b).map((k) => {
+      const v = params.get(k)!;
+      if (v.length > 65535) throw new RdataError(`SvcParam ${svcKeyName(k)} value is over 65535 bytes`);
+      return Buffer.concat([u16(k), u16(v.length), v]);
+    });
+    return [u16(priority), target, ...wire];
+  };
+}
+
+function svcText(type: string) {
+  return (b: Buffer): string => {
+    const w = new Wire(b, type);
+    const out = [String(w.u16()), w.name()];
+    let last = -1;
+    while (w.off < b.length) {
+      const key = w.u16();
+      if (key <= last) throw new RdataError(`${type} parameters are not in increasing key order`);
+      last = key;
+      const v = svcValueText(key, w.take(w.u16()), type);
+      out.push(v === undefined ? svcKeyName(key) : `${svcKeyName(key)}=${v}`);
+    }
+    return out.join(' ');
+  };
+}
+
+const SVCB: Codec = { parse: svcParse('SVCB'), text: svcText('SVCB') };
+const HTTPS: Codec = { parse: svcParse('HTTPS'), text: svcText('HTTPS') };
+
+const CODECS = new Map<number, Codec>([
+  [Type.HINFO, HINFO],
+  [Type.NAPTR, NAPTR],
+  [Type.DS, DS],
+  [Type.SSHFP, SSHFP],
+  [Type.DNSKEY, DNSKEY],
+  [Type.TLSA, TLSA],
+  [Type.SVCB, SVCB],
+  [Type.HTTPS, HTTPS],
+  [Type.URI, URI],
+]);
+
+export function hasCodec(type: number): boolean {
+  return CODECS.has(type);
+}
+
+/** Wire parts and canonical text for a type of this file, or undefined for any other type. */
+export function codecFromTokens(type: number, tokens: string[], origin: Name): { parts: Parts; text: (wire: Buffer) => string } | undefined {
+  const c = CODECS.get(type);
+  if (!c) return undefined;
+  return { parts: c.parse(tokens, origin), text: c.text };
+}
+
+/** Canonical presentation text of wire data of a type of this file (RFC 3597 import). */
+export function textFromWire(type: number, wire: Buffer): string {
+  const c = CODECS.get(type);
+  if (!c) throw new RdataError(`no presentation form for type ${type}`);
+  return c.text(wire);
+}
