@@ -64,6 +64,9 @@ export const TYPE_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>
   ['URI', Type.URI],
 ]);
 
+/** For error messages: the mnemonics a zone file may use. */
+export const SUPPORTED_TYPES = [...TYPE_BY_NAME.keys()].join(' ');
+
 const NAME_BY_TYPE = new Map<number, string>([...TYPE_BY_NAME].map(([n, v]) => [v, n]));
 NAME_BY_TYPE.set(Type.ANY, 'ANY');
 NAME_BY_TYPE.set(Type.OPT, 'OPT');

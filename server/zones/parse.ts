@@ -1,7 +1,7 @@
 // YAML zone file -> ZoneSource. Every mistake is collected with its file,
 // line and column so `pulsedns check` can list them all at once.
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode, type Pair } from 'yaml';
-import { Type, parseTypeName, typeName, isStorableType } from '../wire/constants.js';
+import { Type, parseTypeName, typeName, isStorableType, SUPPORTED_TYPES } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, nameToText, NameError } from '../wire/names.js';
 import { RdataError, type Rdata } from './rdata.js';
 import { type ZoneSource, type ZoneError, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
@@ -166,7 +166,7 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
       const t = isScalar(v) ? String(v.value) : '';
       type = parseTypeName(t);
       if (type === undefined) {
-        err(v, `unknown record type "${t}" (supported: A AAAA CNAME MX NS PTR SOA SRV TXT CAA, or TYPEnnn with "\\# len hex" data)`);
+        err(v, `unknown record type "${t}" (supported: ${SUPPORTED_TYPES}, or TYPEnnn with "\\# len hex" data)`);
         return;
       }
       if (!isStorableType(type)) {
