@@ -3,6 +3,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode,
 import { memberKey, type CheckSpec, type CheckType } from '../../checks/model.js';
 import { parseIPv4, parseIPv6, formatIPv6, rdataFromTokens } from '../zones/rdata.js';
 import { Type } from '../wire/constants.js';
+import { parseDuration } from '../zones/duration.js';
 import { ROOT } from '../wire/names.js';
 import type { SourcePos, ZoneError } from '../zones/model.js';
 import { CHECK_DEFAULTS, POOL_DEFAULTS, type AllDown, type Policy, type Pool, type PoolMember, type PoolSet } from './model.js';
@@ -63,15 +64,8 @@ export function parsePoolsYaml(text: string, file: string): { pools: PoolSet; er
   return { pools: result, errors };
 }
 
-/** "10s", "500ms", "2m", "1h" or a number of seconds -> milliseconds. */
-export function parseDuration(v: unknown): number | undefined {
-  if (typeof v === 'number' && v >= 0) return Math.round(v * 1000);
-  if (typeof v !== 'string') return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's']!;
-  return Math.round(Number(m[1]) * mult);
-}
+// One duration syntax for pools and zones; re-exported for the callers that import it from here.
+export { parseDuration };
 
 function scalar(node: YNode | null | undefined): unknown {
   return isScalar(node) ? node.value : undefined;

@@ -9,8 +9,8 @@
 import { Type, parseTypeName, isStorableType } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, NameError } from '../wire/names.js';
 import { RdataError, type Rdata } from './rdata.js';
-import { rdataFromValue, type RecordValue } from './values.js';
-import { type ZoneSource, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
+import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
+import { type ZoneSource, type SourcePos, DEFAULT_TTL } from './model.js';
 import type { ParseResult } from './parse.js';
 
 /** Thrown anywhere to mean "not sure: let the full parser decide". */
@@ -493,9 +493,9 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
 }
 
 function ttlOf(node: FNode | null): number {
-  const v = node && node.k === 's' ? node.v : undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_TTL) bail();
-  return v;
+  const r = ttlFromValue(node && node.k === 's' ? node.v : undefined);
+  if ('error' in r) bail();
+  return r.ttl;
 }
 
 function recordEntry(entry: FNode | null, owner: Name, zone: ZoneSource, posOf: (n: FNode | null) => SourcePos): void {

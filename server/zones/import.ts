@@ -13,6 +13,7 @@ import { type Rdata, RdataError, encodeCharString, formatIPv6, rdataFromTokens, 
 import { hasCodec, textFromWire } from './rdata-types.js';
 import { type ZoneError, MAX_TTL, DEFAULT_TTL } from './model.js';
 import { parseZoneYaml } from './parse.js';
+import { durationSeconds } from './duration.js';
 import { compareNamesCanonical, compareTypes, masterTypeName } from './export.js';
 
 export type ImportError = ZoneError;
@@ -67,15 +68,7 @@ const KNOWN_TYPES = new Set<number>([Type.A, Type.AAAA, Type.NS, Type.CNAME, Typ
 const MAX_INCLUDE_DEPTH = 16;
 
 /** BIND-style TTL: seconds, or units s m h d w combined ("1h30m"). */
-export function parseTtl(text: string): number | undefined {
-  if (!/^(\d+[smhdwSMHDW]?)+$/.test(text)) return undefined;
-  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, '': 1 };
-  let total = 0;
-  for (const m of text.matchAll(/(\d+)([smhdwSMHDW]?)/g)) {
-    total += Number(m[1]) * unit[m[2]!.toLowerCase()]!;
-  }
-  return total;
-}
+export const parseTtl = durationSeconds;
 
 /** A name token is absolute when it ends in a dot that is not escaped. */
 function isAbsoluteName(text: string): boolean {

@@ -4,9 +4,9 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode,
 import { Type, parseTypeName, typeName, isStorableType, SUPPORTED_TYPES } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, nameToText, NameError } from '../wire/names.js';
 import { RdataError, type Rdata } from './rdata.js';
-import { type ZoneSource, type ZoneError, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
+import { type ZoneSource, type ZoneError, type SourcePos, DEFAULT_TTL } from './model.js';
 import { fastParseZoneYaml } from './fastparse.js';
-import { rdataFromValue, type RecordValue } from './values.js';
+import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 
 export interface ParseResult {
   zone?: ZoneSource;
@@ -123,16 +123,12 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
 type ErrFn = (node: YNode | Pair | null | undefined, message: string) => void;
 
 function ttlOf(node: YNode | null, err: ErrFn): number | undefined {
-  const v = isScalar(node) ? node.value : undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    err(node, `TTL must be a whole number of seconds, got ${JSON.stringify(isScalar(node) ? node.value : null)}`);
+  const r = ttlFromValue(isScalar(node) ? node.value : null);
+  if ('error' in r) {
+    err(node, r.error);
     return undefined;
   }
-  if (v < 0 || v > MAX_TTL) {
-    err(node, `TTL ${v} is out of range 0-${MAX_TTL} (RFC 2181); typical values are 300-86400`);
-    return undefined;
-  }
-  return v;
+  return r.ttl;
 }
 
 function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, err: ErrFn, posOf: (n: YNode | null) => SourcePos): void {

@@ -5,7 +5,8 @@
 // a RecordValue and call rdataFromValue, so the two can never disagree.
 import { Type, typeName } from '../wire/constants.js';
 import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
-import type { ZoneSource } from './model.js';
+import { MAX_TTL, type ZoneSource } from './model.js';
+import { durationSeconds } from './duration.js';
 
 /** A record value reduced to what matters; `text: undefined` marks a scalar that is not text or a number (null, true). */
 export type RecordValue =
@@ -64,6 +65,18 @@ function svcParamTokens(value: RecordValue): string[] {
   });
 }
 
+/** A zone or record `ttl:` (a YAML number of seconds, or a duration such as 5m or 1h30m): seconds, or what is wrong. */
+export function ttlFromValue(v: unknown): { ttl: number } | { error: string } {
+  const seconds = typeof v === 'number' ? v : typeof v === 'string' ? durationSeconds(v) : undefined;
+  if (seconds === undefined || !Number.isInteger(seconds)) {
+    return { error: `TTL must be a whole number of seconds or a duration such as 5m, 1h30m or 1d, got ${JSON.stringify(v ?? null)}` };
+  }
+  if (seconds < 0 || seconds > MAX_TTL) {
+    return { error: `TTL ${typeof v === 'string' ? `${v} (${seconds} seconds)` : seconds} is out of range 0-${MAX_TTL} (RFC 2181); typical values are 300-86400` };
+  }
+  return { ttl: seconds };
+}
+
 /** Throws RdataError (or NameError) with a message a person can act on. Sets zone.serialAuto for `serial: auto`. */
 export function rdataFromValue(type: number, value: RecordValue, zone: ZoneSource): Rdata {
   if (type === Type.TXT) {
@@ -104,6 +117,8 @@ export function rdataFromValue(type: number, value: RecordValue, zone: ZoneSourc
   }
   if (type === Type.SOA) {
     if (tokens.length === 6) tokens.splice(2, 0, 'auto');
+    // The timers take durations as TTLs do (2h, 2w, 5m); the serial is a number.
+    for (let f = 3; f < tokens.length; f++) tokens[f] = String(durationSeconds(tokens[f]!) ?? tokens[f]);
     if (tokens[2] === 'auto') {
       zone.serialAuto = true;
       tokens[2] = '0';
