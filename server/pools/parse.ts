@@ -4,6 +4,7 @@ import { memberKey, type CheckSpec, type CheckType } from '../../checks/model.js
 import { parseIPv4, parseIPv6, formatIPv6, rdataFromTokens } from '../zones/rdata.js';
 import { Type } from '../wire/constants.js';
 import { parseDuration } from '../zones/duration.js';
+import { yamlSyntaxErrors } from '../zones/yaml-errors.js';
 import { ROOT } from '../wire/names.js';
 import type { SourcePos, ZoneError } from '../zones/model.js';
 import { CHECK_DEFAULTS, POOL_DEFAULTS, type AllDown, type Policy, type Pool, type PoolMember, type PoolSet } from './model.js';
@@ -24,10 +25,7 @@ export function parsePoolsYaml(text: string, file: string): { pools: PoolSet; er
   };
   const err: Err = (node, message) => errors.push({ ...pos(node), message });
   const result: PoolSet = { pools: new Map(), checks: new Map() };
-  for (const e of doc.errors) {
-    const p = e.linePos?.[0] ?? { line: 1, col: 1 };
-    errors.push({ file, line: p.line, col: p.col, message: `YAML syntax: ${e.message.split('\n')[0]}` });
-  }
+  errors.push(...yamlSyntaxErrors(doc.errors, lc, text, file));
   if (errors.length) return { pools: result, errors };
   const root = doc.contents;
   if (root === null) return { pools: result, errors };

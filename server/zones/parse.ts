@@ -6,6 +6,7 @@ import { type Name, nameFromText, isSubdomain, nameToText, NameError } from '../
 import { RdataError, type Rdata } from './rdata.js';
 import { type ZoneSource, type ZoneError, type SourcePos, DEFAULT_TTL } from './model.js';
 import { fastParseZoneYaml } from './fastparse.js';
+import { yamlSyntaxErrors } from './yaml-errors.js';
 import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 
 export interface ParseResult {
@@ -35,10 +36,7 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
   const err = (node: YNode | Pair | null | undefined, message: string): void => {
     errors.push({ ...posOf(node), message });
   };
-  for (const e of doc.errors) {
-    const p = e.linePos?.[0] ?? { line: 1, col: 1 };
-    errors.push({ file, line: p.line, col: p.col, message: `YAML syntax: ${e.message.split('\n')[0]}` });
-  }
+  errors.push(...yamlSyntaxErrors(doc.errors, lc, text, file));
   if (errors.length) return { errors };
 
   const root = doc.contents;
