@@ -52,7 +52,8 @@ export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number,
     const answered = plan.answer.length;
     const referred = plan.authority.length;
     const next = lookupInZone(z, name, qtype, opts, plan, step === 0);
-    for (let i = answered; i < plan.answer.length; i++) addAdditional(z, plan.answer[i]!.rrset, plan, opts);
+    // ANY gets no additional addresses, as from NSD, Knot and BIND (RFC 8482 keeps ANY answers small).
+    if (qtype !== Type.ANY) for (let i = answered; i < plan.answer.length; i++) addAdditional(z, plan.answer[i]!.rrset, plan, opts);
     for (let i = referred; i < plan.authority.length; i++) {
       const set = plan.authority[i]!.rrset;
       // Glue below a cut is sent only with the referral it belongs to (RFC 1034 4.2.1).
