@@ -5,8 +5,8 @@
 // one form can never say something the other does not; import.ts uses the
 // second half to read these types from RFC 3597 `\#` data too.
 import { Type } from '../wire/constants.js';
-import { type Name, nameFromText, nameToText, ROOT } from '../wire/names.js';
-import { RdataError, decodeCharString, encodeCharString, formatIPv6, parseIPv4, parseIPv6 } from './rdata.js';
+import { type Name, nameToText, ROOT } from '../wire/names.js';
+import { RdataError, decodeCharString, encodeCharString, formatIPv6, parseIPv4, parseIPv6, rdataName, uint } from './rdata.js';
 
 /** Wire parts (names kept apart, never compressed for these types) of one record. */
 export type Parts = Array<Buffer | Name>;
@@ -20,14 +20,7 @@ interface Codec {
 
 // ---- small readers and writers -------------------------------------------
 
-function num(text: string | undefined, max: number, what: string): number {
-  if (text === undefined || !/^\d+$/.test(text)) {
-    throw new RdataError(`${what} must be a whole number, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
-  }
-  const n = Number(text);
-  if (n > max) throw new RdataError(`${what} ${n} is out of range 0-${max}`);
-  return n;
-}
+const num = (text: string | undefined, max: 255 | 65535, what: string): number => uint(text, max === 255 ? 8 : 16, what);
 
 const u8 = (n: number): Buffer => Buffer.from([n]);
 function u16(n: number): Buffer {
@@ -47,15 +40,6 @@ function base64Field(tokens: string[], what: string): Buffer {
   const b64 = tokens.join('');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) throw new RdataError(`${what} must be base64, got "${b64.slice(0, 40)}"`);
   return Buffer.from(b64, 'base64');
-}
-
-function domain(text: string | undefined, origin: Name, what: string): Name {
-  if (text === undefined || text === '') throw new RdataError(`missing ${what}`);
-  try {
-    return nameFromText(text, origin);
-  } catch (e) {
-    throw new RdataError(`bad ${what} "${text}": ${(e as Error).message}`);
-  }
 }
 
 function need(tokens: string[], n: number, type: string, fields: string): void {
@@ -147,7 +131,7 @@ const NAPTR: Codec = {
     const flags = decodeCharString(t[2]!);
     if (!/^[A-Za-z0-9]*$/.test(flags.toString('latin1'))) throw new RdataError(`NAPTR flags "${flags.toString('latin1')}" may hold only letters and digits (e.g. S, A, U, P)`);
     const regexp = decodeCharString(t[4]!).toString('latin1');
-    const replacement = domain(t[5], origin, 'NAPTR replacement');
+    const replacement = rdataName(t[5], origin, 'NAPTR replacement');
     // RFC 3403 section 4.1: a record holds a regexp or a replacement, never both.
     if (regexp !== '' && replacement !== ROOT) throw new RdataError('NAPTR takes a regexp or a replacement, not both: set the replacement to "." or the regexp to ""');
     return [u16(num(t[0], 65535, 'NAPTR order')), u16(num(t[1], 65535, 'NAPTR preference')), charString(t[2], 'NAPTR flags'), charString(t[3], 'NAPTR service'), charString(t[4], 'NAPTR regexp'), replacement];
@@ -160,72 +144,42 @@ const NAPTR: Codec = {
   },
 };
 
-const DS: Codec = {
-  parse(t) {
-    needAtLeast(t, 4, 'DS', 'key tag, algorithm, digest type and digest ("12345 13 2 <hex>")');
-    const digestType = num(t[2], 255, 'DS digest type');
-    const digest = hexField(t.slice(3), 'DS digest');
-    checkLength(DS_DIGEST_BYTES, digestType, digest, 'DS digest');
-    return [u16(num(t[0], 65535, 'DS key tag')), u8(num(t[1], 255, 'DS algorithm')), u8(digestType), digest];
-  },
-  text(b) {
-    const w = new Wire(b, 'DS');
-    const head = `${w.u16()} ${w.u8()} ${w.u8()}`;
-    const digest = w.rest();
-    if (digest.length === 0) w.bad();
-    return `${head} ${digest.toString('hex').toUpperCase()}`;
-  },
-};
+interface HeadField {
+  what: string;
+  bits: 8 | 16;
+}
 
-const SSHFP: Codec = {
-  parse(t) {
-    needAtLeast(t, 3, 'SSHFP', 'algorithm, fingerprint type and fingerprint ("4 2 <hex>")');
-    const fpType = num(t[1], 255, 'SSHFP fingerprint type');
-    const fp = hexField(t.slice(2), 'SSHFP fingerprint');
-    checkLength(SSHFP_BYTES, fpType, fp, 'SSHFP fingerprint');
-    return [u8(num(t[0], 255, 'SSHFP algorithm')), u8(fpType), fp];
-  },
-  text(b) {
-    const w = new Wire(b, 'SSHFP');
-    const head = `${w.u8()} ${w.u8()}`;
-    const fp = w.rest();
-    if (fp.length === 0) w.bad();
-    return `${head} ${fp.toString('hex').toUpperCase()}`;
-  },
-};
+/**
+ * The DNSSEC and key-fingerprint layout: a few small numbers, then a blob in
+ * hex or base64 (which the presentation form may split by spaces), its length
+ * fixed by one of the numbers when that number is a known kind.
+ */
+function headAndData(type: string, head: HeadField[], data: { what: string; base64?: boolean; lengthBy?: [number, Record<number, number>] }, example: string, check?: (nums: number[]) => void): Codec {
+  return {
+    parse(t) {
+      needAtLeast(t, head.length + 1, type, `${head.map((f) => f.what).join(', ')} and ${data.what} ("${example}")`);
+      const nums = head.map((f, i) => uint(t[i], f.bits, `${type} ${f.what}`));
+      check?.(nums);
+      const blob = data.base64 ? base64Field(t.slice(head.length), `${type} ${data.what}`) : hexField(t.slice(head.length), `${type} ${data.what}`);
+      if (data.lengthBy) checkLength(data.lengthBy[1], nums[data.lengthBy[0]]!, blob, `${type} ${data.what}`);
+      return [...nums.map((n, i) => (head[i]!.bits === 8 ? u8(n) : u16(n))), blob];
+    },
+    text(b) {
+      const w = new Wire(b, type);
+      const nums = head.map((f) => (f.bits === 8 ? w.u8() : w.u16()));
+      const blob = w.rest();
+      if (blob.length === 0) w.bad();
+      return `${nums.join(' ')} ${data.base64 ? blob.toString('base64') : blob.toString('hex').toUpperCase()}`;
+    },
+  };
+}
 
-const DNSKEY: Codec = {
-  parse(t) {
-    needAtLeast(t, 4, 'DNSKEY', 'flags, protocol, algorithm and public key ("257 3 13 <base64>")');
-    const protocol = num(t[1], 255, 'DNSKEY protocol');
-    if (protocol !== 3) throw new RdataError(`DNSKEY protocol must be 3 (RFC 4034 section 2.1.2), got ${protocol}`);
-    return [u16(num(t[0], 65535, 'DNSKEY flags')), u8(protocol), u8(num(t[2], 255, 'DNSKEY algorithm')), base64Field(t.slice(3), 'DNSKEY public key')];
-  },
-  text(b) {
-    const w = new Wire(b, 'DNSKEY');
-    const head = `${w.u16()} ${w.u8()} ${w.u8()}`;
-    const key = w.rest();
-    if (key.length === 0) w.bad();
-    return `${head} ${key.toString('base64')}`;
-  },
-};
-
-const TLSA: Codec = {
-  parse(t) {
-    needAtLeast(t, 4, 'TLSA', 'usage, selector, matching type and data ("3 1 1 <hex>")');
-    const matching = num(t[2], 255, 'TLSA matching type');
-    const data = hexField(t.slice(3), 'TLSA data');
-    checkLength(TLSA_BYTES, matching, data, 'TLSA data');
-    return [u8(num(t[0], 255, 'TLSA usage')), u8(num(t[1], 255, 'TLSA selector')), u8(matching), data];
-  },
-  text(b) {
-    const w = new Wire(b, 'TLSA');
-    const head = `${w.u8()} ${w.u8()} ${w.u8()}`;
-    const data = w.rest();
-    if (data.length === 0) w.bad();
-    return `${head} ${data.toString('hex').toUpperCase()}`;
-  },
-};
+const DS = headAndData('DS', [{ what: 'key tag', bits: 16 }, { what: 'algorithm', bits: 8 }, { what: 'digest type', bits: 8 }], { what: 'digest', lengthBy: [2, DS_DIGEST_BYTES] }, '12345 13 2 <hex>');
+const SSHFP = headAndData('SSHFP', [{ what: 'algorithm', bits: 8 }, { what: 'fingerprint type', bits: 8 }], { what: 'fingerprint', lengthBy: [1, SSHFP_BYTES] }, '4 2 <hex>');
+const TLSA = headAndData('TLSA', [{ what: 'usage', bits: 8 }, { what: 'selector', bits: 8 }, { what: 'matching type', bits: 8 }], { what: 'data', lengthBy: [2, TLSA_BYTES] }, '3 1 1 <hex>');
+const DNSKEY = headAndData('DNSKEY', [{ what: 'flags', bits: 16 }, { what: 'protocol', bits: 8 }, { what: 'algorithm', bits: 8 }], { what: 'public key', base64: true }, '257 3 13 <base64>', (n) => {
+  if (n[1] !== 3) throw new RdataError(`DNSKEY protocol must be 3 (RFC 4034 section 2.1.2), got ${n[1]}`);
+});
 
 const URI: Codec = {
   parse(t) {
@@ -280,6 +234,17 @@ function splitValueList(value: Buffer, what: string): Buffer[] {
   return items;
 }
 
+/** ipv4hint / ipv6hint: a comma-separated list of addresses. */
+function addresses(value: Buffer, what: string, parse: (s: string) => Buffer | undefined, family: string): Buffer {
+  return Buffer.concat(
+    splitValueList(value, what).map((a) => {
+      const b = parse(a.toString('latin1'));
+      if (!b) throw new RdataError(`${what} "${a.toString('latin1')}" is not an ${family} address`);
+      return b;
+    }),
+  );
+}
+
 /** One SvcParam's value: presentation (already \DDD-decoded) -> wire. */
 function svcValue(key: number, value: Buffer | undefined): Buffer {
   const name = svcKeyName(key);
@@ -307,23 +272,11 @@ function svcValue(key: number, value: Buffer | undefined): Buffer {
     case 3:
       return u16(num(required().toString('latin1'), 65535, 'port'));
     case 4:
-      return Buffer.concat(
-        splitValueList(required(), 'ipv4hint').map((a) => {
-          const b = parseIPv4(a.toString('latin1'));
-          if (!b) throw new RdataError(`ipv4hint "${a.toString('latin1')}" is not an IPv4 address`);
-          return b;
-        }),
-      );
+      return addresses(required(), 'ipv4hint', parseIPv4, 'IPv4');
     case 5:
       return base64Field([required().toString('latin1')], 'ech');
     case 6:
-      return Buffer.concat(
-        splitValueList(required(), 'ipv6hint').map((a) => {
-          const b = parseIPv6(a.toString('latin1'));
-          if (!b) throw new RdataError(`ipv6hint "${a.toString('latin1')}" is not an IPv6 address`);
-          return b;
-        }),
-      );
+      return addresses(required(), 'ipv6hint', parseIPv6, 'IPv6');
     default:
       return value ?? Buffer.alloc(0);
   }
@@ -390,7 +343,7 @@ function svcParse(type: string) {
   return (t: string[], origin: Name): Parts => {
     needAtLeast(t, 2, type, 'a priority and a target name ("1 . alpn=h2")');
     const priority = num(t[0], 65535, `${type} priority`);
-    const target = domain(t[1], origin, `${type} target`);
+    const target = rdataName(t[1], origin, `${type} target`);
     const params = new Map<number, Buffer>();
     for (const tok of t.slice(2)) {
       const { key, value } = svcParamToken(tok);

@@ -33,7 +33,7 @@ function build(type: number, parts: RdataPart[], text: string, target?: Name): R
   return r;
 }
 
-function name(text: string | undefined, origin: Name, what: string): Name {
+export function rdataName(text: string | undefined, origin: Name, what: string): Name {
   if (text === undefined || text === '') throw new RdataError(`missing ${what}`);
   try {
     return nameFromText(text, origin);
@@ -42,7 +42,7 @@ function name(text: string | undefined, origin: Name, what: string): Name {
   }
 }
 
-function uint(text: string | undefined, bits: 8 | 16 | 32, what: string): number {
+export function uint(text: string | undefined, bits: 8 | 16 | 32, what: string): number {
   if (text === undefined || !/^\d+$/.test(text)) {
     throw new RdataError(`${what} must be a whole number, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
   }
@@ -196,13 +196,13 @@ export function rdataFromTokens(type: number, tokens: string[], origin: Name): R
     case Type.CNAME:
     case Type.PTR: {
       need(1);
-      const n = name(tokens[0], origin, 'target name');
+      const n = rdataName(tokens[0], origin, 'target name');
       return build(type, [n], nameToText(n), n);
     }
     case Type.MX: {
       need(2);
       const pref = uint(tokens[0], 16, 'MX preference');
-      const n = name(tokens[1], origin, 'MX exchange');
+      const n = rdataName(tokens[1], origin, 'MX exchange');
       return build(type, [u16(pref), n], `${pref} ${nameToText(n)}`, n);
     }
     case Type.SRV: {
@@ -210,13 +210,13 @@ export function rdataFromTokens(type: number, tokens: string[], origin: Name): R
       const prio = uint(tokens[0], 16, 'SRV priority');
       const weight = uint(tokens[1], 16, 'SRV weight');
       const port = uint(tokens[2], 16, 'SRV port');
-      const n = name(tokens[3], origin, 'SRV target');
+      const n = rdataName(tokens[3], origin, 'SRV target');
       return build(type, [u16(prio), u16(weight), u16(port), n], `${prio} ${weight} ${port} ${nameToText(n)}`, n);
     }
     case Type.SOA: {
       need(7);
-      const m = name(tokens[0], origin, 'SOA mname');
-      const r = name(tokens[1], origin, 'SOA rname');
+      const m = rdataName(tokens[0], origin, 'SOA mname');
+      const r = rdataName(tokens[1], origin, 'SOA rname');
       const nums = ['serial', 'refresh', 'retry', 'expire', 'minimum'].map((w, i) => uint(tokens[i + 2], 32, `SOA ${w}`));
       const tail = Buffer.concat(nums.map(u32));
       return build(type, [m, r, tail], `${nameToText(m)} ${nameToText(r)} ${nums.join(' ')}`);
