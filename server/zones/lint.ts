@@ -27,8 +27,14 @@ function topBelow(name: Name, origin: Name): Name {
  * A name written without its trailing dot is completed with the origin:
  * `mx2.example.net` in shop.test becomes mx2.example.net.shop.test. When such
  * a name is two or more labels deep and nothing in the zone lives under its
- * top label (net.shop.test here), it was almost surely meant as an outside name.
+ * top label (net.shop.test here), and that label could be a top-level domain
+ * (letters, not `_udp`), it was almost surely meant as an outside name.
  */
+function looksLikeTld(name: Name): boolean {
+  const label = name.slice(1, 1 + name.charCodeAt(0));
+  return /^(?:[a-z]{2,63}|xn--[a-z0-9-]+)$/.test(label);
+}
+
 function relativeOutsideNames(zone: ZoneSource): ZoneError[] {
   const tops = new Set<Name>();
   const owners = [...zone.records.map((r) => r.owner), ...zone.poolRefs.map((p) => p.owner)];
@@ -40,7 +46,7 @@ function relativeOutsideNames(zone: ZoneSource): ZoneError[] {
       if (typeof part !== 'string' || part === zone.origin || !isSubdomain(part, zone.origin)) continue;
       if (parentName(part) === zone.origin) continue; // one label: an ordinary relative name
       const top = topBelow(part, zone.origin);
-      if (tops.has(top)) continue;
+      if (tops.has(top) || !looksLikeTld(top)) continue;
       const written = nameRelative(part, zone.origin);
       out.push({
         ...r.pos,

@@ -23,6 +23,7 @@ const SHOP = `records:
   lab: { type: NS, value: ns.lab }
   ns.lab: { type: A, value: 192.0.2.9 }
   www: { type: A, pool: web }
+  enum: { type: NAPTR, value: { order: 1, preference: 1, flags: S, service: 'SIP+D2U', replacement: _sip._udp } }
 `;
 const POOLS = 'pools:\n  web:\n    members: [192.0.2.10, 192.0.2.11]\n';
 
@@ -37,7 +38,7 @@ test('a relative name that looks like an outside one is a warning naming its lin
   const d = dir(t, { 'shop.test.yaml': SHOP, '_pools.yaml': POOLS });
   const r = checkPaths([d]);
   assert.deepEqual(r.errors, []);
-  assert.equal(r.warnings.length, 1, r.warnings.map(formatError).join('\n'));
+  assert.equal(r.warnings.length, 1, `only mx2.example.net (not ns.lab, not _sip._udp): ${r.warnings.map(formatError).join('\n')}`);
   const w = r.warnings[0]!;
   assert.deepEqual([w.file, w.line], [join(d, 'shop.test.yaml'), 8]);
   assert.match(w.message, /"mx2\.example\.net" has no trailing dot, so it means mx2\.example\.net\.shop\.test\..*write "mx2\.example\.net\."/);
@@ -57,7 +58,7 @@ test('a CNAME loop is an error, within a zone and across zones', (t) => {
   const r = checkPaths([d]);
   const loops = r.errors.filter((e) => /CNAME loop/.test(e.message));
   assert.equal(loops.length, 2, r.errors.map(formatError).join('\n'));
-  assert.ok(loops.some((e) => /l1\.shop\.test\. -> l2\.shop\.test\. -> l1\.shop\.test\./.test(e.message) && e.line === 14));
+  assert.ok(loops.some((e) => /l1\.shop\.test\. -> l2\.shop\.test\. -> l1\.shop\.test\./.test(e.message) && e.line === 15));
   assert.ok(loops.some((e) => /other\.test/.test(e.message) && /shop\.test/.test(e.message)));
   assert.equal(formatCheckReport(r).exitCode, 1);
 });
