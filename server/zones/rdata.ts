@@ -3,7 +3,7 @@
 import { isIPv4 } from 'node:net';
 import { Type, typeName } from '../wire/constants.js';
 import { type Name, nameFromText, nameToText, NameError } from '../wire/names.js';
-import { codecFromTokens, hasCodec } from './rdata-types.js';
+import { codecFromTokens, hasCodec, textFromWire } from './rdata-types.js';
 
 /** A piece of RDATA: raw bytes, or a domain name the encoder may compress. */
 export type RdataPart = Buffer | Name;
@@ -173,7 +173,7 @@ export function txtFromStrings(strings: Buffer[]): Rdata {
 
 /** A record's data from presentation tokens (as in a master file). Tokens keep escapes; quotes are stripped. */
 export function rdataFromTokens(type: number, tokens: string[], origin: Name): Rdata {
-  if (tokens[0] === '\\#') return generic(type, tokens);
+  if (tokens[0] === '\\#') return generic(type, tokens, origin);
   const need = (n: number): void => {
     if (tokens.length !== n) {
       throw new RdataError(`${typeName(type)} needs ${n} field${n === 1 ? '' : 's'}, got ${tokens.length}: "${tokens.join(' ')}"`);
@@ -246,9 +246,13 @@ export function rdataFromTokens(type: number, tokens: string[], origin: Name): R
   }
 }
 
-/** RFC 3597 `\# <len> <hex>` form. Accepted for unknown types only, since known types need their names parsed. */
-function generic(type: number, tokens: string[]): Rdata {
-  if (KNOWN.has(type) || hasCodec(type)) {
+/**
+ * RFC 3597 `\# <len> <hex>` form. Refused for the RFC 1035 types, whose names
+ * need parsing; the types of rdata-types.ts (written as TYPE43 before they had
+ * a presentation form here) are decoded, checked and kept as that type's data.
+ */
+function generic(type: number, tokens: string[], origin: Name): Rdata {
+  if (KNOWN.has(type)) {
     throw new RdataError(`write ${typeName(type)} in its own presentation form, not "\\#"`);
   }
   const len = uint(tokens[1], 16, 'RFC 3597 length');
@@ -256,6 +260,7 @@ function generic(type: number, tokens: string[]): Rdata {
   if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new RdataError(`"${hex}" is not an even number of hex digits`);
   const b = Buffer.from(hex, 'hex');
   if (b.length !== len) throw new RdataError(`RFC 3597 length says ${len} bytes but the hex holds ${b.length}`);
+  if (hasCodec(type)) return rdataFromTokens(type, splitPresentation(textFromWire(type, b)), origin);
   return build(type, [b], `\\# ${len}${len ? ' ' + hex.toLowerCase() : ''}`);
 }
 

@@ -101,7 +101,13 @@ test('fixed-layout types: wire bytes, canonical text and the checks on each fiel
   ];
   for (const [type, text, re] of bad) assert.throws(() => wire(type, text), re, text);
   for (const t of ['HINFO', 'NAPTR', 'DS', 'SSHFP', 'DNSKEY', 'TLSA', 'SVCB', 'HTTPS', 'URI']) assert.ok(parseTypeName(t.toLowerCase()), t);
-  assert.throws(() => wire(Type.DS, '\\# 4 00010203'), /own presentation form/, 'known types are written in their own form');
+  // Zone files written before these types had a presentation form used RFC 3597: still read, and checked.
+  const ds = '60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118';
+  assert.equal(wire(43, '\\# 24 ec450501 2bb183af5f22588179a53b0a98631fad1a292118'), wire(Type.DS, ds));
+  assert.equal(canonical(43, '\\# 24 ec450501 2bb183af5f22588179a53b0a98631fad1a292118'), ds);
+  assert.throws(() => wire(Type.DS, '\\# 4 00010203'), /DS data is malformed/);
+  assert.throws(() => wire(Type.DS, '\\# 20 ec450502 2bb183af5f22588179a53b0a98631fad'), /DS digest for type 2 is 32 bytes/);
+  assert.throws(() => wire(Type.A, '\\# 4 c0000201'), /own presentation form/, 'RFC 1035 types are written in their own form');
 });
 
 const ZONE = `ttl: 3600
