@@ -5,6 +5,7 @@ import { parseIPv4, parseIPv6, formatIPv6, rdataFromTokens } from '../zones/rdat
 import { Type } from '../wire/constants.js';
 import { parseDuration } from '../zones/duration.js';
 import { yamlSyntaxErrors } from '../zones/yaml-errors.js';
+import { ttlFromValue } from '../zones/values.js';
 import { ROOT } from '../wire/names.js';
 import type { SourcePos, ZoneError } from '../zones/model.js';
 import { CHECK_DEFAULTS, POOL_DEFAULTS, type AllDown, type Policy, type Pool, type PoolMember, type PoolSet } from './model.js';
@@ -236,8 +237,13 @@ function parsePool(name: string, node: YNode | null, checks: Map<string, CheckSp
   const ttlOf = (k: string, dflt: number): number => {
     const n = get(k);
     if (n === undefined) return dflt;
-    const v = intIn(n, 0, 2147483647, k, err);
-    return v === undefined ? dflt : Math.max(POOL_DEFAULTS.minTtl, v);
+    // The same TTL syntax as zone files: seconds or a duration (30s, 5m).
+    const r = ttlFromValue(scalar(n));
+    if ('error' in r) {
+      err(n, `${k}: ${r.error}`);
+      return dflt;
+    }
+    return Math.max(POOL_DEFAULTS.minTtl, r.ttl);
   };
   const maxN = get('max_answers');
   const maxAnswers = maxN !== undefined ? intIn(maxN, 1, 64, 'max_answers', err) ?? POOL_DEFAULTS.maxAnswers : policy === 'weighted' ? POOL_DEFAULTS.weightedMaxAnswers : POOL_DEFAULTS.maxAnswers;

@@ -60,6 +60,11 @@ test('pools and master files read the same syntax', () => {
   assert.deepEqual(pools.errors, []);
   assert.equal(pools.pools.checks.get('web')!.intervalMs, 90_000);
   assert.equal(pools.pools.checks.get('web')!.timeoutMs, 500);
+  const ttls = parsePoolsYaml('pools:\n  p:\n    members: [192.0.2.1]\n    ttl: 1m\n    degraded_ttl: 30s\n', '_pools.yaml');
+  assert.deepEqual(ttls.errors, []);
+  assert.deepEqual([ttls.pools.pools.get('p')!.ttl, ttls.pools.pools.get('p')!.degradedTtl], [60, 30], 'pool TTLs take durations like zone TTLs');
+  const badTtl = parsePoolsYaml('pools:\n  p:\n    members: [192.0.2.1]\n    ttl: soon\n', '_pools.yaml');
+  assert.match(badTtl.errors[0]!.message, /ttl: TTL must be a whole number of seconds or a duration/);
   const imp = importMasterFile('$ORIGIN shop.test.\n$TTL 1h30m\n@ SOA ns1 hm 1 2h 30m 2w 5m\n NS ns1\nns1 1d A 192.0.2.1\n', {});
   assert.deepEqual(imp.errors, []);
   assert.match(imp.yaml, /ttl: 5400/);
