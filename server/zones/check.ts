@@ -80,7 +80,10 @@ export function checkPaths(paths: readonly string[]): CheckReport {
 
 /** What `pulsedns check` prints, and its exit code (1 on any error; warnings alone pass). */
 export function formatCheckReport(r: CheckReport): { text: string; exitCode: number } {
-  const line = (e: ZoneError, warn: boolean): string => (e.line === 0 ? `${e.file}: ` : formatError(e).slice(0, -e.message.length)) + (warn ? 'warning: ' : '') + e.message;
+  const line = (e: ZoneError, warn: boolean): string => {
+    const message = (warn ? 'warning: ' : '') + e.message;
+    return e.line === 0 ? `${e.file}: ${message}` : formatError({ ...e, message });
+  };
   const lines = [...r.errors.map((e) => line(e, false)), ...r.warnings.map((e) => line(e, true))];
   const warned = r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
   if (r.errors.length) lines.push(`${r.errors.length} error${r.errors.length === 1 ? '' : 's'}${warned}`);
