@@ -20,8 +20,6 @@ interface Codec {
 
 // ---- small readers and writers -------------------------------------------
 
-const num = (text: string | undefined, max: 255 | 65535, what: string): number => uint(text, max === 255 ? 8 : 16, what);
-
 const u8 = (n: number): Buffer => Buffer.from([n]);
 function u16(n: number): Buffer {
   const b = Buffer.alloc(2);
@@ -29,9 +27,8 @@ function u16(n: number): Buffer {
   return b;
 }
 
-function hexField(tokens: string[], what: string, emptyOk = false): Buffer {
+function hexField(tokens: string[], what: string): Buffer {
   const hex = tokens.join('');
-  if (hex === '-' && emptyOk) return Buffer.alloc(0);
   if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new RdataError(`${what} must be an even number of hex digits, got "${hex}"`);
   return Buffer.from(hex, 'hex');
 }
@@ -134,7 +131,7 @@ const NAPTR: Codec = {
     const replacement = rdataName(t[5], origin, 'NAPTR replacement');
     // RFC 3403 section 4.1: a record holds a regexp or a replacement, never both.
     if (regexp !== '' && replacement !== ROOT) throw new RdataError('NAPTR takes a regexp or a replacement, not both: set the replacement to "." or the regexp to ""');
-    return [u16(num(t[0], 65535, 'NAPTR order')), u16(num(t[1], 65535, 'NAPTR preference')), charString(t[2], 'NAPTR flags'), charString(t[3], 'NAPTR service'), charString(t[4], 'NAPTR regexp'), replacement];
+    return [u16(uint(t[0], 16, 'NAPTR order')), u16(uint(t[1], 16, 'NAPTR preference')), charString(t[2], 'NAPTR flags'), charString(t[3], 'NAPTR service'), charString(t[4], 'NAPTR regexp'), replacement];
   },
   text(b) {
     const w = new Wire(b, 'NAPTR');
@@ -186,7 +183,7 @@ const URI: Codec = {
     need(t, 3, 'URI', 'priority weight target');
     const target = decodeCharString(t[2]!);
     if (target.length === 0) throw new RdataError('URI target is empty (RFC 7553 section 4.5)');
-    return [u16(num(t[0], 65535, 'URI priority')), u16(num(t[1], 65535, 'URI weight')), target];
+    return [u16(uint(t[0], 16, 'URI priority')), u16(uint(t[1], 16, 'URI weight')), target];
   },
   text(b) {
     const w = new Wire(b, 'URI');
@@ -270,7 +267,7 @@ function svcValue(key: number, value: Buffer | undefined): Buffer {
       if (value !== undefined && value.length) throw new RdataError('no-default-alpn takes no value');
       return Buffer.alloc(0);
     case 3:
-      return u16(num(required().toString('latin1'), 65535, 'port'));
+      return u16(uint(required().toString('latin1'), 16, 'port'));
     case 4:
       return addresses(required(), 'ipv4hint', parseIPv4, 'IPv4');
     case 5:
@@ -342,7 +339,7 @@ function svcParamToken(tok: string): { key: number; value: Buffer | undefined } 
 function svcParse(type: string) {
   return (t: string[], origin: Name): Parts => {
     needAtLeast(t, 2, type, 'a priority and a target name ("1 . alpn=h2")');
-    const priority = num(t[0], 65535, `${type} priority`);
+    const priority = uint(t[0], 16, `${type} priority`);
     const target = rdataName(t[1], origin, `${type} target`);
     const params = new Map<number, Buffer>();
     for (const tok of t.slice(2)) {
