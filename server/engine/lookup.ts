@@ -23,7 +23,8 @@ export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number,
     const answered = res.answer.length;
     const referred = res.authority.length;
     const next = lookupInZone(z, name, qtype, opts, res, step === 0);
-    for (let i = answered; i < res.answer.length; i++) addAdditional(z, res.answer[i]!.rrset, res, opts);
+    // ANY gets no additional addresses, as from NSD, Knot and BIND (RFC 8482 keeps ANY answers small).
+    if (qtype !== Type.ANY) for (let i = answered; i < res.answer.length; i++) addAdditional(z, res.answer[i]!.rrset, res, opts);
     for (let i = referred; i < res.authority.length; i++) {
       const set = res.authority[i]!.rrset;
       // Glue below a cut is sent only with the referral it belongs to (RFC 1034 4.2.1).

@@ -2,6 +2,9 @@
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode, type YAMLMap } from 'yaml';
 import { parseIPv4, parseIPv6, formatIPv6, rdataFromTokens } from '../zones/rdata.js';
 import { Type } from '../wire/constants.js';
+import { parseDuration } from '../zones/duration.js';
+import { yamlSyntaxErrors } from '../zones/yaml-errors.js';
+import { ttlFromValue } from '../zones/values.js';
 import { ROOT } from '../wire/names.js';
 import type { SourcePos, ZoneError } from '../zones/model.js';
 import { CHECK_DEFAULTS, POOL_DEFAULTS, memberKey, type AllDown, type CheckSpec, type CheckType, type Policy, type Pool, type PoolMember, type PoolSet } from './model.js';
@@ -22,10 +25,7 @@ export function parsePoolsYaml(text: string, file: string): { pools: PoolSet; er
   };
   const err: Err = (node, message) => errors.push({ ...pos(node), message });
   const result: PoolSet = { pools: new Map(), checks: new Map() };
-  for (const e of doc.errors) {
-    const p = e.linePos?.[0] ?? { line: 1, col: 1 };
-    errors.push({ file, line: p.line, col: p.col, message: `YAML syntax: ${e.message.split('\n')[0]}` });
-  }
+  errors.push(...yamlSyntaxErrors(doc.errors, lc, text, file));
   if (errors.length) return { pools: result, errors };
   const root = doc.contents;
   if (root === null) return { pools: result, errors };
@@ -62,15 +62,8 @@ export function parsePoolsYaml(text: string, file: string): { pools: PoolSet; er
   return { pools: result, errors };
 }
 
-/** "10s", "500ms", "2m", "1h" or a number of seconds -> milliseconds. */
-export function parseDuration(v: unknown): number | undefined {
-  if (typeof v === 'number' && v >= 0) return Math.round(v * 1000);
-  if (typeof v !== 'string') return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's']!;
-  return Math.round(Number(m[1]) * mult);
-}
+// One duration syntax for pools and zones; re-exported for the callers that import it from here.
+export { parseDuration };
 
 function scalar(node: YNode | null | undefined): unknown {
   return isScalar(node) ? node.value : undefined;
@@ -243,8 +236,13 @@ function parsePool(name: string, node: YNode | null, checks: Map<string, CheckSp
   const ttlOf = (k: string, dflt: number): number => {
     const n = get(k);
     if (n === undefined) return dflt;
-    const v = intIn(n, 0, 2147483647, k, err);
-    return v === undefined ? dflt : Math.max(POOL_DEFAULTS.minTtl, v);
+    // The same TTL syntax as zone files: seconds or a duration (30s, 5m).
+    const r = ttlFromValue(scalar(n));
+    if ('error' in r) {
+      err(n, `${k}: ${r.error}`);
+      return dflt;
+    }
+    return Math.max(POOL_DEFAULTS.minTtl, r.ttl);
   };
   const maxN = get('max_answers');
   const maxAnswers = maxN !== undefined ? intIn(maxN, 1, 64, 'max_answers', err) ?? POOL_DEFAULTS.maxAnswers : policy === 'weighted' ? POOL_DEFAULTS.weightedMaxAnswers : POOL_DEFAULTS.maxAnswers;

@@ -12,11 +12,18 @@ export const Type = {
   TXT: 16,
   AAAA: 28,
   SRV: 33,
+  NAPTR: 35,
   OPT: 41,
   DS: 43,
+  SSHFP: 44,
+  DNSKEY: 48,
+  TLSA: 52,
+  SVCB: 64,
+  HTTPS: 65,
   IXFR: 251,
   AXFR: 252,
   ANY: 255,
+  URI: 256,
   CAA: 257,
 } as const;
 
@@ -46,15 +53,25 @@ export const TYPE_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>
   ['AAAA', Type.AAAA],
   ['SRV', Type.SRV],
   ['CAA', Type.CAA],
+  ['HINFO', Type.HINFO],
+  ['NAPTR', Type.NAPTR],
+  ['DS', Type.DS],
+  ['SSHFP', Type.SSHFP],
+  ['DNSKEY', Type.DNSKEY],
+  ['TLSA', Type.TLSA],
+  ['SVCB', Type.SVCB],
+  ['HTTPS', Type.HTTPS],
+  ['URI', Type.URI],
 ]);
+
+/** For error messages: the mnemonics a zone file may use. */
+export const SUPPORTED_TYPES = [...TYPE_BY_NAME.keys()].join(' ');
 
 const NAME_BY_TYPE = new Map<number, string>([...TYPE_BY_NAME].map(([n, v]) => [v, n]));
 NAME_BY_TYPE.set(Type.ANY, 'ANY');
 NAME_BY_TYPE.set(Type.OPT, 'OPT');
 NAME_BY_TYPE.set(Type.AXFR, 'AXFR');
 NAME_BY_TYPE.set(Type.IXFR, 'IXFR');
-NAME_BY_TYPE.set(Type.DS, 'DS');
-NAME_BY_TYPE.set(Type.HINFO, 'HINFO');
 
 /** Mnemonic for a type, or the RFC 3597 generic `TYPEnnn`. */
 export function typeName(type: number): string {

@@ -9,8 +9,8 @@
 import { Type, parseTypeName, isStorableType } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, NameError } from '../wire/names.js';
 import { RdataError, type Rdata } from './rdata.js';
-import { rdataFromValue } from './values.js';
-import { type ZoneSource, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
+import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
+import { type ZoneSource, type SourcePos, DEFAULT_TTL } from './model.js';
 import type { ParseResult } from './parse.js';
 
 /** Thrown anywhere to mean "not sure: let the full parser decide". */
@@ -493,9 +493,9 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
 }
 
 function ttlOf(node: FNode | null): number {
-  const v = node && node.k === 's' ? node.v : undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_TTL) bail();
-  return v;
+  const r = ttlFromValue(node && node.k === 's' ? node.v : undefined);
+  if ('error' in r) bail();
+  return r.ttl;
 }
 
 function recordEntry(entry: FNode | null, owner: Name, zone: ZoneSource, posOf: (n: FNode | null) => SourcePos): void {
@@ -555,9 +555,14 @@ function scalarText(node: FNode | null | undefined): string | undefined {
   return node && node.k === 's' ? String(node.v) : undefined;
 }
 
+/** The node as values.ts sees it: the same RecordValue parse.ts builds from its own nodes. */
+function recordValue(node: FNode | null): RecordValue {
+  if (node && node.k === 'q') return { kind: 'list', items: node.items.map((n) => scalarText(n)) };
+  if (node && node.k === 'm') return { kind: 'fields', fields: node.items.map((p): [string, RecordValue] => [String(p.key.v), recordValue(p.value)]) };
+  return { kind: 'scalar', text: scalarText(node) };
+}
+
 /** Same semantics as the full parser (values.ts); any RdataError makes the caller bail. */
 function rdataFromNode(type: number, node: FNode, zone: ZoneSource): Rdata {
-  if (node.k === 'q') return rdataFromValue(type, { kind: 'list', items: node.items.map((n) => scalarText(n)) }, zone);
-  if (node.k === 'm') return rdataFromValue(type, { kind: 'fields', fields: node.items.map((p): [string, string | undefined] => [String(p.key.v), scalarText(p.value)]) }, zone);
-  return rdataFromValue(type, { kind: 'scalar', text: scalarText(node) }, zone);
+  return rdataFromValue(type, recordValue(node), zone);
 }

@@ -7,11 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Document, isScalar, isSeq, visit } from 'yaml';
-import { Type, parseTypeName, isStorableType } from '../wire/constants.js';
+import { Type, parseTypeName, isStorableType, SUPPORTED_TYPES } from '../wire/constants.js';
 import { type Name, ROOT, NameError, nameFromText, nameRelative, nameToText, isSubdomain } from '../wire/names.js';
-import { type Rdata, RdataError, encodeCharString, formatIPv6, rdataFromTokens, txtFromStrings } from './rdata.js';
+import { type Rdata, RdataError, encodeCharString, formatIPv6, rdataFromTokens, splitPresentation, txtFromStrings } from './rdata.js';
+import { hasCodec, textFromWire } from './rdata-types.js';
 import { type ZoneError, MAX_TTL, DEFAULT_TTL } from './model.js';
 import { parseZoneYaml } from './parse.js';
+import { durationSeconds } from './duration.js';
 import { compareNamesCanonical, compareTypes, masterTypeName } from './export.js';
 
 export type ImportError = ZoneError;
@@ -51,11 +53,11 @@ interface Imported {
 
 /** Mnemonics real zone files carry that we only store as RFC 3597 data; named so the error can say which TYPEnnn to use. */
 const OTHER_MNEMONICS: ReadonlyMap<string, number> = new Map([
-  ['HINFO', 13], ['RP', 17], ['AFSDB', 18], ['LOC', 29], ['NAPTR', 35], ['KX', 36], ['CERT', 37],
-  ['DNAME', 39], ['APL', 42], ['DS', 43], ['SSHFP', 44], ['IPSECKEY', 45], ['RRSIG', 46], ['NSEC', 47],
-  ['DNSKEY', 48], ['DHCID', 49], ['NSEC3', 50], ['NSEC3PARAM', 51], ['TLSA', 52], ['SMIMEA', 53],
-  ['CDS', 59], ['CDNSKEY', 60], ['OPENPGPKEY', 61], ['CSYNC', 62], ['ZONEMD', 63], ['SVCB', 64],
-  ['HTTPS', 65], ['SPF', 99], ['EUI48', 108], ['EUI64', 109], ['URI', 256],
+  ['RP', 17], ['AFSDB', 18], ['LOC', 29], ['KX', 36], ['CERT', 37],
+  ['DNAME', 39], ['APL', 42], ['IPSECKEY', 45], ['RRSIG', 46], ['NSEC', 47],
+  ['DHCID', 49], ['NSEC3', 50], ['NSEC3PARAM', 51], ['SMIMEA', 53],
+  ['CDS', 59], ['CDNSKEY', 60], ['OPENPGPKEY', 61], ['CSYNC', 62], ['ZONEMD', 63],
+  ['SPF', 99], ['EUI48', 108], ['EUI64', 109],
 ]);
 
 const CLASSES: ReadonlyMap<string, number> = new Map([['IN', 1], ['CS', 2], ['CH', 3], ['HS', 4], ['NONE', 254], ['ANY', 255]]);
@@ -66,15 +68,7 @@ const KNOWN_TYPES = new Set<number>([Type.A, Type.AAAA, Type.NS, Type.CNAME, Typ
 const MAX_INCLUDE_DEPTH = 16;
 
 /** BIND-style TTL: seconds, or units s m h d w combined ("1h30m"). */
-export function parseTtl(text: string): number | undefined {
-  if (!/^(\d+[smhdwSMHDW]?)+$/.test(text)) return undefined;
-  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, '': 1 };
-  let total = 0;
-  for (const m of text.matchAll(/(\d+)([smhdwSMHDW]?)/g)) {
-    total += Number(m[1]) * unit[m[2]!.toLowerCase()]!;
-  }
-  return total;
-}
+export const parseTtl = durationSeconds;
 
 /** A name token is absolute when it ends in a dot that is not escaped. */
 function isAbsoluteName(text: string): boolean {
@@ -303,6 +297,7 @@ function tokensFromWire(type: number, b: Buffer): string[] {
       return [String(b[0]), b.toString('latin1', 2, 2 + tagLen), charString(b.subarray(2 + tagLen))];
     }
     default:
+      if (hasCodec(type)) return splitPresentation(textFromWire(type, b));
       return bad();
   }
 }
@@ -320,6 +315,11 @@ function nameFields(type: number): number[] {
       return [3];
     case Type.SOA:
       return [0, 1];
+    case Type.SVCB:
+    case Type.HTTPS:
+      return [1];
+    case Type.NAPTR:
+      return [5];
     default:
       return [];
   }
@@ -501,7 +501,7 @@ class Importer {
       } else if (/^[0-9]/.test(typeTok.text)) {
         this.err(file, typeTok, `"${typeTok.text}": a record has at most one TTL`);
       } else {
-        this.err(file, typeTok, `unknown record type "${typeTok.text}" (supported: A AAAA CNAME MX NS PTR SOA SRV TXT CAA, and TYPEnnn with "\\# <length> <hex>" data)`);
+        this.err(file, typeTok, `unknown record type "${typeTok.text}" (supported: ${SUPPORTED_TYPES}, and TYPEnnn with "\\# <length> <hex>" data)`);
       }
       return;
     }
@@ -539,7 +539,7 @@ class Importer {
   }
 
   private rdata(type: number, toks: Token[]): Rdata {
-    if (!toks[0]!.quoted && toks[0]!.text === '\\#' && KNOWN_TYPES.has(type)) {
+    if (!toks[0]!.quoted && toks[0]!.text === '\\#' && (KNOWN_TYPES.has(type) || hasCodec(type))) {
       const len = toks[1]?.text ?? '';
       const hex = toks.slice(2).map((t) => t.text).join('');
       if (!/^\d+$/.test(len)) throw new RdataError(`RFC 3597 length must be a number, got "${len}"`);
@@ -549,7 +549,7 @@ class Importer {
       const texts = tokensFromWire(type, b);
       return this.rdata(type, texts.map((text) => ({ text, quoted: false, line: toks[0]!.line, col: toks[0]!.col })));
     }
-    const texts = toks.map((t) => t.text);
+    const texts = type === Type.SVCB || type === Type.HTTPS ? svcParamTexts(toks) : toks.map((t) => t.text);
     if (this.origin === undefined) {
       for (const f of nameFields(type)) {
         const t = texts[f];
@@ -582,6 +582,24 @@ class Importer {
     }
     return rdataFromTokens(type, texts, this.origin ?? ROOT);
   }
+}
+
+/**
+ * SVCB/HTTPS tokens: `alpn="h2,h3"` reaches us as `alpn=` and a quoted
+ * token (quotes end a word here); join them back into the one token the
+ * presentation parser reads.
+ */
+function svcParamTexts(toks: Token[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    const next = toks[i + 1];
+    if (!t.quoted && t.text.endsWith('=') && next?.quoted) {
+      out.push(`${t.text}"${next.text}"`);
+      i++;
+    } else out.push(t.text);
+  }
+  return out;
 }
 
 /** Where the YAML value of each record comes from; structured where parse.ts has a mapping form. */

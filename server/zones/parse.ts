@@ -1,12 +1,13 @@
 // YAML zone file -> ZoneSource. Every mistake is collected with its file,
 // line and column so `pulsedns check` can list them all at once.
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode, type Pair } from 'yaml';
-import { Type, parseTypeName, typeName, isStorableType } from '../wire/constants.js';
+import { Type, parseTypeName, typeName, isStorableType, SUPPORTED_TYPES } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, nameToText, NameError } from '../wire/names.js';
 import { RdataError, type Rdata } from './rdata.js';
-import { type ZoneSource, type ZoneError, type SourcePos, MAX_TTL, DEFAULT_TTL } from './model.js';
+import { type ZoneSource, type ZoneError, type SourcePos, DEFAULT_TTL } from './model.js';
 import { fastParseZoneYaml } from './fastparse.js';
-import { rdataFromValue } from './values.js';
+import { yamlSyntaxErrors } from './yaml-errors.js';
+import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 
 export interface ParseResult {
   zone?: ZoneSource;
@@ -35,10 +36,7 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
   const err = (node: YNode | Pair | null | undefined, message: string): void => {
     errors.push({ ...posOf(node), message });
   };
-  for (const e of doc.errors) {
-    const p = e.linePos?.[0] ?? { line: 1, col: 1 };
-    errors.push({ file, line: p.line, col: p.col, message: `YAML syntax: ${e.message.split('\n')[0]}` });
-  }
+  errors.push(...yamlSyntaxErrors(doc.errors, lc, text, file));
   if (errors.length) return { errors };
 
   const root = doc.contents;
@@ -123,16 +121,12 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
 type ErrFn = (node: YNode | Pair | null | undefined, message: string) => void;
 
 function ttlOf(node: YNode | null, err: ErrFn): number | undefined {
-  const v = isScalar(node) ? node.value : undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    err(node, `TTL must be a whole number of seconds, got ${JSON.stringify(isScalar(node) ? node.value : null)}`);
+  const r = ttlFromValue(isScalar(node) ? node.value : null);
+  if ('error' in r) {
+    err(node, r.error);
     return undefined;
   }
-  if (v < 0 || v > MAX_TTL) {
-    err(node, `TTL ${v} is out of range 0-${MAX_TTL} (RFC 2181); typical values are 300-86400`);
-    return undefined;
-  }
-  return v;
+  return r.ttl;
 }
 
 function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, err: ErrFn, posOf: (n: YNode | null) => SourcePos): void {
@@ -166,7 +160,7 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
       const t = isScalar(v) ? String(v.value) : '';
       type = parseTypeName(t);
       if (type === undefined) {
-        err(v, `unknown record type "${t}" (supported: A AAAA CNAME MX NS PTR SOA SRV TXT CAA, or TYPEnnn with "\\# len hex" data)`);
+        err(v, `unknown record type "${t}" (supported: ${SUPPORTED_TYPES}, or TYPEnnn with "\\# len hex" data)`);
         return;
       }
       if (!isStorableType(type)) {
@@ -230,11 +224,13 @@ function scalarText(node: YNode | null | undefined): string | undefined {
   return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }
 
+/** The YAML node as values.ts sees it (the fast path builds the same from its own nodes). */
+function recordValue(node: YNode | null): RecordValue {
+  if (isSeq(node)) return { kind: 'list', items: (node.items as YNode[]).map((n) => scalarText(n)) };
+  if (isMap(node)) return { kind: 'fields', fields: node.items.map((p): [string, RecordValue] => [isScalar(p.key) ? String(p.key.value) : '', recordValue(p.value as YNode | null)]) };
+  return { kind: 'scalar', text: scalarText(node) };
+}
+
 function rdataFromYaml(type: number, node: YNode, zone: ZoneSource): Rdata {
-  if (isSeq(node)) return rdataFromValue(type, { kind: 'list', items: (node.items as YNode[]).map((n) => scalarText(n)) }, zone);
-  if (isMap(node)) {
-    const fields = node.items.map((p): [string, string | undefined] => [isScalar(p.key) ? String(p.key.value) : '', scalarText(p.value as YNode)]);
-    return rdataFromValue(type, { kind: 'fields', fields }, zone);
-  }
-  return rdataFromValue(type, { kind: 'scalar', text: scalarText(node) }, zone);
+  return rdataFromValue(type, recordValue(node), zone);
 }

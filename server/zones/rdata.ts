@@ -3,6 +3,7 @@
 import { isIPv4 } from 'node:net';
 import { Type, typeName } from '../wire/constants.js';
 import { type Name, nameFromText, nameToText, NameError } from '../wire/names.js';
+import { codecFromTokens, hasCodec, textFromWire } from './rdata-types.js';
 
 /** A piece of RDATA: raw bytes, or a domain name the encoder may compress. */
 export type RdataPart = Buffer | Name;
@@ -32,7 +33,7 @@ function build(type: number, parts: RdataPart[], text: string, target?: Name): R
   return r;
 }
 
-function name(text: string | undefined, origin: Name, what: string): Name {
+export function rdataName(text: string | undefined, origin: Name, what: string): Name {
   if (text === undefined || text === '') throw new RdataError(`missing ${what}`);
   try {
     return nameFromText(text, origin);
@@ -41,7 +42,7 @@ function name(text: string | undefined, origin: Name, what: string): Name {
   }
 }
 
-function uint(text: string | undefined, bits: 8 | 16 | 32, what: string): number {
+export function uint(text: string | undefined, bits: 8 | 16 | 32, what: string): number {
   if (text === undefined || !/^\d+$/.test(text)) {
     throw new RdataError(`${what} must be a whole number, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
   }
@@ -172,7 +173,7 @@ export function txtFromStrings(strings: Buffer[]): Rdata {
 
 /** A record's data from presentation tokens (as in a master file). Tokens keep escapes; quotes are stripped. */
 export function rdataFromTokens(type: number, tokens: string[], origin: Name): Rdata {
-  if (tokens[0] === '\\#') return generic(type, tokens);
+  if (tokens[0] === '\\#') return generic(type, tokens, origin);
   const need = (n: number): void => {
     if (tokens.length !== n) {
       throw new RdataError(`${typeName(type)} needs ${n} field${n === 1 ? '' : 's'}, got ${tokens.length}: "${tokens.join(' ')}"`);
@@ -195,13 +196,13 @@ export function rdataFromTokens(type: number, tokens: string[], origin: Name): R
     case Type.CNAME:
     case Type.PTR: {
       need(1);
-      const n = name(tokens[0], origin, 'target name');
+      const n = rdataName(tokens[0], origin, 'target name');
       return build(type, [n], nameToText(n), n);
     }
     case Type.MX: {
       need(2);
       const pref = uint(tokens[0], 16, 'MX preference');
-      const n = name(tokens[1], origin, 'MX exchange');
+      const n = rdataName(tokens[1], origin, 'MX exchange');
       return build(type, [u16(pref), n], `${pref} ${nameToText(n)}`, n);
     }
     case Type.SRV: {
@@ -209,13 +210,13 @@ export function rdataFromTokens(type: number, tokens: string[], origin: Name): R
       const prio = uint(tokens[0], 16, 'SRV priority');
       const weight = uint(tokens[1], 16, 'SRV weight');
       const port = uint(tokens[2], 16, 'SRV port');
-      const n = name(tokens[3], origin, 'SRV target');
+      const n = rdataName(tokens[3], origin, 'SRV target');
       return build(type, [u16(prio), u16(weight), u16(port), n], `${prio} ${weight} ${port} ${nameToText(n)}`, n);
     }
     case Type.SOA: {
       need(7);
-      const m = name(tokens[0], origin, 'SOA mname');
-      const r = name(tokens[1], origin, 'SOA rname');
+      const m = rdataName(tokens[0], origin, 'SOA mname');
+      const r = rdataName(tokens[1], origin, 'SOA rname');
       const nums = ['serial', 'refresh', 'retry', 'expire', 'minimum'].map((w, i) => uint(tokens[i + 2], 32, `SOA ${w}`));
       const tail = Buffer.concat(nums.map(u32));
       return build(type, [m, r, tail], `${nameToText(m)} ${nameToText(r)} ${nums.join(' ')}`);
@@ -233,13 +234,24 @@ export function rdataFromTokens(type: number, tokens: string[], origin: Name): R
       const b = Buffer.concat([Buffer.from([flags, tag.length]), Buffer.from(tag, 'ascii'), value]);
       return build(type, [b], `${flags} ${tag} ${encodeCharString(value)}`);
     }
-    default:
+    default: {
+      const c = codecFromTokens(type, tokens, origin);
+      if (c) {
+        const r = build(type, c.parts, '');
+        r.text = c.text(r.wire);
+        return r;
+      }
       throw new RdataError(`${typeName(type)} has no presentation form here; write it as RFC 3597 "\\# <length> <hex>"`);
+    }
   }
 }
 
-/** RFC 3597 `\# <len> <hex>` form. Accepted for unknown types only, since known types need their names parsed. */
-function generic(type: number, tokens: string[]): Rdata {
+/**
+ * RFC 3597 `\# <len> <hex>` form. Refused for the RFC 1035 types, whose names
+ * need parsing; the types of rdata-types.ts (written as TYPE43 before they had
+ * a presentation form here) are decoded, checked and kept as that type's data.
+ */
+function generic(type: number, tokens: string[], origin: Name): Rdata {
   if (KNOWN.has(type)) {
     throw new RdataError(`write ${typeName(type)} in its own presentation form, not "\\#"`);
   }
@@ -248,6 +260,7 @@ function generic(type: number, tokens: string[]): Rdata {
   if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new RdataError(`"${hex}" is not an even number of hex digits`);
   const b = Buffer.from(hex, 'hex');
   if (b.length !== len) throw new RdataError(`RFC 3597 length says ${len} bytes but the hex holds ${b.length}`);
+  if (hasCodec(type)) return rdataFromTokens(type, splitPresentation(textFromWire(type, b)), origin);
   return build(type, [b], `\\# ${len}${len ? ' ' + hex.toLowerCase() : ''}`);
 }
 
@@ -272,10 +285,27 @@ export function splitPresentation(s: string): string[] {
     } else {
       while (i < s.length && !/\s/.test(s[i]!)) {
         if (s[i] === '\\' && i + 1 < s.length) { tok += s[i]! + s[i + 1]!; i += 2; continue; }
+        if (s[i] === '"') {
+          // A quote inside a token (an SVCB `alpn="h2,h3"`) runs to its closing quote, spaces included; the quotes stay.
+          const close = closingQuote(s, i + 1);
+          if (close < 0) throw new RdataError(`unterminated quoted string in "${s}"`);
+          tok += s.slice(i, close + 1);
+          i = close + 1;
+          continue;
+        }
         tok += s[i++];
       }
     }
     out.push(tok);
   }
   return out;
+}
+
+/** Index of the `"` closing a quoted run that starts at `from`, skipping escapes; -1 if none. */
+function closingQuote(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === '"') return i;
+  }
+  return -1;
 }

@@ -65,6 +65,15 @@ export function validateZone(zone: ZoneSource, pools?: PoolSet): ZoneError[] {
     }
   }
 
+  // DS is the parent's half of a delegation (RFC 4035 section 2.4): only at a cut.
+  for (const r of zone.records) {
+    if (r.type !== Type.DS) continue;
+    if (r.owner === zone.origin) at(r, `DS at the apex belongs in the parent zone, not here (RFC 4035 section 2.4); put it at "${zoneText}" in the parent`);
+    else if (!(byOwner.get(r.owner) ?? []).some((o) => o.type === Type.NS)) {
+      at(r, `DS at "${rel(r.owner)}" needs a delegation there: add the child's NS records at "${rel(r.owner)}" (DS lives only at a zone cut)`);
+    }
+  }
+
   // Pool-backed names: the pool exists, has members of the family, and owns the RRset alone.
   const poolSets = new Set<string>();
   for (const ref of zone.poolRefs) {

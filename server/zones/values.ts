@@ -1,25 +1,81 @@
 // What a record's `value` means, whatever parser read it: literal TXT text,
-// structured MX/SRV/CAA/SOA fields, or a presentation string. Both the full
+// structured fields (MX, SRV, CAA, SOA, and the types of rdata-types.ts), or
+// a presentation string. Both the full
 // YAML parser (parse.ts) and the fast path (fastparse.ts) turn their node into
 // a RecordValue and call rdataFromValue, so the two can never disagree.
 import { Type, typeName } from '../wire/constants.js';
 import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
-import type { ZoneSource } from './model.js';
+import { MAX_TTL, type ZoneSource } from './model.js';
+import { durationSeconds } from './duration.js';
 
-/** A record value reduced to what matters; `undefined` marks a part that is not a plain scalar. */
+/** A record value reduced to what matters; `text: undefined` marks a scalar that is not text or a number (null, true). */
 export type RecordValue =
   | { kind: 'scalar'; text: string | undefined }
   | { kind: 'list'; items: Array<string | undefined> }
-  | { kind: 'fields'; fields: Array<[string, string | undefined]> };
+  | { kind: 'fields'; fields: Array<[string, RecordValue]> };
 
 const SOA_FIELDS = ['mname', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum'] as const;
-const SOA_DEFAULTS: Record<string, string> = { serial: 'auto', refresh: '7200', retry: '3600', expire: '1209600', minimum: '300' };
+/** Fields that may be left out, with their value. */
+const DEFAULTS: Record<number, Record<string, string>> = {
+  [Type.SOA]: { serial: 'auto', refresh: '7200', retry: '3600', expire: '1209600', minimum: '300' },
+  [Type.DNSKEY]: { protocol: '3' },
+  [Type.NAPTR]: { regexp: '', replacement: '.' },
+  [Type.SVCB]: { params: '' },
+  [Type.HTTPS]: { params: '' },
+};
 const STRUCT_FIELDS: Record<number, readonly string[]> = {
   [Type.MX]: ['preference', 'exchange'],
   [Type.SRV]: ['priority', 'weight', 'port', 'target'],
   [Type.CAA]: ['flags', 'tag', 'value'],
   [Type.SOA]: SOA_FIELDS,
+  [Type.HINFO]: ['cpu', 'os'],
+  [Type.NAPTR]: ['order', 'preference', 'flags', 'service', 'regexp', 'replacement'],
+  [Type.DS]: ['key_tag', 'algorithm', 'digest_type', 'digest'],
+  [Type.SSHFP]: ['algorithm', 'fp_type', 'fingerprint'],
+  [Type.DNSKEY]: ['flags', 'protocol', 'algorithm', 'public_key'],
+  [Type.TLSA]: ['usage', 'selector', 'matching_type', 'data'],
+  [Type.URI]: ['priority', 'weight', 'target'],
+  [Type.SVCB]: ['priority', 'target', 'params'],
+  [Type.HTTPS]: ['priority', 'target', 'params'],
 };
+/** Structured fields holding literal text (like TXT), escaped here into presentation form. */
+const LITERAL_FIELDS: Record<number, readonly string[]> = {
+  [Type.CAA]: ['value'],
+  [Type.HINFO]: ['cpu', 'os'],
+  [Type.NAPTR]: ['flags', 'service', 'regexp'],
+  [Type.URI]: ['target'],
+};
+
+const escapeText = (t: string): string => t.replace(/[\\"]/g, (c) => '\\' + c);
+
+/**
+ * SVCB/HTTPS `params` as a mapping -> presentation tokens. A list holds
+ * literal items (escaped here); a scalar is the value as the presentation
+ * form writes it (`alpn: h2,h3` is two protocols); no value (or `true`) is a key alone.
+ */
+function svcParamTokens(value: RecordValue): string[] {
+  if (value.kind === 'scalar') return value.text === undefined ? [] : splitPresentation(value.text);
+  if (value.kind === 'list') throw new RdataError('params is a mapping such as {alpn: [h2, h3], port: 443} or a string such as "alpn=h2,h3 port=443"');
+  return value.fields.map(([key, v]) => {
+    if (v.kind === 'fields') throw new RdataError(`params: ${key} takes a value or a list of values`);
+    if (v.kind === 'scalar') return v.text === undefined ? key : `${key}=${v.text}`;
+    if (v.items.some((i) => i === undefined)) throw new RdataError(`params: the items of ${key} must be text`);
+    const list = v.items.map((i) => i!.replace(/[\\,]/g, (c) => '\\' + c)).join(',');
+    return `${key}="${escapeText(list)}"`;
+  });
+}
+
+/** A zone or record `ttl:` (a YAML number of seconds, or a duration such as 5m or 1h30m): seconds, or what is wrong. */
+export function ttlFromValue(v: unknown): { ttl: number } | { error: string } {
+  const seconds = typeof v === 'number' ? v : typeof v === 'string' ? durationSeconds(v) : undefined;
+  if (seconds === undefined || !Number.isInteger(seconds)) {
+    return { error: `TTL must be a whole number of seconds or a duration such as 5m, 1h30m or 1d, got ${JSON.stringify(v ?? null)}` };
+  }
+  if (seconds < 0 || seconds > MAX_TTL) {
+    return { error: `TTL ${typeof v === 'string' ? `${v} (${seconds} seconds)` : seconds} is out of range 0-${MAX_TTL} (RFC 2181); typical values are 300-86400` };
+  }
+  return { ttl: seconds };
+}
 
 /** Throws RdataError (or NameError) with a message a person can act on. Sets zone.serialAuto for `serial: auto`. */
 export function rdataFromValue(type: number, value: RecordValue, zone: ZoneSource): Rdata {
@@ -36,24 +92,33 @@ export function rdataFromValue(type: number, value: RecordValue, zone: ZoneSourc
   if (value.kind === 'fields') {
     const fields = STRUCT_FIELDS[type];
     if (!fields) throw new RdataError(`write ${typeName(type)} data as a string`);
-    const got = new Map<string, string>();
-    for (const [k, t] of value.fields) {
+    const got = new Map<string, RecordValue>();
+    for (const [k, v] of value.fields) {
       if (!fields.includes(k)) throw new RdataError(`unknown field "${k}" (expected: ${fields.join(', ')})`);
-      if (t === undefined) throw new RdataError(`field "${k}" must be a single value`);
-      got.set(k, t);
+      got.set(k, v);
     }
-    tokens = fields.map((f) => {
-      const v = got.get(f) ?? (type === Type.SOA ? SOA_DEFAULTS[f] : undefined);
-      if (v === undefined) throw new RdataError(`missing field "${f}"`);
-      return v;
-    });
-    if (type === Type.CAA) tokens[2] = tokens[2]!.replace(/[\\"]/g, (c) => '\\' + c);
+    const literal = LITERAL_FIELDS[type] ?? [];
+    tokens = [];
+    for (const f of fields) {
+      const v = got.get(f);
+      if (f === 'params' && v) {
+        tokens.push(...svcParamTokens(v));
+        continue;
+      }
+      if (v && (v.kind !== 'scalar' || v.text === undefined)) throw new RdataError(`field "${f}" must be a single value`);
+      const text = v ? v.text! : DEFAULTS[type]?.[f];
+      if (text === undefined) throw new RdataError(`missing field "${f}"`);
+      if (f === 'params') tokens.push(...splitPresentation(text));
+      else tokens.push(literal.includes(f) ? escapeText(text) : text);
+    }
   } else {
     if (value.kind !== 'scalar' || value.text === undefined) throw new RdataError('value must be a string (presentation format) or a mapping');
     tokens = splitPresentation(value.text);
   }
   if (type === Type.SOA) {
     if (tokens.length === 6) tokens.splice(2, 0, 'auto');
+    // The timers take durations as TTLs do (2h, 2w, 5m); the serial is a number.
+    for (let f = 3; f < tokens.length; f++) tokens[f] = String(durationSeconds(tokens[f]!) ?? tokens[f]);
     if (tokens[2] === 'auto') {
       zone.serialAuto = true;
       tokens[2] = '0';

@@ -92,6 +92,16 @@ function values(i: number, r: () => number): [string, string][] {
     ['CAA', `value: { flags: 128, tag: iodef, value: 'mailto:sec@example.com' }`],
     ['TYPE65280', `value: '\\# 4 0a0b0c${(i % 256).toString(16).padStart(2, '0')}'`],
     ['CNAME', `value: 10`],
+    ['HTTPS', `value: { priority: 1, target: '.', params: { alpn: [h2, h3], port: ${i % 65535}, ipv4hint: 192.0.2.${i % 250} } }`],
+    ['HTTPS', `value: '1 . alpn="h2,h3" no-default-alpn ipv6hint=2001:db8::${(i % 65535).toString(16)}'`],
+    ['SVCB', `value: { priority: 0, target: svc${i}.example.net. }`],
+    ['TLSA', `value: { usage: 3, selector: 1, matching_type: 1, data: 8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d7d6a3021f1 }`],
+    ['SSHFP', `value: '4 2 8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d7d6a3021f1'`],
+    ['NAPTR', `value: { order: ${i % 100}, preference: 10, flags: S, service: 'SIP+D2U', replacement: _sip._udp }`],
+    ['URI', `value: { priority: 10, weight: 1, target: 'https://h${i}.example.com/' }`],
+    ['HINFO', `value: { cpu: INTEL, os: 'Linux ${i}' }`],
+    ['DS', `value: { key_tag: ${i % 65535}, algorithm: 13, digest_type: 2, digest: 8cb0fc6c527506a053f4f14c8464bebbd6dede2738d11468dd953d7d6a3021f1 }`],
+    ['DNSKEY', `value: '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpV XckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=='`],
   ];
 }
 
@@ -115,7 +125,8 @@ function generate(n: number, seed: number, style: 'flow' | 'block' | 'mixed'): s
   for (let i = 0; count < n; i++) {
     const all = values(i, r);
     const [type, body] = all[Math.floor(r() * all.length)]!;
-    const ttl = r() < 0.3 ? `ttl: ${Math.floor(r() * 86400)}, ` : '';
+    // Some TTLs as durations (5m, 1h30m): both parsers read them alike.
+    const ttl = r() < 0.3 ? `ttl: ${r() < 0.7 ? Math.floor(r() * 86400) : `${1 + Math.floor(r() * 23)}h${Math.floor(r() * 60)}m`}, ` : '';
     const owner = r() < 0.2 ? `'h${i}.sub'` : r() < 0.1 ? `"d${i}"` : r() < 0.05 ? `h${i}.example.com.` : `h${i}`;
     const s = style === 'mixed' ? (['flow', 'block', 'list', 'compact'] as const)[i % 4] : style === 'flow' ? 'flow' : (['block', 'list', 'compact'] as const)[i % 3];
     if (r() < 0.05) lines.push('', '  # a comment line');

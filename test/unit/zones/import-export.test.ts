@@ -216,7 +216,7 @@ test('import errors name file, line and column', () => {
   // [record lines appended after the 4-line head, expected line, expected col, message pattern]
   const cases: [string, number, number, RegExp][] = [
     ['www CH A 192.0.2.1', 5, 5, /class CH .*only IN/],
-    ['www IN HINFO "pc" "unix"', 5, 8, /HINFO.*TYPE13 \\# <length> <hex>/],
+    ['www IN RP mbox txt', 5, 8, /RP.*TYPE17 \\# <length> <hex>/],
     ['www FROB 1', 5, 5, /unknown record type "FROB"/],
     ['www 1x A 192.0.2.1', 5, 5, /bad TTL "1x"/],
     ['www A 192.0.2', 5, 7, /not an IPv4 address/],
