@@ -2,13 +2,14 @@
 // Nothing here touches what is being served: the caller swaps on success.
 // What makes a set valid lives in source.ts, shared with `pulsedns plan`,
 // which loads the same files from a git revision instead of the disk.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parsePoolsYaml } from '../pools/parse.js';
 import { POOLS_FILE, type PoolSet } from '../pools/model.js';
 import { type ZoneError, type ZoneSource } from './model.js';
 import type { Zone } from './compile.js';
 import { contentFingerprint, lastChangeSeconds } from './serial.js';
+import { appendErrors, MAX_FILE_BYTES } from './limits.js';
 import { emptyPoolSet, isZoneFileName, loadZoneSet, zoneFromText } from './source.js';
 
 export { originFromFileName } from './source.js';
@@ -66,6 +67,11 @@ export function readZoneTexts(dir: string): { texts: Map<string, string>; errors
   const texts = new Map<string, string>();
   for (const name of readdirSync(dir).filter((f) => f === POOLS_FILE || isZoneFileName(f))) {
     try {
+      const size = statSync(join(dir, name)).size;
+      if (size > MAX_FILE_BYTES) {
+        errors.push({ file: join(dir, name), line: 1, col: 1, message: `file is ${size} bytes, the limit is ${MAX_FILE_BYTES}` });
+        continue;
+      }
       texts.set(name, readFileSync(join(dir, name), 'utf8'));
     } catch (e) {
       errors.push({ file: join(dir, name), line: 1, col: 1, message: `cannot read: ${(e as Error).message}` });
@@ -97,6 +103,6 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
     serials.set(src.origin, { fingerprint, serial });
     return serial;
   });
-  errors.push(...set.errors);
+  appendErrors(errors, set.errors);
   return { zones: errors.length ? [] : set.zones, pools: set.pools, errors, serials };
 }

@@ -11,6 +11,7 @@ import { parseZoneYaml } from './parse.js';
 import { validateZone } from './validate.js';
 import { compileZone, type Zone } from './compile.js';
 import { setSerial } from './serial.js';
+import { appendErrors, nestingTooDeep } from './limits.js';
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
 export function isZoneFileName(name: string): boolean {
@@ -30,7 +31,8 @@ export function emptyPoolSet(): PoolSet {
 export function zoneFromText(text: string, file: string, pools: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
   const parsed = parseZoneYaml(text, file, originFromFileName(file));
   if (!parsed.zone) return parsed;
-  const errors = [...parsed.errors, ...validateZone(parsed.zone, pools)];
+  const errors = parsed.errors.slice();
+  appendErrors(errors, validateZone(parsed.zone, pools));
   return errors.length ? { errors } : { zone: parsed.zone, errors };
 }
 
@@ -55,16 +57,19 @@ export interface ZoneSet {
  */
 export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource, pools: PoolSet) => number): ZoneSet {
   const errors: ZoneError[] = [];
+  let dropped = 0;
   const poolsText = files.get(POOLS_FILE);
-  const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : parsePoolsYaml(poolsText, join(dir, POOLS_FILE));
-  errors.push(...poolRead.errors);
+  const poolsFile = join(dir, POOLS_FILE);
+  const poolsDeep = poolsText === undefined ? undefined : nestingTooDeep(poolsText, poolsFile);
+  const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : poolsDeep ? { pools: emptyPoolSet(), errors: [poolsDeep] } : parsePoolsYaml(poolsText, poolsFile);
+  appendErrors(errors, poolRead.errors);
   const pools = poolRead.pools;
   const sources: ZoneSource[] = [];
   const byOrigin = new Map<string, string>();
   for (const name of [...files.keys()].filter(isZoneFileName).sort()) {
     const file = join(dir, name);
     const r = zoneFromText(files.get(name)!, file, pools);
-    errors.push(...r.errors);
+    dropped += appendErrors(errors, r.errors);
     if (!r.zone) continue;
     const other = byOrigin.get(r.zone.origin);
     if (other) {
@@ -74,6 +79,7 @@ export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, aut
     byOrigin.set(r.zone.origin, file);
     sources.push(r.zone);
   }
+  if (dropped) errors.push({ file: dir, line: 1, col: 1, message: `${dropped} more errors not shown` });
   for (const src of sources) if (src.serialAuto) setSerial(src, autoSerial(src, pools));
   return { zones: errors.length ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, sources };
 }
