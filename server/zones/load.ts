@@ -25,6 +25,15 @@ export interface LoadResult {
   /** Per-origin memory to pass to the next load so `auto` serials only grow. */
   serials: Map<string, SerialMemory>;
   pools: PoolSet;
+  /** The valid zones as parsed (serials filled in); with `compile: false` the only result. */
+  sources: ZoneSource[];
+  /** _pools.yaml as read, when there is one (the image carries it to every reader). */
+  poolsText?: string;
+}
+
+export interface LoadOptions {
+  /** Build compile.ts Zones (default); off when the caller builds an image from `sources`. */
+  compile?: boolean;
 }
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
@@ -80,12 +89,12 @@ export function readZoneTexts(dir: string): { texts: Map<string, string>; errors
   return { texts, errors };
 }
 
-export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = new Map()): LoadResult {
+export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = new Map(), opts: LoadOptions = {}): LoadResult {
   let read: { texts: Map<string, string>; errors: ZoneError[] };
   try {
     read = readZoneTexts(dir);
   } catch (e) {
-    return { zones: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
+    return { zones: [], sources: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
   }
   const { texts, errors } = read;
   const serials = new Map<string, SerialMemory>();
@@ -102,7 +111,8 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
     }
     serials.set(src.origin, { fingerprint, serial });
     return serial;
-  });
+  }, opts.compile !== false);
   appendErrors(errors, set.errors);
-  return { zones: errors.length ? [] : set.zones, pools: set.pools, errors, serials };
+  const poolsText = texts.get(POOLS_FILE);
+  return { zones: errors.length ? [] : set.zones, sources: errors.length ? [] : set.sources, pools: set.pools, errors, serials, ...(poolsText !== undefined ? { poolsText } : {}) };
 }

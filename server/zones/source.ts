@@ -55,7 +55,7 @@ export interface ZoneSet {
  * `file`. `autoSerial` gives the serial of each valid zone written with
  * `serial: auto`, since where "last change" comes from depends on the source.
  */
-export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource, pools: PoolSet) => number): ZoneSet {
+export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource, pools: PoolSet) => number, compile = true): ZoneSet {
   const errors: ZoneError[] = [];
   let dropped = 0;
   const poolsText = files.get(POOLS_FILE);
@@ -81,5 +81,5 @@ export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, aut
   }
   if (dropped) errors.push({ file: dir, line: 1, col: 1, message: `${dropped} more errors not shown` });
   for (const src of sources) if (src.serialAuto) setSerial(src, autoSerial(src, pools));
-  return { zones: errors.length ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, sources };
+  return { zones: errors.length || !compile ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, sources };
 }
