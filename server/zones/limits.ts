@@ -47,7 +47,7 @@ export function nestingTooDeep(text: string, file: string, limit = MAX_NESTING):
         if (indents.length > limit) return fail(i, 'indentation');
       }
     }
-    const scalarStart = last === 0x0a || last === 0x5b || last === 0x7b || last === 0x2c || ((last === 0x3a || last === 0x2d || last === 0x3f) && (prev === 0x20 || prev === 0x09));
+    const scalarStart = last === 0x0a || (flow > 0 && (last === 0x5b || last === 0x7b || last === 0x2c)) || ((last === 0x3a || last === 0x2d || last === 0x3f) && (prev === 0x20 || prev === 0x09));
     if (c === 0x23 && (prev === 0x20 || prev === 0x09 || prev === 0x0a)) {
       const end = text.indexOf('\n', i);
       if (end < 0) break;

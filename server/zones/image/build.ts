@@ -263,6 +263,7 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
   header[H.offNames] = offNames;
   header[H.offData] = offData;
   header[H.offMeta] = offMeta;
+  header[H.dataBytes] = dataBytes;
   header[H.crc] = crc32(u8.subarray(HEADER_BYTES));
   return buf;
 }

@@ -4,7 +4,7 @@
 // a SharedArrayBuffer as is. Layout (all table integers little-endian u32,
 // every section 8-byte aligned; the full description is in README.md):
 //
-//   header   16 u32: magic, version, length, crc32, counts, section offsets
+//   header   32 u32: magic, version, length, crc32, counts, section offsets
 //   zones    ZONE_WORDS u32 per zone
 //   nodes    NODE_WORDS u32 per name, each zone's names contiguous, in
 //            RFC 4034 6.1 canonical order (apex first)
@@ -19,7 +19,8 @@ export const MAGIC0 = 0x534e4450; // "PDNS"
 export const MAGIC1 = 0x00474d49; // "IMG\0"
 export const FORMAT_VERSION = 1;
 
-export const HEADER_WORDS = 16;
+/** 32 words, 17 used; the rest are zero and reserved. */
+export const HEADER_WORDS = 32;
 export const HEADER_BYTES = HEADER_WORDS * 4;
 /** Header word indices. */
 export const H = {
@@ -39,6 +40,8 @@ export const H = {
   offNames: 13,
   offData: 14,
   offMeta: 15,
+  /** Bytes of the data section without the padding that aligns meta. */
+  dataBytes: 16,
 } as const;
 
 export const ZONE_WORDS = 8;

@@ -69,7 +69,8 @@ export class ZoneImage {
     this.ht = new Uint32Array(buf, base + h[H.offHash]!, h[H.hashSlots]!);
     this.offNames = h[H.offNames]!;
     this.offData = h[H.offData]!;
-    this.dataLimit = h[H.offMeta]!;
+    this.dataLimit = h[H.offData]! + h[H.dataBytes]!;
+    if (this.dataLimit > h[H.offMeta]!) throw new ImageError('zone image: bad data length');
     this.meta = JSON.parse(Buffer.from(u8.buffer, base + h[H.offMeta]!, u8.length - h[H.offMeta]!).toString('utf8')) as ImageMeta;
     this.origins = this.meta.zones.map((z) => z.origin);
     this.origins.forEach((o, i) => this.byOrigin.set(o, i));
