@@ -34,35 +34,65 @@ interface ZonePlan {
   recStart: Uint32Array;
   recOrder: Uint32Array;
   poolsAt: Map<number, PoolRef[]>;
+  /** Rank of each name's parent (the apex's is its own). */
+  parentRank: Uint32Array;
   hasWildcards: boolean;
+  /** Sizes for the first pass: RRsets and data bytes of this zone. */
+  rrsets: number;
+  dataBytes: number;
 }
 
-function planZone(src: ZoneSource): ZonePlan {
+function planZone(src: ZoneSource, pools: PoolSet): ZonePlan {
+  const origin = src.origin;
   const ids = new Map<Name, number>();
   const byId: Name[] = [];
+  const parentId: number[] = [];
   const add = (name: Name): number => {
     let id = ids.get(name);
     if (id !== undefined) return id;
     id = byId.length;
     ids.set(name, id);
     byId.push(name);
+    parentId.push(0);
     // Every ancestor up to the apex exists, even with no data (RFC 4592 2.2.2); iterative, not recursive.
-    for (let n = name; n !== src.origin; ) {
+    for (let child = id, n = name; n !== origin; ) {
+      // Most owners sit right below the apex: no slice, no lookup.
+      if (n.length - n.charCodeAt(0) - 1 === origin.length) {
+        parentId[child] = 0;
+        break;
+      }
       n = parentName(n);
-      if (ids.has(n)) break;
-      ids.set(n, byId.length);
+      const known = ids.get(n);
+      if (known !== undefined) {
+        parentId[child] = known;
+        break;
+      }
+      const pid = byId.length;
+      ids.set(n, pid);
       byId.push(n);
+      parentId.push(0);
+      parentId[child] = pid;
+      child = pid;
     }
     return id;
   };
-  add(src.origin);
+  add(origin);
   const owners = new Uint32Array(src.records.length);
   let hasWildcards = false;
+  let lastOwner = '';
+  let lastId = 0;
+  let dataBytes = 0;
   for (let i = 0; i < src.records.length; i++) {
     const r = src.records[i]!;
-    owners[i] = add(r.owner);
-    if (isWildcard(r.owner)) hasWildcards = true;
+    if (r.owner !== lastOwner) {
+      lastOwner = r.owner;
+      lastId = add(r.owner);
+      if (isWildcard(r.owner)) hasWildcards = true;
+    }
+    owners[i] = lastId;
+    dataBytes += 2 + r.rdata.wire.length;
   }
+  ids.clear();
   const refOwners = src.poolRefs.map((ref) => add(ref.owner));
   const keys = byId.map(canonicalKey);
   const order = Array.from(byId.keys()).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
@@ -83,7 +113,24 @@ function planZone(src: ZoneSource): ZonePlan {
     if (list) list.push(ref);
     else poolsAt.set(at, [ref]);
   });
-  return { src, names: order.map((id) => byId[id]!), recStart, recOrder, poolsAt, hasWildcards };
+  const parentRank = new Uint32Array(order.length);
+  for (let i = 0; i < order.length; i++) parentRank[i] = rank[parentId[order[i]!]!]!;
+  // RRsets: distinct types per owner (records of an owner are adjacent now), plus pool-backed sets.
+  let rrsets = 0;
+  const types = new Set<number>();
+  for (let k = 0; k < order.length; k++) {
+    types.clear();
+    for (let j = recStart[k]!; j < recStart[k + 1]!; j++) types.add(src.records[recOrder[j]!]!.type);
+    for (const ref of poolsAt.get(k) ?? []) {
+      const pool = pools.pools.get(ref.pool);
+      if (!pool) continue;
+      if (!types.has(ref.type)) rrsets++;
+      const family = ref.type === Type.A ? 4 : 6;
+      for (const m of pool.tiers.flat()) if (m.family === family) dataBytes += 2 + m.rdata.wire.length;
+    }
+    rrsets += types.size;
+  }
+  return { src, names: order.map((id) => byId[id]!), recStart, recOrder, poolsAt, parentRank, hasWildcards, rrsets, dataBytes };
 }
 
 /** The RRsets of the owner at `rank`, by type (what compileZone would hold in node.rrsets). */
@@ -130,9 +177,8 @@ export interface PoolsFileText {
  */
 export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, poolsFile?: PoolsFileText): ArrayBuffer {
   if (endianness() !== 'LE') throw new ImageError('zone images are little-endian; this host is not');
-  const plans = sources.map(planZone);
+  const plans = sources.map((src) => planZone(src, pools));
   const poolIds = new Map<string, number>();
-  // Pass 1: sizes.
   let nodes = 0;
   let rrsets = 0;
   let slots = 0;
@@ -141,14 +187,12 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
   for (const p of plans) {
     nodes += p.names.length;
     slots += hashSlots(p.names.length);
-    for (let rank = 0; rank < p.names.length; rank++) {
-      nameBytes += p.names[rank]!.length;
-      for (const s of setsAt(p, rank, pools, poolIds)) {
-        rrsets++;
-        for (const w of s.records) dataBytes += 2 + w.length;
-      }
-    }
+    rrsets += p.rrsets;
+    dataBytes += p.dataBytes;
+    for (const n of p.names) nameBytes += n.length;
   }
+  // Pool ids in order of first use, as the write pass meets them.
+  for (const p of plans) for (const ref of p.src.poolRefs) if (pools.pools.has(ref.pool) && !poolIds.has(ref.pool)) poolIds.set(ref.pool, poolIds.size);
   const meta: ImageMeta = {
     version: FORMAT_VERSION,
     builtAt: new Date().toISOString(),
@@ -188,12 +232,11 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
     const nodeStart = node;
     const zoneSlots = hashSlots(p.names.length);
     const mask = zoneSlots - 1;
-    const index = new Map<Name, number>(); // name -> global node, for parents (ancestors sort before descendants)
     let soa = -1;
     let hasCuts = false;
+    const rrsetsBefore = rrset;
     for (let rank = 0; rank < p.names.length; rank++, node++) {
       const name = p.names[rank]!;
-      index.set(name, node);
       for (let i = 0; i < name.length; i++) u8[offNames + namePos + i] = name.charCodeAt(i);
       const sets = setsAt(p, rank, pools, poolIds);
       let flags = 0;
@@ -207,7 +250,7 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
       const at = node * NODE_WORDS;
       nt[at + N.nameOff] = namePos;
       nt[at + N.info] = name.length | (flags << 8) | (labelCount(name) << 16);
-      nt[at + N.parent] = name === origin ? NO_PARENT : index.get(parentName(name))!;
+      nt[at + N.parent] = name === origin ? NO_PARENT : nodeStart + p.parentRank[rank]!;
       nt[at + N.rrsetStart] = rrset;
       if (isWildcard(name)) nt[nt[at + N.parent]! * NODE_WORDS + N.info]! |= NODE_WILDCARD_CHILD << 8;
       namePos += name.length;
@@ -231,6 +274,7 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
       while (ht[slot + h] !== 0) h = (h + 1) & mask;
       ht[slot + h] = rank + 1;
     }
+    if (rrset - rrsetsBefore !== p.rrsets) throw new ImageError(`${p.src.file}: RRset count changed between passes`);
     if (soa < 0) throw new ImageError(`${p.src.file}: no SOA at the apex`);
     const soaAt = rt[soa * RRSET_WORDS + R.dataOff]! + offData;
     const soaLen = (u8[soaAt]! << 8) | u8[soaAt + 1]!;
@@ -247,6 +291,7 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
     zt[zr + Z.flags] = (p.hasWildcards ? ZONE_HAS_WILDCARDS : 0) | (hasCuts ? ZONE_HAS_CUTS : 0);
     slot += zoneSlots;
   }
+  if (dataPos !== dataBytes || namePos !== nameBytes) throw new ImageError('zone image sizes changed between passes');
   u8.set(metaBytes, offMeta);
   header[H.magic0] = MAGIC0;
   header[H.magic1] = MAGIC1;
