@@ -11,7 +11,7 @@ import { parseZoneYaml } from './parse.js';
 import { validateZone } from './validate.js';
 import { compileZone, type Zone } from './compile.js';
 import { setSerial } from './serial.js';
-import { appendErrors, nestingTooDeep } from './limits.js';
+import { appendErrors, capErrors, nestingTooDeep } from './limits.js';
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
 export function isZoneFileName(name: string): boolean {
@@ -32,8 +32,8 @@ export function zoneFromText(text: string, file: string, pools: PoolSet): { zone
   const parsed = parseZoneYaml(text, file, originFromFileName(file));
   if (!parsed.zone) return parsed;
   const errors = parsed.errors.slice();
-  appendErrors(errors, validateZone(parsed.zone, pools));
-  return errors.length ? { errors } : { zone: parsed.zone, errors };
+  appendErrors(errors, validateZone(parsed.zone, pools), Infinity);
+  return errors.length ? { errors: capErrors(errors, file) } : { zone: parsed.zone, errors };
 }
 
 export interface ZoneSet {

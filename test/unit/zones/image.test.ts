@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadZonesDir } from '../../../server/zones/load.js';
+import { zoneFromText } from '../../../server/zones/source.js';
 import { parseZoneYaml } from '../../../server/zones/parse.js';
 import { fastParseZoneYaml } from '../../../server/zones/fastparse.js';
 import { validateZone } from '../../../server/zones/validate.js';
@@ -17,6 +18,7 @@ import { buildImage } from '../../../server/zones/image/build.js';
 import { ZoneImage } from '../../../server/zones/image/view.js';
 import { imageZones, type ZoneLike } from '../../../server/zones/image/adapter.js';
 import { compileZonesDir } from '../../../server/zones/image/compile.js';
+import { imagePools, readImageFile, writeImageFile } from '../../../server/zones/image/file.js';
 import { ImageError } from '../../../server/zones/image/format.js';
 import { compareNamesCanonical } from '../../../server/zones/export.js';
 import { findCut } from '../../../server/engine/referral.js';
@@ -238,11 +240,17 @@ test('the worker compiles a directory into an image it hands over', async () => 
     for (const f of readdirSync(join(ROOT, 'zones'))) copyFileSync(join(ROOT, 'zones', f), join(dir, f));
     const r = await compileZonesDir(dir);
     assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
-    const img = new ZoneImage(r.image);
+    // Handed over as a file: what a respawned worker would read.
+    writeImageFile(join(dir, 'zones.image'), r.image);
+    const img = readImageFile(join(dir, 'zones.image'));
     const direct = loadZonesDir(dir);
     assert.equal(img.zoneCount, direct.zones.length);
     for (const zone of direct.zones) assertSame(zone, img, img.zoneByOrigin(zone.origin));
-    assert.ok(img.meta.poolsText?.includes('pools'), 'the pools file travels with the image');
+    // The pools travel inside the image; pool-backed RRsets find theirs by name.
+    const pools = imagePools(img);
+    assert.deepEqual([...pools.pools.keys()].sort(), [...direct.pools.pools.keys()].sort());
+    const pooled = imageZones(img, pools).flatMap((z) => [...z.nodes.values()].flatMap((n) => [...n.rrsets.values()])).filter((s) => s.pool);
+    assert.ok(pooled.length > 0 && pooled.every((s) => pools.pools.get(s.pool!.name) === s.pool));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -326,4 +334,10 @@ test('an error flood is capped per file, with a count of the rest', () => {
   const r = parseZoneYaml(lines.join('\n') + '\n', 'f.test.yaml', 'f.test');
   assert.equal(r.errors.length, 101);
   assert.match(r.errors[100]!.message, /4900 more errors/);
+  // Validation errors too (2,000 CNAMEs beside other data).
+  const v = ['records:', "  '@':", '    - { type: SOA, value: { mname: ns1, rname: h } }', '    - { type: NS, value: ns1 }', '  ns1: { type: A, value: 192.0.2.1 }'];
+  for (let i = 0; i < 2000; i++) v.push(`  h${i}:`, '    - { type: A, value: 192.0.2.1 }', '    - { type: CNAME, value: ns1 }');
+  const vr = zoneFromText(v.join('\n') + '\n', 'v.test.yaml', NO_POOLS);
+  assert.equal(vr.errors.length, 101);
+  assert.match(vr.errors[100]!.message, /1900 more errors/);
 });
