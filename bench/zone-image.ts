@@ -51,7 +51,7 @@ function mb(n: number): number {
 function memory(): { rssMb: number; heapUsedMb: number; externalMb: number } {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers) };
+  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) };
 }
 
 function hostNames(shape: ZoneShape, count: number): string[] {
