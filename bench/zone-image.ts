@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchZoneYaml, shapeFor, shapeRecords, type ZoneShape } from './zonegen.js';
-import { compileZonesDir } from '../server/zones/image/compile.js';
+import { compileZonesDir } from '../server/zones/image/compiler.js';
 import { imageZones } from '../server/zones/image/adapter.js';
 import { loadZonesDir } from '../server/zones/load.js';
 import { Catalog } from '../server/engine/catalog.js';

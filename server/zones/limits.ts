@@ -17,6 +17,8 @@ export const MAX_ERRORS_TOTAL = 1000;
  * The first place where `text` nests deeper than `limit`, or undefined.
  * A linear scan that knows just enough YAML to skip comments and quoted
  * scalars; brackets inside a block-context plain scalar (`a[b`) do not count.
+ * Block scalars (`|`, `>`) are scanned like any other lines, so one holding
+ * over MAX_NESTING unbalanced `[` at a line start would be refused too.
  */
 export function nestingTooDeep(text: string, file: string, limit = MAX_NESTING): ZoneError | undefined {
   let flow = 0;

@@ -4,13 +4,12 @@
 // which loads the same files from a git revision instead of the disk.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parsePoolsYaml } from '../pools/parse.js';
 import { POOLS_FILE, type PoolSet } from '../pools/model.js';
 import { type ZoneError, type ZoneSource } from './model.js';
 import type { Zone } from './compile.js';
 import { contentFingerprint, lastChangeSeconds } from './serial.js';
 import { appendErrors, MAX_FILE_BYTES } from './limits.js';
-import { emptyPoolSet, isZoneFileName, loadZoneSet, zoneFromText } from './source.js';
+import { emptyPoolSet, isZoneFileName, loadZoneSet, poolsFromText, zoneFromText } from './source.js';
 
 export { originFromFileName } from './source.js';
 
@@ -49,7 +48,7 @@ export function readPools(dir: string): { pools: PoolSet; errors: ZoneError[] } 
   const file = join(dir, POOLS_FILE);
   if (!existsSync(file)) return { pools: emptyPoolSet(), errors: [] };
   try {
-    return parsePoolsYaml(readFileSync(file, 'utf8'), file);
+    return poolsFromText(readFileSync(file, 'utf8'), file);
   } catch (e) {
     return { pools: emptyPoolSet(), errors: [{ file, line: 1, col: 1, message: `cannot read: ${(e as Error).message}` }] };
   }

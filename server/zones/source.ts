@@ -27,6 +27,12 @@ export function emptyPoolSet(): PoolSet {
   return { pools: new Map(), checks: new Map() };
 }
 
+/** _pools.yaml text -> pools, refusing too deep a nesting before the yaml package sees it. */
+export function poolsFromText(text: string, file: string): { pools: PoolSet; errors: ZoneError[] } {
+  const deep = nestingTooDeep(text, file);
+  return deep ? { pools: emptyPoolSet(), errors: [deep] } : parsePoolsYaml(text, file);
+}
+
 /** Parses and validates one zone file's text without compiling it. */
 export function zoneFromText(text: string, file: string, pools: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
   const parsed = parseZoneYaml(text, file, originFromFileName(file));
@@ -59,9 +65,7 @@ export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, aut
   const errors: ZoneError[] = [];
   let dropped = 0;
   const poolsText = files.get(POOLS_FILE);
-  const poolsFile = join(dir, POOLS_FILE);
-  const poolsDeep = poolsText === undefined ? undefined : nestingTooDeep(poolsText, poolsFile);
-  const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : poolsDeep ? { pools: emptyPoolSet(), errors: [poolsDeep] } : parsePoolsYaml(poolsText, poolsFile);
+  const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : poolsFromText(poolsText, join(dir, POOLS_FILE));
   appendErrors(errors, poolRead.errors);
   const pools = poolRead.pools;
   const sources: ZoneSource[] = [];

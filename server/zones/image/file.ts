@@ -4,7 +4,7 @@
 // started later (a respawned worker) reads the last good image, not the zone
 // files, so it serves exactly what the others serve.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { parsePoolsYaml } from '../../pools/parse.js';
+import { poolsFromText } from '../source.js';
 import type { PoolSet } from '../../pools/model.js';
 import { ZoneImage, type OpenOptions } from './view.js';
 
@@ -31,5 +31,5 @@ export function readImageFile(path: string, opts: OpenOptions = {}): ZoneImage {
 /** The pools the image was built with, rebuilt from the pools file it carries. */
 export function imagePools(img: ZoneImage): PoolSet {
   if (img.meta.poolsText === undefined) return { pools: new Map(), checks: new Map() };
-  return parsePoolsYaml(img.meta.poolsText, img.meta.poolsFile ?? '_pools.yaml').pools;
+  return poolsFromText(img.meta.poolsText, img.meta.poolsFile ?? '_pools.yaml').pools;
 }

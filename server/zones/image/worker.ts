@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadZonesDir, type SerialMemory } from '../load.js';
 import { POOLS_FILE } from '../../pools/model.js';
 import { buildImage } from './build.js';
-import type { CompileRequest, CompileReply } from './compile.js';
+import type { CompileRequest, CompileReply } from './compiler.js';
 
 function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[] } {
   const started = performance.now();

@@ -17,7 +17,7 @@ import { compileZone, type Zone } from '../../../server/zones/compile.js';
 import { buildImage } from '../../../server/zones/image/build.js';
 import { ZoneImage } from '../../../server/zones/image/view.js';
 import { imageZones, type ZoneLike } from '../../../server/zones/image/adapter.js';
-import { compileZonesDir } from '../../../server/zones/image/compile.js';
+import { compileZonesDir } from '../../../server/zones/image/compiler.js';
 import { imagePools, readImageFile, writeImageFile } from '../../../server/zones/image/file.js';
 import { ImageError } from '../../../server/zones/image/format.js';
 import { compareNamesCanonical } from '../../../server/zones/export.js';
