@@ -410,7 +410,8 @@ export function fastParseZoneYaml(text: string, file: string, defaultOrigin?: st
   try {
     return parse(text, file, defaultOrigin);
   } catch (e) {
-    if (e instanceof Bail) return undefined;
+    // A stack overflow (nesting the depth check let through) is the full parser's to report.
+    if (e instanceof Bail || e instanceof RangeError) return undefined;
     throw e;
   }
 }
@@ -529,7 +530,7 @@ function recordEntry(entry: FNode | null, owner: Name, zone: ZoneSource, posOf: 
     } else {
       sawValue = true;
       if (!v || v.k !== 'q') bail();
-      valueNodes.push(...v.items);
+      for (const item of v.items) valueNodes.push(item);
     }
   }
   if (type === undefined) bail();

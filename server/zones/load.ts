@@ -2,14 +2,14 @@
 // Nothing here touches what is being served: the caller swaps on success.
 // What makes a set valid lives in source.ts, shared with `pulsedns plan`,
 // which loads the same files from a git revision instead of the disk.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parsePoolsYaml } from '../pools/parse.js';
 import { POOLS_FILE, type PoolSet } from '../pools/model.js';
 import { type ZoneError, type ZoneSource } from './model.js';
 import type { Zone } from './compile.js';
 import { contentFingerprint, lastChangeSeconds } from './serial.js';
-import { emptyPoolSet, isZoneFileName, loadZoneSet, zoneFromText } from './source.js';
+import { appendErrors, MAX_FILE_BYTES } from './limits.js';
+import { emptyPoolSet, isZoneFileName, loadZoneSet, poolsFromText, zoneFromText } from './source.js';
 
 export { originFromFileName } from './source.js';
 
@@ -24,6 +24,15 @@ export interface LoadResult {
   /** Per-origin memory to pass to the next load so `auto` serials only grow. */
   serials: Map<string, SerialMemory>;
   pools: PoolSet;
+  /** The valid zones as parsed (serials filled in); with `compile: false` the only result. */
+  sources: ZoneSource[];
+  /** _pools.yaml as read, when there is one (the image carries it to every reader). */
+  poolsText?: string;
+}
+
+export interface LoadOptions {
+  /** Build compile.ts Zones (default); off when the caller builds an image from `sources`. */
+  compile?: boolean;
 }
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
@@ -39,7 +48,7 @@ export function readPools(dir: string): { pools: PoolSet; errors: ZoneError[] } 
   const file = join(dir, POOLS_FILE);
   if (!existsSync(file)) return { pools: emptyPoolSet(), errors: [] };
   try {
-    return parsePoolsYaml(readFileSync(file, 'utf8'), file);
+    return poolsFromText(readFileSync(file, 'utf8'), file);
   } catch (e) {
     return { pools: emptyPoolSet(), errors: [{ file, line: 1, col: 1, message: `cannot read: ${(e as Error).message}` }] };
   }
@@ -66,6 +75,11 @@ export function readZoneTexts(dir: string): { texts: Map<string, string>; errors
   const texts = new Map<string, string>();
   for (const name of readdirSync(dir).filter((f) => f === POOLS_FILE || isZoneFileName(f))) {
     try {
+      const size = statSync(join(dir, name)).size;
+      if (size > MAX_FILE_BYTES) {
+        errors.push({ file: join(dir, name), line: 1, col: 1, message: `file is ${size} bytes, the limit is ${MAX_FILE_BYTES}` });
+        continue;
+      }
       texts.set(name, readFileSync(join(dir, name), 'utf8'));
     } catch (e) {
       errors.push({ file: join(dir, name), line: 1, col: 1, message: `cannot read: ${(e as Error).message}` });
@@ -74,12 +88,12 @@ export function readZoneTexts(dir: string): { texts: Map<string, string>; errors
   return { texts, errors };
 }
 
-export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = new Map()): LoadResult {
+export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = new Map(), opts: LoadOptions = {}): LoadResult {
   let read: { texts: Map<string, string>; errors: ZoneError[] };
   try {
     read = readZoneTexts(dir);
   } catch (e) {
-    return { zones: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
+    return { zones: [], sources: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
   }
   const { texts, errors } = read;
   const serials = new Map<string, SerialMemory>();
@@ -96,7 +110,8 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
     }
     serials.set(src.origin, { fingerprint, serial });
     return serial;
-  });
-  errors.push(...set.errors);
-  return { zones: errors.length ? [] : set.zones, pools: set.pools, errors, serials };
+  }, opts.compile !== false);
+  appendErrors(errors, set.errors);
+  const poolsText = texts.get(POOLS_FILE);
+  return { zones: errors.length ? [] : set.zones, sources: errors.length ? [] : set.sources, pools: set.pools, errors, serials, ...(poolsText !== undefined ? { poolsText } : {}) };
 }

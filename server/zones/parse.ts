@@ -8,6 +8,7 @@ import { type ZoneSource, type ZoneError, type SourcePos, DEFAULT_TTL } from './
 import { fastParseZoneYaml } from './fastparse.js';
 import { yamlSyntaxErrors } from './yaml-errors.js';
 import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
+import { capErrors, nestingTooDeep } from './limits.js';
 
 export interface ParseResult {
   zone?: ZoneSource;
@@ -17,8 +18,24 @@ export interface ParseResult {
 const ZONE_KEYS = new Set(['origin', 'ttl', 'records']);
 const RECORD_KEYS = new Set(['type', 'ttl', 'value', 'values', 'pool']);
 
-/** Parses one zone file's text. `defaultOrigin` comes from the file name. */
+/**
+ * Parses one zone file's text. `defaultOrigin` comes from the file name.
+ * Never throws on any input: too deep a nesting is refused before parsing, and
+ * a stack overflow anyway becomes an error. At most MAX_ERRORS_PER_FILE errors.
+ */
 export function parseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult {
+  const deep = nestingTooDeep(text, file);
+  if (deep) return { errors: [deep] };
+  try {
+    const r = parseAny(text, file, defaultOrigin);
+    return r.errors.length ? { ...r, errors: capErrors(r.errors, file) } : r;
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return { errors: [{ file, line: 1, col: 1, message: `cannot parse: ${e.message}` }] };
+  }
+}
+
+function parseAny(text: string, file: string, defaultOrigin?: string): ParseResult {
   // Large zones in the common one-line or block style skip the yaml package's
   // AST (7 s and 1 GB at 200k records); anything else, or any error, takes the full path.
   const fast = fastParseZoneYaml(text, file, defaultOrigin);
@@ -180,7 +197,7 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
     } else {
       sawValue = true;
       if (!isSeq(v)) err(v, '"values" must be a list; use "value" for a single one');
-      else valueNodes.push(...(v.items as YNode[]));
+      else for (const item of v.items as YNode[]) valueNodes.push(item);
     }
   }
   if (type === undefined) {

@@ -26,7 +26,9 @@ export class RdataError extends Error {}
 const COMPRESSIBLE = new Set<number>([Type.NS, Type.CNAME, Type.SOA, Type.PTR, Type.MX]);
 
 function build(type: number, parts: RdataPart[], text: string, target?: Name): Rdata {
-  const wire = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
+  // One byte part (A, AAAA, CAA, RFC 3597) is the wire form itself: no second copy per record.
+  const only = parts.length === 1 ? parts[0]! : undefined;
+  const wire = only !== undefined && typeof only !== 'string' ? only : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
   if (wire.length > 65535) throw new RdataError(`RDATA is ${wire.length} bytes, the limit is 65535`);
   const r: Rdata = { parts, compressible: COMPRESSIBLE.has(type), wire, text };
   if (target !== undefined) r.target = target;

@@ -11,6 +11,7 @@ import { parseZoneYaml } from './parse.js';
 import { validateZone } from './validate.js';
 import { compileZone, type Zone } from './compile.js';
 import { setSerial } from './serial.js';
+import { appendErrors, capErrors, nestingTooDeep } from './limits.js';
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
 export function isZoneFileName(name: string): boolean {
@@ -26,12 +27,19 @@ export function emptyPoolSet(): PoolSet {
   return { pools: new Map(), checks: new Map() };
 }
 
+/** _pools.yaml text -> pools, refusing too deep a nesting before the yaml package sees it. */
+export function poolsFromText(text: string, file: string): { pools: PoolSet; errors: ZoneError[] } {
+  const deep = nestingTooDeep(text, file);
+  return deep ? { pools: emptyPoolSet(), errors: [deep] } : parsePoolsYaml(text, file);
+}
+
 /** Parses and validates one zone file's text without compiling it. */
 export function zoneFromText(text: string, file: string, pools: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
   const parsed = parseZoneYaml(text, file, originFromFileName(file));
   if (!parsed.zone) return parsed;
-  const errors = [...parsed.errors, ...validateZone(parsed.zone, pools)];
-  return errors.length ? { errors } : { zone: parsed.zone, errors };
+  const errors = parsed.errors.slice();
+  appendErrors(errors, validateZone(parsed.zone, pools), Infinity);
+  return errors.length ? { errors: capErrors(errors, file) } : { zone: parsed.zone, errors };
 }
 
 export interface ZoneSet {
@@ -53,18 +61,19 @@ export interface ZoneSet {
  * `file`. `autoSerial` gives the serial of each valid zone written with
  * `serial: auto`, since where "last change" comes from depends on the source.
  */
-export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource, pools: PoolSet) => number): ZoneSet {
+export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource, pools: PoolSet) => number, compile = true): ZoneSet {
   const errors: ZoneError[] = [];
+  let dropped = 0;
   const poolsText = files.get(POOLS_FILE);
-  const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : parsePoolsYaml(poolsText, join(dir, POOLS_FILE));
-  errors.push(...poolRead.errors);
+  const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : poolsFromText(poolsText, join(dir, POOLS_FILE));
+  appendErrors(errors, poolRead.errors);
   const pools = poolRead.pools;
   const sources: ZoneSource[] = [];
   const byOrigin = new Map<string, string>();
   for (const name of [...files.keys()].filter(isZoneFileName).sort()) {
     const file = join(dir, name);
     const r = zoneFromText(files.get(name)!, file, pools);
-    errors.push(...r.errors);
+    dropped += appendErrors(errors, r.errors);
     if (!r.zone) continue;
     const other = byOrigin.get(r.zone.origin);
     if (other) {
@@ -74,6 +83,7 @@ export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, aut
     byOrigin.set(r.zone.origin, file);
     sources.push(r.zone);
   }
+  if (dropped) errors.push({ file: dir, line: 1, col: 1, message: `${dropped} more errors not shown` });
   for (const src of sources) if (src.serialAuto) setSerial(src, autoSerial(src, pools));
-  return { zones: errors.length ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, sources };
+  return { zones: errors.length || !compile ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, sources };
 }

@@ -1,0 +1,44 @@
+// worker_threads entry: one zones directory -> one image, or its errors.
+// Runs with its own heap (resourceLimits set by compile.ts), so a huge or
+// hostile zone costs this thread, never the event loop that answers queries.
+// Always answers with one message; anything thrown becomes an error entry.
+import { parentPort, workerData } from 'node:worker_threads';
+import { join } from 'node:path';
+import { loadZonesDir, type SerialMemory } from '../load.js';
+import { POOLS_FILE } from '../../pools/model.js';
+import { buildImage } from './build.js';
+import type { CompileRequest, CompileReply } from './compiler.js';
+
+function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[] } {
+  const started = performance.now();
+  const previous = new Map<string, SerialMemory>(req.serials);
+  const r = loadZonesDir(req.dir, previous, { compile: false });
+  const loadMs = performance.now() - started;
+  if (r.errors.length) {
+    return { reply: { ok: false, errors: r.errors, ms: { load: loadMs, build: 0 } }, transfer: [] };
+  }
+  const records = r.sources.reduce((n, s) => n + s.records.length + s.poolRefs.length, 0);
+  const built = performance.now();
+  const image = buildImage(r.sources, r.pools, r.poolsText !== undefined ? { file: join(req.dir, POOLS_FILE), text: r.poolsText } : undefined);
+  const reply: CompileReply = {
+    ok: true,
+    image,
+    serials: [...r.serials],
+    zones: r.sources.map((s) => ({ origin: s.origin, file: s.file, records: s.records.length + s.poolRefs.length })),
+    records,
+    ms: { load: loadMs, build: performance.now() - built },
+  };
+  return { reply, transfer: [image] };
+}
+
+const port = parentPort;
+if (port) {
+  let out: { reply: CompileReply; transfer: ArrayBuffer[] };
+  try {
+    out = run(workerData as CompileRequest);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    out = { reply: { ok: false, errors: [{ file: (workerData as CompileRequest).dir, line: 1, col: 1, message: `zone compiler failed: ${message}` }], ms: { load: 0, build: 0 } }, transfer: [] };
+  }
+  port.postMessage(out.reply, out.transfer);
+}
