@@ -14,6 +14,13 @@ export const Type = {
   SRV: 33,
   OPT: 41,
   DS: 43,
+  RRSIG: 46,
+  NSEC: 47,
+  DNSKEY: 48,
+  CDS: 59,
+  CDNSKEY: 60,
+  /** RFC 9824: meta-type in a compact-denial NSEC bitmap meaning "this name does not exist". */
+  NXNAME: 128,
   IXFR: 251,
   AXFR: 252,
   ANY: 255,
@@ -33,6 +40,17 @@ export const Rcode = {
 } as const;
 
 export const Opcode = { QUERY: 0, NOTIFY: 4 } as const;
+
+/** Bits of the EDNS flags word (the low 16 bits of the OPT TTL). */
+export const EdnsFlag = {
+  /** DNSSEC OK (RFC 3225): the client wants RRSIGs and denial proofs. */
+  DO: 0x8000,
+  /** Compact Answers OK (RFC 9824 section 5): the client may get NXDOMAIN back for a compact denial. */
+  CO: 0x4000,
+} as const;
+
+/** DNSSEC algorithm numbers we sign with (RFC 8624 recommends both). */
+export const DnssecAlg = { ECDSAP256SHA256: 13, ED25519: 15 } as const;
 
 /** Types a zone file may name in mnemonic form (anything else needs TYPEnnn). */
 export const TYPE_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>([
@@ -55,6 +73,12 @@ NAME_BY_TYPE.set(Type.AXFR, 'AXFR');
 NAME_BY_TYPE.set(Type.IXFR, 'IXFR');
 NAME_BY_TYPE.set(Type.DS, 'DS');
 NAME_BY_TYPE.set(Type.HINFO, 'HINFO');
+NAME_BY_TYPE.set(Type.RRSIG, 'RRSIG');
+NAME_BY_TYPE.set(Type.NSEC, 'NSEC');
+NAME_BY_TYPE.set(Type.DNSKEY, 'DNSKEY');
+NAME_BY_TYPE.set(Type.CDS, 'CDS');
+NAME_BY_TYPE.set(Type.CDNSKEY, 'CDNSKEY');
+NAME_BY_TYPE.set(Type.NXNAME, 'NXNAME');
 
 /** Mnemonic for a type, or the RFC 3597 generic `TYPEnnn`. */
 export function typeName(type: number): string {
