@@ -6,7 +6,7 @@
 // is written once, 0600, and afterwards only read. Keys are made only by
 // createKey(), which a `keys generate` command calls; loading never invents.
 import { createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DnssecAlg } from '../wire/constants.js';
 import { type Name, nameFromText, nameToText, NameError } from '../wire/names.js';
@@ -183,9 +183,11 @@ export function writeTiming(key: ZoneKey): void {
  * Makes a new combined signing key (flags 257) for `zone` in `dir` and
  * writes its three files; published and active from `now` (seconds). A key
  * tag already used by a key of this zone in `dir` is avoided (RFC 4034 B:
- * tags are not unique, but validators try keys by tag).
+ * tags are not unique, but validators try keys by tag). A missing directory
+ * is made, readable by its owner only.
  */
 export function createKey(dir: string, zone: Name, algorithm: Algorithm, now = Math.floor(Date.now() / 1000)): ZoneKey {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const taken = new Set(loadZoneKeys(dir, zone).keys.map((k) => k.tag));
   for (let attempt = 0; attempt < 20; attempt++) {
     const key = newKey(zone, algorithm, now, dir);
