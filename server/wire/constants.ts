@@ -67,18 +67,10 @@ export const TYPE_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>
 ]);
 
 const NAME_BY_TYPE = new Map<number, string>([...TYPE_BY_NAME].map(([n, v]) => [v, n]));
-NAME_BY_TYPE.set(Type.ANY, 'ANY');
-NAME_BY_TYPE.set(Type.OPT, 'OPT');
-NAME_BY_TYPE.set(Type.AXFR, 'AXFR');
-NAME_BY_TYPE.set(Type.IXFR, 'IXFR');
-NAME_BY_TYPE.set(Type.DS, 'DS');
-NAME_BY_TYPE.set(Type.HINFO, 'HINFO');
-NAME_BY_TYPE.set(Type.RRSIG, 'RRSIG');
-NAME_BY_TYPE.set(Type.NSEC, 'NSEC');
-NAME_BY_TYPE.set(Type.DNSKEY, 'DNSKEY');
-NAME_BY_TYPE.set(Type.CDS, 'CDS');
-NAME_BY_TYPE.set(Type.CDNSKEY, 'CDNSKEY');
-NAME_BY_TYPE.set(Type.NXNAME, 'NXNAME');
+// Named for display only: meta types, and types held as RFC 3597 data (or made by signing).
+for (const name of ['ANY', 'OPT', 'AXFR', 'IXFR', 'DS', 'HINFO', 'RRSIG', 'NSEC', 'DNSKEY', 'CDS', 'CDNSKEY', 'NXNAME'] as const) {
+  NAME_BY_TYPE.set(Type[name], name);
+}
 
 /** Mnemonic for a type, or the RFC 3597 generic `TYPEnnn`. */
 export function typeName(type: number): string {
