@@ -130,8 +130,8 @@ export interface NsecEntry {
   types: number[];
 }
 
-/** The nearest zone cut strictly above `name` (and below the apex), if any. */
-function cutAbove(name: Name, origin: Name, cuts: ReadonlySet<Name>): Name | undefined {
+/** The nearest zone cut strictly above `name` (and below the apex), if any: then `name` is glue or occluded. */
+export function cutAbove(name: Name, origin: Name, cuts: ReadonlySet<Name>): Name | undefined {
   for (let n = parentName(name); n !== origin && n.length > origin.length; n = parentName(n)) if (cuts.has(n)) return n;
   return undefined;
 }

@@ -4,9 +4,9 @@
 // ldns-verify-zone checks and NSD serves to delv; later also the shape a
 // signed AXFR must have.
 import { Type, typeName } from '../../server/wire/constants.js';
-import { type Name, isSubdomain, nameToText, parentName } from '../../server/wire/names.js';
+import { type Name, nameToText } from '../../server/wire/names.js';
 import { dnskeyText, dsText } from '../../server/dnssec/dnskey.js';
-import { nsecChain, nsecRdata } from '../../server/dnssec/denial.js';
+import { cutAbove, nsecChain, nsecRdata } from '../../server/dnssec/denial.js';
 import type { ZoneSigner } from '../../server/dnssec/signer.js';
 import { nsecText, rrsigText } from '../../server/dnssec/text.js';
 
@@ -39,12 +39,6 @@ function presentation(set: PlainRRset, i: number): string {
   }
 }
 
-/** True when a cut strictly above `owner` (below the apex) makes it glue or occluded. */
-function belowCut(owner: Name, origin: Name, cuts: ReadonlySet<Name>): boolean {
-  for (let n = parentName(owner); n !== origin && isSubdomain(n, origin) && n.length > origin.length; n = parentName(n)) if (cuts.has(n)) return true;
-  return false;
-}
-
 /**
  * The zone signed by `signer`, as master-file text. `negativeTtl` is the
  * NSEC TTL (RFC 9077: the SOA's negative TTL).
@@ -67,7 +61,7 @@ export function signZoneText(origin: Name, rrsets: readonly PlainRRset[], signer
   for (const s of all) {
     emit(s);
     const delegationNs = s.type === Type.NS && cuts.has(s.owner);
-    if (delegationNs || belowCut(s.owner, origin, cuts)) continue; // not authoritative: not signed (RFC 4035 2.2)
+    if (delegationNs || cutAbove(s.owner, origin, cuts) !== undefined) continue; // not authoritative: not signed (RFC 4035 2.2)
     emit({ owner: s.owner, type: Type.RRSIG, ttl: s.ttl, rdata: signer.sign(s.owner, s.type, s.ttl, s.rdata) });
   }
   return lines.join('\n') + '\n';
