@@ -323,6 +323,25 @@ export function readKey(keyPath: string): ZoneKey {
   return { zone: owner, algorithm: algorithm as Algorithm, flags: fieldsOf.flags, tag, dnskey, privateKey: priv.privateKey, timing, base };
 }
 
+/**
+ * Copies a key pair made elsewhere (BIND, Knot's keymgr export, ldns) into
+ * `dir` after checking it as loadZoneKeys would: the same files, the private
+ * one 0600, plus a timing file with the times the private file carried. A
+ * key without a creation time is taken as created when its .key file was.
+ */
+export function importKey(keyPath: string, dir: string): ZoneKey {
+  const k = readKey(keyPath);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const base = join(dir, keyFileStem(k.zone, k.algorithm, k.tag));
+  if (existsSync(`${base}.key`) || existsSync(`${base}.private`)) throw new KeyError(`${base}: a key with this tag is already in ${dir}`);
+  const timing = k.timing.created ? k.timing : { ...k.timing, created: Math.floor(statSync(keyPath).mtimeMs / 1000) };
+  const key: ZoneKey = { ...k, timing, base };
+  writeNew(`${base}.private`, readText(`${k.base}.private`), 0o600);
+  writeNew(`${base}.timing`, timingFileText(key), 0o644);
+  writeNew(`${base}.key`, readText(keyPath), 0o644);
+  return key;
+}
+
 export interface LoadedKeys {
   keys: ZoneKey[];
   /** Things an operator should fix that do not stop signing (loose file modes, stray files). */

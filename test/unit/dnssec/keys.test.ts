@@ -6,8 +6,10 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nameFromText } from '../../../server/wire/names.js';
-import { activeKeys, createKey, keyFileStem, KeyError, keyPhase, loadZoneKeys, parseAlgorithm, publishedKeys, readKey, writeTiming } from '../../../server/dnssec/keys.js';
-import { keyTag } from '../../../server/dnssec/dnskey.js';
+import { activeKeys, createKey, importKey, keyFileStem, KeyError, keyPhase, loadZoneKeys, parseAlgorithm, publishedKeys, readKey, writeTiming } from '../../../server/dnssec/keys.js';
+import { dsRdata, dsText, keyTag } from '../../../server/dnssec/dnskey.js';
+import { execFileSync } from 'node:child_process';
+import { needTool } from '../../support/tools.js';
 
 function withDir(fn: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'pulsedns-keys-'));
@@ -131,4 +133,36 @@ test('algorithm names', () => {
   assert.equal(parseAlgorithm('ed25519'), 15);
   assert.equal(parseAlgorithm('15'), 15);
   assert.equal(parseAlgorithm('rsasha256'), undefined);
+});
+
+test('importKey takes an ldns-keygen pair as it is, adds timing, and refuses a second copy', (t) => {
+  const keygen = needTool(t, 'ldns-keygen', 'ldnsutils');
+  if (!keygen) return;
+  withDir((dir) => {
+    const src = join(dir, 'src');
+    execFileSync('mkdir', [src]);
+    const stem = execFileSync(keygen, ['-a', 'ED25519', '-k', 'example.com'], { cwd: src, encoding: 'utf8' }).trim();
+    const k = importKey(join(src, `${stem}.key`), join(dir, 'keys'));
+    assert.equal(k.base, join(dir, 'keys', stem));
+    assert.equal(readFileSync(`${k.base}.private`, 'utf8'), readFileSync(join(src, `${stem}.private`), 'utf8'));
+    assert.equal(statSync(`${k.base}.private`).mode & 0o777, 0o600);
+    const loaded = loadZoneKeys(join(dir, 'keys'), zone);
+    assert.deepEqual(loaded.keys.map((x) => x.tag), [k.tag]);
+    assert.equal(keyPhase(loaded.keys[0]!, NOW), 'active', 'ldns writes no times: the key is active');
+    assert.ok(loaded.keys[0]!.timing.created > 0);
+    assert.throws(() => importKey(join(src, `${stem}.key`), join(dir, 'keys')), /already in/);
+  });
+});
+
+test("Knot's keymgr imports a key we made, with its times, and derives the same DS", (t) => {
+  const keymgr = needTool(t, 'keymgr', 'knot');
+  if (!keymgr) return;
+  withDir((dir) => {
+    const k = createKey(join(dir, 'keys'), zone, 13, NOW);
+    const run = (...args: string[]): string => execFileSync(keymgr, ['-D', join(dir, 'kasp'), 'example.com', ...args], { encoding: 'utf8', timeout: 20_000 });
+    run('import-bind', `${k.base}.key`);
+    assert.match(run('list'), new RegExp(`^\\S+ ${k.tag} KSK ECDSAP256SHA256 publish=${NOW} active=${NOW}$`, 'm'));
+    const ds = run('ds').split('\n').find((l) => / DS \d+ 13 2 /.test(l))!;
+    assert.equal(ds.split(' DS ')[1]!.toUpperCase(), dsText(dsRdata(zone, k.dnskey)));
+  });
 });
