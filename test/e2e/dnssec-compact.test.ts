@@ -19,7 +19,7 @@ import { rdataFromTokens } from '../../server/zones/rdata.js';
 import { needTool } from '../support/tools.js';
 import { delvAll, writeAnchorFile } from '../support/delv.js';
 
-interface Set {
+interface RRsetData {
   owner: Name;
   type: number;
   ttl: number;
@@ -36,7 +36,7 @@ function rr(owner: Name, type: number, ttl: number, rdata: Buffer): Buffer {
 }
 
 /** Answers one query the way the signing engine will (no compression, whole signed RRsets). */
-function respond(q: Buffer, origin: Name, data: Map<Name, Map<number, Set>>, signer: ZoneSigner): Buffer | undefined {
+function respond(q: Buffer, origin: Name, data: Map<Name, Map<number, RRsetData>>, signer: ZoneSigner): Buffer | undefined {
   let pos = 12;
   while (pos < q.length && q[pos] !== 0) pos += q[pos]! + 1;
   if (pos + 5 > q.length) return undefined;
@@ -44,7 +44,7 @@ function respond(q: Buffer, origin: Name, data: Map<Name, Map<number, Set>>, sig
   const qtype = q.readUInt16BE(pos + 1);
   const questionEnd = pos + 5;
   const optFlags = q.readUInt16BE(4) && q.length >= questionEnd + 11 ? q.readUInt16BE(questionEnd + 7) : 0;
-  const signed = (s: Set): Buffer[] => [
+  const signed = (s: RRsetData): Buffer[] => [
     ...s.rdata.map((r) => rr(s.owner, s.type, s.ttl, r)),
     ...signer.sign(s.owner, s.type, s.ttl, s.rdata).map((r) => rr(s.owner, Type.RRSIG, s.ttl, r)),
   ];
@@ -81,7 +81,7 @@ test('compact denial answers built by the library validate in delv as negative r
   const origin = nameFromText('example.com');
   const key = createKey(join(dir, 'keys'), origin, 13);
   const signer = new ZoneSigner(origin, loadZoneKeys(join(dir, 'keys'), origin).keys);
-  const data = new Map<Name, Map<number, Set>>();
+  const data = new Map<Name, Map<number, RRsetData>>();
   const put = (owner: string, type: number, ttl: number, values: string[][]): void => {
     const n = nameFromText(owner, origin);
     if (!data.has(n)) data.set(n, new Map());
