@@ -16,10 +16,16 @@ export const Type = {
   OPT: 41,
   DS: 43,
   SSHFP: 44,
+  RRSIG: 46,
+  NSEC: 47,
   DNSKEY: 48,
   TLSA: 52,
+  CDS: 59,
+  CDNSKEY: 60,
   SVCB: 64,
   HTTPS: 65,
+  /** RFC 9824: meta-type in a compact-denial NSEC bitmap meaning "this name does not exist". */
+  NXNAME: 128,
   IXFR: 251,
   AXFR: 252,
   ANY: 255,
@@ -40,6 +46,17 @@ export const Rcode = {
 } as const;
 
 export const Opcode = { QUERY: 0, NOTIFY: 4 } as const;
+
+/** Bits of the EDNS flags word (the low 16 bits of the OPT TTL). */
+export const EdnsFlag = {
+  /** DNSSEC OK (RFC 3225): the client wants RRSIGs and denial proofs. */
+  DO: 0x8000,
+  /** Compact Answers OK (RFC 9824 section 5): the client may get NXDOMAIN back for a compact denial. */
+  CO: 0x4000,
+} as const;
+
+/** DNSSEC algorithm numbers we sign with (RFC 8624 recommends both). */
+export const DnssecAlg = { ECDSAP256SHA256: 13, ED25519: 15 } as const;
 
 /** Types a zone file may name in mnemonic form (anything else needs TYPEnnn). */
 export const TYPE_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>([
@@ -68,10 +85,10 @@ export const TYPE_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>
 export const SUPPORTED_TYPES = [...TYPE_BY_NAME.keys()].join(' ');
 
 const NAME_BY_TYPE = new Map<number, string>([...TYPE_BY_NAME].map(([n, v]) => [v, n]));
-NAME_BY_TYPE.set(Type.ANY, 'ANY');
-NAME_BY_TYPE.set(Type.OPT, 'OPT');
-NAME_BY_TYPE.set(Type.AXFR, 'AXFR');
-NAME_BY_TYPE.set(Type.IXFR, 'IXFR');
+// Named for display only: meta types, and types made by signing.
+for (const name of ['ANY', 'OPT', 'AXFR', 'IXFR', 'RRSIG', 'NSEC', 'CDS', 'CDNSKEY', 'NXNAME'] as const) {
+  NAME_BY_TYPE.set(Type[name], name);
+}
 
 /** Mnemonic for a type, or the RFC 3597 generic `TYPEnnn`. */
 export function typeName(type: number): string {
