@@ -22,6 +22,8 @@ export interface Outcome {
   dropped: boolean;
   cached: boolean;
   truncated: boolean;
+  /** The question's name, null when none could be read (per-zone counts). */
+  qname?: string | null;
 }
 
 const writer = new ResponseWriter();
@@ -36,16 +38,16 @@ function sizeLimit(transport: Transport, edns: Edns | null): number {
 export function answer(catalog: Catalog, msg: Buffer, transport: Transport, outcome?: Outcome): Buffer | null {
   const d = decodeQuery(msg);
   if (d.kind === 'drop') {
-    if (outcome) { outcome.dropped = true; outcome.rcode = -1; outcome.qtype = -1; }
+    if (outcome) { outcome.dropped = true; outcome.rcode = -1; outcome.qtype = -1; outcome.qname = null; }
     return null;
   }
   if (d.kind === 'formerr') {
-    if (outcome) outcome.qtype = -1;
+    if (outcome) { outcome.qtype = -1; outcome.qname = null; }
     if (outcome) setOutcome(outcome, Rcode.FORMERR, false, false);
     return bare(msg, d.questionEnd, d.flags, Rcode.FORMERR, d.edns, transport);
   }
   const q = d.query;
-  if (outcome) outcome.qtype = q.qtype;
+  if (outcome) { outcome.qtype = q.qtype; outcome.qname = q.qname; }
   if (q.opcode !== Opcode.QUERY) return finishBare(outcome, msg, q, Rcode.NOTIMP, transport);
   if (q.edns && q.edns.version > 0) return finishBare(outcome, msg, q, Rcode.BADVERS, transport);
   if (q.qclass === Class.CH) {

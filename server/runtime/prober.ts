@@ -12,6 +12,7 @@ export interface ProberOptions {
   health: HealthOptions;
   vantage: string;
   webhooks: string[];
+  webhookSecret?: string;
   source?: string;
 }
 
@@ -20,7 +21,7 @@ export async function runProber(opts: ProberOptions, log: Logger): Promise<void>
   const zones = new ZoneSet(opts.zonesDir, plog, new Stats());
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, plog);
-  const health = await startHealth(store, plog, { probe: true, vantage: opts.vantage, webhooks: opts.webhooks, pools: zones.current.pools, ...(opts.source ? { source: opts.source } : {}) });
+  const health = await startHealth(store, plog, { probe: true, vantage: opts.vantage, webhooks: opts.webhooks, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}), pools: zones.current.pools, ...(opts.source ? { source: opts.source } : {}) });
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
   const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
   process.on('SIGHUP', () => zones.reload());

@@ -76,6 +76,7 @@ function handleConnection(sock: net.Socket, catalog: () => Catalog, stats: Stats
   const count = (o: Outcome): void => {
     stats.countRcode(o.rcode);
     stats.countType(o.qtype);
+    stats.countZone(catalog(), o.qname);
     if (o.cached) stats.cacheHits++;
     if (o.truncated) stats.truncated++;
   };

@@ -40,6 +40,7 @@ export function startUdp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
     }
     stats.countRcode(outcome.rcode);
     stats.countType(outcome.qtype);
+    stats.countZone(catalog(), outcome.qname);
     if (outcome.cached) stats.cacheHits++;
     if (outcome.truncated) stats.truncated++;
     if (rrl) {

@@ -275,6 +275,7 @@ export class ZoneTransfers implements TcpStreamer {
     }
     const q = d.query;
     outcome.qtype = q.qtype;
+    outcome.qname = q.qname;
     const client = sock.remoteAddress;
     const send = async (rcode: number, m: Buffer): Promise<Outcome> => {
       outcome.rcode = rcode;

@@ -8,7 +8,7 @@ import { parsePoolsYaml } from '../pools/parse.js';
 import { POOLS_FILE, type PoolSet } from '../pools/model.js';
 import { type ZoneError, type ZoneSource } from './model.js';
 import type { Zone } from './compile.js';
-import { contentFingerprint, lastChangeSeconds } from './serial.js';
+import { contentFingerprint, lastChange, type SerialFallback } from './serial.js';
 import { emptyPoolSet, isZoneFileName, loadZoneSet, zoneFromText } from './source.js';
 
 export { originFromFileName } from './source.js';
@@ -24,6 +24,8 @@ export interface LoadResult {
   /** Per-origin memory to pass to the next load so `auto` serials only grow. */
   serials: Map<string, SerialMemory>;
   pools: PoolSet;
+  /** Files whose serial: auto fell back to file times although they live in git (see serial.ts). */
+  serialFallbacks: SerialFallback[];
 }
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
@@ -79,10 +81,16 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
   try {
     read = readZoneTexts(dir);
   } catch (e) {
-    return { zones: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
+    return { zones: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous, serialFallbacks: [] };
   }
   const { texts, errors } = read;
   const serials = new Map<string, SerialMemory>();
+  const serialFallbacks: SerialFallback[] = [];
+  const changedAt = (file: string): number => {
+    const c = lastChange(file);
+    if (c.fallback) serialFallbacks.push(c.fallback);
+    return c.seconds;
+  };
   const set = loadZoneSet(dir, texts, (src, pools) => {
     const fingerprint = contentFingerprint(src, pools);
     const prev = previous.get(src.origin);
@@ -90,13 +98,13 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
     if (prev && prev.fingerprint === fingerprint) serial = prev.serial;
     else {
       // A pool-backed zone also changes (for secondaries) when _pools.yaml does.
-      serial = lastChangeSeconds(src.file);
-      if (src.poolRefs.length && texts.has(POOLS_FILE)) serial = Math.max(serial, lastChangeSeconds(join(dir, POOLS_FILE)));
+      serial = changedAt(src.file);
+      if (src.poolRefs.length && texts.has(POOLS_FILE)) serial = Math.max(serial, changedAt(join(dir, POOLS_FILE)));
       if (prev && serial <= prev.serial) serial = prev.serial + 1;
     }
     serials.set(src.origin, { fingerprint, serial });
     return serial;
   });
   errors.push(...set.errors);
-  return { zones: errors.length ? [] : set.zones, pools: set.pools, errors, serials };
+  return { zones: errors.length ? [] : set.zones, pools: set.pools, errors, serials, serialFallbacks };
 }
