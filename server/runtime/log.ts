@@ -35,6 +35,6 @@ export function createLogger(opts: LogOptions | string = {}): Logger {
   if (format !== 'pretty') return pino(base);
   // In-process and synchronous (no transport thread): a line printed just
   // before a fatal exit must still reach the terminal.
-  const stream = pretty({ sync: true, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l' });
+  const stream = pretty({ sync: true, singleLine: true, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l' });
   return pino(base, stream);
 }
