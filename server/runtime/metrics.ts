@@ -6,12 +6,12 @@
 // with prom-client's AggregatorRegistry, then adds the control registry.
 // Labels take values from bounded sets only (zones served, pools, members,
 // vantages, rcodes, types): nothing that changes with every deploy.
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type Metric, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { Rcode, typeName } from '../wire/constants.js';
 import { nameToText } from '../wire/names.js';
 import type { Catalog } from '../engine/catalog.js';
 import { isFresh } from '../../checks/verdict.js';
-import { OUTSIDE, type Stats } from './stats.js';
+import { LATENCY_BUCKETS, OUTSIDE, type Stats } from './stats.js';
 import type { ZoneSet } from './reloader.js';
 import type { LiveHealth, HealthEventType } from '../../checks/live.js';
 import type { SyncState } from './gitsync.js';
@@ -80,8 +80,33 @@ export function trafficRegistry(stats: Stats, catalog: () => Catalog): Registry 
     ['pulsedns_rrl_slipped_total', 'UDP responses sent truncated (TC=1) by response-rate limiting.', () => stats.rrlSlipped],
   ];
   for (const [name, help, read] of plain) counter(name, help, [], read);
-  r.registerMetric(stats.latency);
+  r.registerMetric(bucketHistogram('pulsedns_query_duration_seconds', 'Time from receiving a query to handing its reply to the kernel.', LATENCY_BUCKETS, () => ({ counts: stats.latency, sum: stats.latencySum })));
   return r;
+}
+
+/**
+ * A histogram whose buckets are counted elsewhere (Stats, on the query path),
+ * in the shape prom-client's registries and AggregatorRegistry read from any
+ * metric: name, help, type, aggregator and get() with the samples.
+ */
+function bucketHistogram(name: string, help: string, bounds: readonly number[], read: () => { counts: Float64Array; sum: number }): Metric {
+  const shape = { name, help, type: 'histogram', aggregator: 'sum' };
+  const get = async (): Promise<typeof shape & { values: Sample[] }> => {
+    const { counts, sum } = read();
+    let acc = 0;
+    const values: Sample[] = bounds.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le }, value: (acc += counts[i]!) }));
+    acc += counts[bounds.length]!;
+    values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: acc }, { metricName: `${name}_sum`, labels: {}, value: sum }, { metricName: `${name}_count`, labels: {}, value: acc });
+    return { ...shape, values };
+  };
+  // prom-client's typings want a class instance; its registries only read these fields.
+  return { ...shape, get } as unknown as Metric;
+}
+
+interface Sample {
+  metricName: string;
+  labels: Record<string, string | number>;
+  value: number;
 }
 
 /** One sample per zone served (zero included, so rates start at once) plus "other"; zones no longer served are forgotten. */
