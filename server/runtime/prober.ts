@@ -6,6 +6,7 @@ import { Stats } from './stats.js';
 import { ZoneSet } from './reloader.js';
 import { watchZones } from './watch.js';
 import { openStore, startHealth, type HealthOptions } from './health.js';
+import { NODE_VERSION, VERSION } from './version.js';
 
 export interface ProberOptions {
   zonesDir: string;
@@ -25,7 +26,7 @@ export async function runProber(opts: ProberOptions, log: Logger): Promise<void>
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
   const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
   process.on('SIGHUP', () => zones.reload());
-  plog.info({ members: health.scheduler?.keys().length ?? 0 }, 'ready');
+  plog.info({ version: VERSION, node: NODE_VERSION, members: health.scheduler?.keys().length ?? 0 }, 'ready');
   const stop = (): void => {
     stopWatch();
     void health.close().finally(() => process.exit(0));
