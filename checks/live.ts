@@ -26,6 +26,8 @@ export interface HealthEvent {
 export interface LiveOptions {
   reconcileMs?: number;
   tickMs?: number;
+  /** false in cluster workers: the primary logs each health change once for the server. */
+  announce?: boolean;
 }
 
 export class LiveHealth implements HealthLookup {
@@ -285,7 +287,7 @@ export class LiveHealth implements HealthLookup {
   }
 
   private emit(e: HealthEvent): void {
-    const level = e.type === 'member.down' || e.type === 'pool.all_down' || e.type === 'pool.failover' || e.type === 'verdict.failed_open' ? 'warn' : 'info';
+    const level = this.opts.announce === false ? 'debug' : e.type === 'member.down' || e.type === 'pool.all_down' || e.type === 'pool.failover' || e.type === 'verdict.failed_open' ? 'warn' : 'info';
     this.log[level]({ event: e.type, pool: e.pool, member: e.member, address: e.address, tier: e.tier, reason: e.reason, override: e.override }, e.type);
     for (const l of this.listeners) {
       try {

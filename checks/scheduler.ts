@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   jitter?: number;
   /** Source address for probe connections (see CheckSpec.localAddress). */
   source?: string;
+  /** Every finished probe (metrics). */
+  onResult?: (check: CheckSpec, result: ProbeResult) => void;
 }
 
 export class Scheduler {
@@ -134,10 +136,11 @@ export class Scheduler {
     }
     if (r.stopped) return;
     this.completed++;
+    this.opts.onResult?.(check, result);
     const now = Date.now();
     const changed = r.state.observe(result.ok, now, result.reason);
     if (changed) {
-      this.opts.log.warn({ member: key, vantage: this.opts.vantage, up: r.state.up, reason: result.reason }, r.state.up ? 'member up (this vantage)' : 'member down (this vantage)');
+      this.opts.log.warn({ member: key, up: r.state.up, reason: result.reason }, r.state.up ? 'member up (this vantage)' : 'member down (this vantage)');
     }
     const report = { vantage: this.opts.vantage, up: r.state.up, at: now, intervalMs: check.intervalMs, since: r.state.since, ...(r.state.lastReason && !result.ok ? { reason: r.state.lastReason } : {}) };
     this.opts.store.report(key, report, changed).catch((e: unknown) => {

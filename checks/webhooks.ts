@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { HealthStore } from './store/types.js';
 import type { HealthEvent } from './live.js';
+import { signatureHeaders } from './signing.js';
 
 export interface WebhookOptions {
   urls: string[];
@@ -11,6 +12,8 @@ export interface WebhookOptions {
   log: Logger;
   /** Sender name in the payload (the vantage or server id). */
   source: string;
+  /** Signs every POST (X-Pulsedns-Signature, see signing.ts) when set. */
+  secret?: string;
   attempts?: number;
   firstBackoffMs?: number;
   timeoutMs?: number;
@@ -58,7 +61,8 @@ export class Webhooks {
       try {
         const res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'pulsedns', 'x-pulsedns-event': event.type, 'x-pulsedns-id': event.id },
+          // Signed per attempt: a retry carries a fresh timestamp, not one a receiver would find stale.
+          headers: { 'content-type': 'application/json', 'user-agent': 'pulsedns', 'x-pulsedns-event': event.type, 'x-pulsedns-id': event.id, ...(this.opts.secret ? signatureHeaders(this.opts.secret, body) : {}) },
           body,
           signal: AbortSignal.timeout(this.timeout),
         });

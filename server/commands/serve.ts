@@ -9,7 +9,7 @@ import { AddressAcl } from '../xfr/acl.js';
 import { parseNotifyTarget } from '../xfr/notify.js';
 import { parseTsigKey } from '../xfr/tsig.js';
 import { checkChaosText } from '../engine/chaos.js';
-import { fail, HEALTH_FLAGS, healthOptions } from './options.js';
+import { fail, HEALTH_FLAGS, healthOptions, LOG_FLAGS, logOptions, WEBHOOK_FLAGS, webhookSecret } from './options.js';
 import { isShared } from '../../checks/store/open.js';
 
 export async function cmdServe(args: string[]): Promise<number> {
@@ -21,12 +21,13 @@ export async function cmdServe(args: string[]): Promise<number> {
       workers: { type: 'string' },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
-      'log-level': { type: 'string' },
+      ...LOG_FLAGS,
       ...HEALTH_FLAGS,
       probe: { type: 'boolean' },
       'no-probe': { type: 'boolean' },
       vantage: { type: 'string' },
       webhook: { type: 'string', multiple: true },
+      ...WEBHOOK_FLAGS,
       admin: { type: 'string' },
       'admin-token': { type: 'string' },
       'allow-transfer': { type: 'string', multiple: true },
@@ -44,7 +45,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       'rrl-slip': { type: 'string' },
     },
   });
-  const log = createLogger(values['log-level']);
+  const log = createLogger(logOptions(values));
   let listen = DEFAULT_SERVE.listen;
   let admin = DEFAULT_SERVE.admin;
   try {
@@ -73,6 +74,8 @@ export async function cmdServe(args: string[]): Promise<number> {
     webhooks: values.webhook ?? [],
     admin,
   };
+  const secret = webhookSecret(values);
+  if (secret) opts.webhookSecret = secret;
   const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
   if (token) opts.adminToken = token;
   try {

@@ -29,15 +29,18 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
     outcome.dropped = true;
     outcome.rcode = -1;
     outcome.qtype = -1;
+    outcome.qname = null;
     return null;
   }
   if (d.kind === 'formerr') {
     outcome.qtype = -1;
+    outcome.qname = null;
     setOutcome(outcome, Rcode.FORMERR, false, false);
     return bare(ctx, msg, d.questionEnd, d.flags, Rcode.FORMERR, d.edns);
   }
   const q = d.query;
   outcome.qtype = q.qtype;
+  outcome.qname = q.qname;
   if (q.opcode !== Opcode.QUERY) return finishBare(ctx, msg, q, Rcode.NOTIMP);
   if (q.edns && q.edns.version > 0) return finishBare(ctx, msg, q, Rcode.BADVERS);
   if ((q.qtype === Type.AXFR || q.qtype === Type.IXFR) && ctx.streamTransfers) {

@@ -6,6 +6,7 @@
 // query: answering is synchronous, so one message at a time uses it.
 import { ResponseWriter } from '../wire/response.js';
 import type { Query } from '../wire/query.js';
+import type { Name } from '../wire/names.js';
 import { NO_CHAOS, type ChaosAnswers } from './chaos.js';
 import type { LookupOptions } from './sections.js';
 import { ALL_UP } from '../pools/select.js';
@@ -20,6 +21,8 @@ export interface Outcome {
   dropped: boolean;
   cached: boolean;
   truncated: boolean;
+  /** The question's name, null when none could be read (per-zone counts). */
+  qname: Name | null;
 }
 
 /** answer()'s word that the message is a zone transfer: ctx.query holds it, decoded, for the transport to stream. */
@@ -37,7 +40,7 @@ export class QueryContext {
   readonly writer = new ResponseWriter();
   /** Offsets of the reshuffleable pool addresses in the response being written. */
   readonly offsets: number[] = [];
-  readonly outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false };
+  readonly outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false, qname: null };
   /** The decoded query when answer() said STREAM: the transfer code reads it instead of decoding again. */
   query: Query | null = null;
   /** Handed to lookup(); answer() points `health` at the catalog of the moment. */

@@ -3,6 +3,7 @@
 // say whether the transport sends bytes, stays silent, or streams a transfer.
 import { answer } from './answer.js';
 import type { Catalog } from './catalog.js';
+import type { Name } from '../wire/names.js';
 import { DEFAULT_ENGINE, QueryContext, STREAM, type EngineConfig, type Outcome, type Transport } from './context.js';
 
 /** handle()'s word that answering threw (a bug): counted and reported; UDP stays silent, TCP closes. */
@@ -17,6 +18,8 @@ export interface QueryCounters {
   truncated: number;
   countRcode(rcode: number): void;
   countType(qtype: number): void;
+  /** Per served zone; the catalog says which zone a name falls in. */
+  countZone(catalog: Catalog, qname: Name | null): void;
 }
 
 export class RequestHandler {
@@ -67,6 +70,7 @@ export class RequestHandler {
     const c = this.counters;
     c.countRcode(o.rcode);
     c.countType(o.qtype);
+    c.countZone(this.catalog(), o.qname);
     if (o.cached) c.cacheHits++;
     if (o.truncated) c.truncated++;
   }

@@ -10,8 +10,7 @@ import { buildStatus } from '../../checks/status.js';
 import type { LiveHealth } from '../../checks/live.js';
 import type { ServedZones } from './reloader.js';
 import type { Endpoint } from '../transport/udp.js';
-import type { Stats } from './stats.js';
-import { renderMetrics, type EventCounter } from './metrics.js';
+import { CONTENT_TYPE } from './metrics.js';
 import { nameToText } from '../wire/names.js';
 import { formatError } from '../zones/model.js';
 import type { SyncState } from './gitsync.js';
@@ -23,9 +22,8 @@ export interface AdminOptions {
   live: LiveHealth;
   store: HealthStore;
   log: Logger;
-  /** Counters for /metrics (summed over workers in cluster mode). */
-  stats: () => Promise<Stats>;
-  events: EventCounter;
+  /** The /metrics text (summed over workers in cluster mode, see metrics.ts). */
+  metrics: () => Promise<string>;
   /** Git sync state (commit served, commit refused and why), when zones come from git. */
   git?: () => SyncState & { repo: string; branch: string };
 }
@@ -89,8 +87,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
   }
   if (!authorized(req, o.token)) return send(res, 401, { error: 'missing or wrong bearer token' });
   if (url.pathname === '/metrics' && req.method === 'GET') {
-    const text = renderMetrics(await o.stats(), o.zones, o.live, o.events, o.git?.());
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    const text = await o.metrics();
+    res.writeHead(200, { 'content-type': CONTENT_TYPE });
     res.end(text);
     return;
   }

@@ -7,6 +7,7 @@ import { Scheduler, targetsOf } from '../../checks/scheduler.js';
 import { Webhooks } from '../../checks/webhooks.js';
 import { LiveHealth } from '../../checks/live.js';
 import type { PoolSet } from '../pools/model.js';
+import type { CheckSpec, ProbeResult } from '../../checks/model.js';
 
 /** Reconcile at least as often as the fastest check, so freshness is judged on recent data. */
 export function reconcileInterval(pools: PoolSet): number {
@@ -25,13 +26,29 @@ export interface HealthRuntime {
   close(): Promise<void>;
 }
 
-export async function startHealth(store: HealthStore, log: Logger, opts: { probe: boolean; vantage: string; webhooks: string[]; pools: PoolSet; source?: string }): Promise<HealthRuntime> {
-  const live = new LiveHealth(store, log.child({ component: 'health' }), { reconcileMs: reconcileInterval(opts.pools) });
+export interface StartHealthOptions {
+  probe: boolean;
+  vantage: string;
+  webhooks: string[];
+  /** HMAC key for webhook signatures (checks/signing.ts). */
+  webhookSecret?: string;
+  pools: PoolSet;
+  source?: string;
+  /** false in cluster workers (see LiveOptions.announce). */
+  announce?: boolean;
+  /** Every finished probe, for metrics. */
+  onProbe?: (check: CheckSpec, result: ProbeResult) => void;
+}
+
+export async function startHealth(store: HealthStore, log: Logger, opts: StartHealthOptions): Promise<HealthRuntime> {
+  const live = new LiveHealth(store, log.child({ component: 'health' }), { reconcileMs: reconcileInterval(opts.pools), ...(opts.announce === false ? { announce: false } : {}) });
   live.setPools(opts.pools);
-  const webhooks = opts.webhooks.length ? new Webhooks({ urls: opts.webhooks, store, log, source: opts.vantage }) : undefined;
+  const webhooks = opts.webhooks.length ? new Webhooks({ urls: opts.webhooks, store, log, source: opts.vantage, ...(opts.webhookSecret ? { secret: opts.webhookSecret } : {}) }) : undefined;
   if (webhooks) live.onEvent((e) => webhooks.send(e));
   await live.start();
-  const scheduler = opts.probe ? new Scheduler({ vantage: opts.vantage, store, log: log.child({ component: 'prober' }), ...(opts.source ? { source: opts.source } : {}) }) : undefined;
+  // A key once per line: the prober command's logger already carries the vantage.
+  const plog = 'vantage' in log.bindings() ? log : log.child({ vantage: opts.vantage });
+  const scheduler = opts.probe ? new Scheduler({ vantage: opts.vantage, store, log: plog.child({ component: 'prober' }), ...(opts.source ? { source: opts.source } : {}), ...(opts.onProbe ? { onResult: opts.onProbe } : {}) }) : undefined;
   scheduler?.update(targetsOf(opts.pools.pools.values()));
   return {
     store,

@@ -1,6 +1,40 @@
-// One pino logger per process, JSON on stdout.
-import { pino, type Logger } from 'pino';
+// One pino logger per process. JSON lines on stdout by default (what log
+// shippers read); `--log-format pretty` for people reading a terminal.
+// Levels are written as names ("level":"warn"): a number means nothing to
+// someone grepping a log or writing a Loki query.
+import { pino, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 
-export function createLogger(level = process.env.PULSEDNS_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface LogOptions {
+  level?: string | undefined;
+  format?: string | undefined;
+}
+
+/** Why a log option is unusable, or undefined when it is fine (flags and env alike). */
+export function logOptionError(o: LogOptions): string | undefined {
+  if (o.level !== undefined && !(LOG_LEVELS as readonly string[]).includes(o.level)) return `--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${o.level}")`;
+  if (o.format !== undefined && !(LOG_FORMATS as readonly string[]).includes(o.format)) return `--log-format must be json or pretty (got "${o.format}")`;
+  return undefined;
+}
+
+/** A level name alone (the operator commands' quiet logger) or level and format; env fills what is missing. */
+export function createLogger(opts: LogOptions | string = {}): Logger {
+  const o = typeof opts === 'string' ? { level: opts } : opts;
+  const level = o.level ?? process.env.PULSEDNS_LOG_LEVEL ?? 'info';
+  const format = o.format ?? process.env.PULSEDNS_LOG_FORMAT ?? 'json';
+  const base: LoggerOptions = {
+    level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  if (format !== 'pretty') return pino(base);
+  // In-process and synchronous (no transport thread): a line printed just
+  // before a fatal exit must still reach the terminal.
+  const stream = pretty({ sync: true, singleLine: true, colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l' });
+  return pino(base, stream);
 }

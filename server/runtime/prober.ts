@@ -7,12 +7,14 @@ import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
 import { startHealth } from './health.js';
 import { openStore, type StoreOptions } from '../../checks/store/open.js';
+import { NODE_VERSION, VERSION } from './version.js';
 
 export interface ProberOptions {
   zonesDir: string;
   health: StoreOptions;
   vantage: string;
   webhooks: string[];
+  webhookSecret?: string;
   source?: string;
 }
 
@@ -21,11 +23,11 @@ export async function runProber(opts: ProberOptions, log: Logger): Promise<void>
   const zones = new ServedZones(opts.zonesDir, plog, new Stats());
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, plog);
-  const health = await startHealth(store, plog, { probe: true, vantage: opts.vantage, webhooks: opts.webhooks, pools: zones.current.pools, ...(opts.source ? { source: opts.source } : {}) });
+  const health = await startHealth(store, plog, { probe: true, vantage: opts.vantage, webhooks: opts.webhooks, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}), pools: zones.current.pools, ...(opts.source ? { source: opts.source } : {}) });
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
   const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
   process.on('SIGHUP', () => zones.reload());
-  plog.info({ members: health.scheduler?.keys().length ?? 0 }, 'ready');
+  plog.info({ version: VERSION, node: NODE_VERSION, members: health.scheduler?.keys().length ?? 0 }, 'ready');
   const stop = (): void => {
     stopWatch();
     void health.close().finally(() => process.exit(0));

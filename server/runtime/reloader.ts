@@ -5,6 +5,7 @@ import { Catalog } from '../engine/catalog.js';
 import { nameToText } from '../wire/names.js';
 import { formatError, type ZoneError } from '../zones/model.js';
 import { loadZonesDir, type SerialMemory } from '../zones/load.js';
+import type { SerialFallback } from '../zones/serial.js';
 import type { Stats } from './stats.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 
@@ -16,8 +17,15 @@ export class ServedZones {
   onLoaded: (catalog: Catalog) => void = () => undefined;
   private serials = new Map<string, SerialMemory>();
   lastErrors: ZoneError[] = [];
+  /** Zone files whose serial: auto came from file times in the last load (pulsedns_zone_serial_fallbacks). */
+  lastSerialFallbacks = 0;
 
-  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats) {}
+  /**
+   * `announce: false` in cluster workers: the primary loads the same files and
+   * logs each load, refusal and serial warning once for the server; a worker
+   * keeps those lines at debug.
+   */
+  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, private readonly announce = true) {}
 
   /** Installs a new health view; cached answers are dropped since pool answers may change. */
   setHealth(health: HealthLookup): void {
@@ -29,13 +37,17 @@ export class ServedZones {
   reload(): boolean {
     const started = process.hrtime.bigint();
     const r = loadZonesDir(this.dir, this.serials);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const error = this.announce ? this.log.error.bind(this.log) : this.log.debug.bind(this.log);
     if (r.errors.length) {
       this.stats.reloads.failed++;
+      this.stats.reloadSeconds.observe({ result: 'failed' }, seconds);
       this.lastErrors = r.errors;
-      for (const e of r.errors) this.log.error({ file: e.file, line: e.line, col: e.col }, formatError(e));
-      this.log.error({ errors: r.errors.length, dir: this.dir }, 'zone load refused; still serving the previous zones');
+      for (const e of r.errors) error({ file: e.file, line: e.line, col: e.col }, formatError(e));
+      error({ errors: r.errors.length, dir: this.dir }, 'zone load refused; still serving the previous zones');
       return false;
     }
+    this.warnSerialFallbacks(r.serialFallbacks);
     this.serials = r.serials;
     const catalog = new Catalog(r.zones, r.pools);
     catalog.health = this.health;
@@ -43,8 +55,21 @@ export class ServedZones {
     this.onLoaded(catalog);
     this.lastErrors = [];
     this.stats.reloads.ok++;
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    this.log.info({ zones: r.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, names: z.nodes.size })), ms: Math.round(ms) }, 'zones loaded');
+    this.stats.reloadSeconds.observe({ result: 'ok' }, seconds);
+    const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
+    info({ zones: r.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, names: z.nodes.size })), ms: Math.round(seconds * 1000) }, 'zones loaded');
     return true;
+  }
+
+  /** One warning per reason per reload: servers with the same commit would serve different serials. */
+  private warnSerialFallbacks(fallbacks: SerialFallback[]): void {
+    this.lastSerialFallbacks = new Set(fallbacks.map((f) => f.file)).size;
+    const byReason = new Map<string, SerialFallback[]>();
+    for (const f of fallbacks) byReason.set(f.reason, [...(byReason.get(f.reason) ?? []), f]);
+    const warn = this.announce ? this.log.warn.bind(this.log) : this.log.debug.bind(this.log);
+    for (const [reason, list] of byReason) {
+      const first = list[0]!;
+      warn({ serialFallback: reason, files: [...new Set(list.map((f) => f.file))], fix: first.fix }, `${first.message}; nameservers loading the same commit may serve different serials. Fix: ${first.fix}`);
+    }
   }
 }

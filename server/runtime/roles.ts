@@ -19,8 +19,8 @@ import { startHealth, type HealthRuntime } from './health.js';
 import { isShared, openStore, type StoreOptions } from '../../checks/store/open.js';
 import { serveStoreToWorkers } from '../../checks/store/relay.js';
 import { startAdmin } from './admin.js';
-import { EventCounter } from './metrics.js';
-import { mergeStats, serializeStats, type StatsJson } from './stats.js';
+import { clusterMetrics, controlRegistry, EventCounter, processRegistry, singleProcessMetrics, trafficRegistry, type MetricsJson } from './metrics.js';
+import { readyFields } from './startup.js';
 import { AddressAcl } from '../xfr/acl.js';
 import { ZoneTransfers } from '../xfr/axfr.js';
 import { Notifier, type NotifyTarget } from '../xfr/notify.js';
@@ -38,6 +38,8 @@ export interface ServeOptions {
   probe: boolean;
   vantage: string;
   webhooks: string[];
+  /** Signs webhook POSTs (--webhook-secret, PULSEDNS_WEBHOOK_SECRET, --webhook-secret-file). */
+  webhookSecret?: string;
   /** Admin HTTP endpoint; null disables it. */
   admin: Endpoint | null;
   adminToken?: string;
@@ -117,7 +119,7 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     }
     zonesDir = git.zonesDir;
   }
-  const zones = new ServedZones(zonesDir, log, stats);
+  const zones = new ServedZones(zonesDir, log, stats, role !== 'worker');
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, log, role === 'worker');
   if (role === 'primary' && !isShared(opts.health)) await serveStoreToWorkers(store);
@@ -125,7 +127,10 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     probe: opts.probe && role !== 'worker',
     vantage: opts.vantage,
     webhooks: role === 'worker' ? [] : opts.webhooks,
+    ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}),
     pools: zones.current.pools,
+    announce: role !== 'worker',
+    onProbe: (check, result) => stats.probeSeconds.observe({ type: check.type, result: result.ok ? 'ok' : 'fail' }, result.ms / 1000),
   });
   zones.setHealth(health.live);
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
@@ -146,9 +151,13 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   }
   const events = new EventCounter();
   health.live.onEvent((e) => events.count(e.type));
-  const collect = role === 'primary' ? () => collectWorkerStats(stats) : async () => stats;
   const gitState = git ? () => ({ repo: opts.git!.repo, branch: opts.git!.branch, ...git!.state }) : undefined;
-  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log, stats: collect, events, ...(gitState ? { git: gitState } : {}) }) : undefined;
+  let metrics: () => Promise<string> = async () => '';
+  if (role !== 'worker') {
+    const control = controlRegistry({ stats, zones, live: health.live, events, ...(gitState ? { git: gitState } : {}) });
+    metrics = role === 'primary' ? clusterMetrics(processRegistry(), control, askWorkers) : singleProcessMetrics(trafficRegistry(stats, () => zones.current), control);
+  }
+  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log, metrics, ...(gitState ? { git: gitState } : {}) }) : undefined;
   const refresh = async (): Promise<boolean> => {
     if (git && role !== 'worker') {
       const fresh = await git.sync().catch((e: unknown) => {
@@ -173,34 +182,31 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   return { zones, health, admin, stopWatch, notifier, refresh, git };
 }
 
-/** Primary: its own counters (reloads) plus every worker's traffic counters. */
-async function collectWorkerStats(own: Stats): Promise<Stats> {
-  const total = new Stats();
-  total.reloads = { ...own.reloads };
+/** Primary: every worker's traffic registry, as JSON for AggregatorRegistry; a worker that does not answer within 3 s is left out. */
+async function askWorkers(): Promise<MetricsJson[]> {
   const workers = Object.values(cluster.workers ?? {}).filter((w) => w?.isConnected());
   const replies = await Promise.all(
     workers.map(
       (w) =>
-        new Promise<StatsJson | undefined>((resolve) => {
+        new Promise<MetricsJson | undefined>((resolve) => {
           const id = Math.random();
           const timer = setTimeout(() => {
             w!.off('message', onMsg);
             resolve(undefined);
-          }, 1000);
+          }, 3000);
           const onMsg = (m: unknown): void => {
-            const msg = m as { pulsedns?: string; id?: number; stats?: StatsJson };
-            if (msg?.pulsedns !== 'stats-reply' || msg.id !== id) return;
+            const msg = m as { pulsedns?: string; id?: number; metrics?: MetricsJson };
+            if (msg?.pulsedns !== 'metrics-reply' || msg.id !== id) return;
             clearTimeout(timer);
             w!.off('message', onMsg);
-            resolve(msg.stats);
+            resolve(msg.metrics);
           };
           w!.on('message', onMsg);
-          w!.send({ pulsedns: 'stats-request', id });
+          w!.send({ pulsedns: 'metrics-request', id });
         }),
     ),
   );
-  for (const r of replies) if (r) mergeStats(total, r);
-  return total;
+  return replies.filter((r) => r !== undefined);
 }
 
 /** Runs one DNS server in this process. Resolves once every socket is bound. */
@@ -221,14 +227,17 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   // Announce only now that TCP listens: a secondary answers NOTIFY by coming to transfer.
   control.notifier?.loaded(zones.current);
   const onHup = (): void => {
-    log.info(control.git && role !== 'worker' ? 'SIGHUP: fetching and reloading zones' : 'SIGHUP: reloading zones');
+    if (role === 'worker') log.debug('SIGHUP: reloading zones');
+    else log.info(control.git ? 'SIGHUP: fetching and reloading zones' : 'SIGHUP: reloading zones');
     void control.refresh();
   };
   process.on('SIGHUP', onHup);
   if (role === 'worker') {
+    const traffic = trafficRegistry(stats, () => zones.current);
     process.on('message', (m: unknown) => {
       const msg = m as { pulsedns?: string; id?: number };
-      if (msg?.pulsedns === 'stats-request') process.send?.({ pulsedns: 'stats-reply', id: msg.id, stats: serializeStats(stats) });
+      if (msg?.pulsedns !== 'metrics-request') return;
+      void traffic.getMetricsAsJSON().then((metrics) => process.send?.({ pulsedns: 'metrics-reply', id: msg.id, metrics }));
     });
   }
   return {
@@ -253,7 +262,7 @@ export async function serve(opts: ServeOptions, log: Logger): Promise<void> {
   const role = cluster.isWorker ? 'worker' : 'all';
   const server = await startServer(opts, cluster.isWorker ? log.child({ worker: cluster.worker?.id }) : log, role);
   if (cluster.isWorker) process.send?.('ready');
-  else log.info({ listen: opts.listen, admin: opts.admin }, 'ready');
+  else log.info(readyFields(opts, server.zones.current), 'ready');
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
@@ -270,7 +279,7 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   let stopping = false;
   cluster.on('message', (_w, msg: unknown) => {
     if (msg === 'ready' && ++ready === opts.workers) {
-      log.info({ listen: opts.listen, workers: opts.workers, admin: opts.admin }, 'ready');
+      log.info(readyFields(opts, control.zones.current), 'ready');
       control.notifier?.loaded(control.zones.current);
     }
   });

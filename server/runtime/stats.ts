@@ -1,9 +1,16 @@
 // Counters every transport bumps. Plain numbers and typed arrays on one
-// object: the hot path pays an increment; /metrics reads them (summed over
-// workers in cluster mode, see serializeStats/mergeStats).
+// object: the hot path pays an increment and no label hashing; metrics.ts
+// turns them into prom-client metrics when /metrics is scraped (and the
+// cluster primary sums the workers' with prom-client's AggregatorRegistry).
+import { Histogram } from 'prom-client';
+import type { Catalog } from '../engine/catalog.js';
+import type { Name } from '../wire/names.js';
 
 /** Upper bounds (seconds) of the query latency histogram. */
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25] as const;
+
+/** byZone key for questions outside every served zone (REFUSED, CHAOS, no question). */
+export const OUTSIDE = '';
 
 export class Stats {
   queries = { udp: 0, tcp: 0 };
@@ -24,9 +31,19 @@ export class Stats {
   rrlDropped = 0;
   rrlSlipped = 0;
   reloads = { ok: 0, failed: 0 };
-  /** Cumulative per bucket is computed at render time; these are per-bucket counts, last = overflow. */
+  /** Questions per zone, keyed by the origin of the served zone holding the name; OUTSIDE for the rest. */
+  readonly byZone = new Map<Name, number>();
+  /**
+   * Query latency as per-bucket counts (last = overflow), made cumulative at
+   * scrape time: prom-client's Histogram.observe costs some forty times this
+   * on the path every query takes.
+   */
   latency = new Float64Array(LATENCY_BUCKETS.length + 1);
   latencySum = 0;
+  /** The rarer timings (reloads, probes) use prom-client's Histogram as they are; registered by metrics.ts. */
+  /** Probe wall time by check type and result (only where this process probes). */
+  readonly probeSeconds = new Histogram({ name: 'pulsedns_probe_duration_seconds', help: 'Health probe wall time, by check type and result.', labelNames: ['type', 'result'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [] });
+  readonly reloadSeconds = new Histogram({ name: 'pulsedns_zone_reload_duration_seconds', help: 'Time to read, validate and compile the zone set, by result.', labelNames: ['result'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [] });
 
   countRcode(rcode: number): void {
     if (rcode >= 0 && rcode < 24) this.rcodes[rcode]!++;
@@ -36,48 +53,16 @@ export class Stats {
     if (qtype >= 0) this.qtypes[qtype < 511 ? qtype : 511]!++;
   }
 
+  /** Counts a question under the served zone holding `qname` (OUTSIDE when none does or there was no question). */
+  countZone(catalog: Catalog, qname: Name | null | undefined): void {
+    const origin = qname ? catalog.findZone(qname)?.origin ?? OUTSIDE : OUTSIDE;
+    this.byZone.set(origin, (this.byZone.get(origin) ?? 0) + 1);
+  }
+
   observe(seconds: number): void {
     this.latencySum += seconds;
     let i = 0;
     while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]!) i++;
     this.latency[i]!++;
-  }
-}
-
-export interface StatsJson {
-  [key: string]: number | number[] | { [k: string]: number };
-}
-
-export function serializeStats(s: Stats): StatsJson {
-  return {
-    queries: { ...s.queries },
-    rcodes: [...s.rcodes],
-    qtypes: [...s.qtypes],
-    cacheHits: s.cacheHits,
-    truncated: s.truncated,
-    dropped: s.dropped,
-    sendErrors: s.sendErrors,
-    internalErrors: s.internalErrors,
-    tcpConnections: s.tcpConnections,
-    tcpRejected: s.tcpRejected,
-    tcpIdleClosed: s.tcpIdleClosed,
-    rrlDropped: s.rrlDropped,
-    rrlSlipped: s.rrlSlipped,
-    latency: [...s.latency],
-    latencySum: s.latencySum,
-  };
-}
-
-/** Adds a serialized worker's counters into `into` (reload counters stay the primary's own). */
-export function mergeStats(into: Stats, j: StatsJson): void {
-  const q = j.queries as { udp: number; tcp: number };
-  into.queries.udp += q.udp;
-  into.queries.tcp += q.tcp;
-  const add = (dst: Float64Array, src: number[]): void => src.forEach((v, i) => (dst[i] = dst[i]! + v));
-  add(into.rcodes, j.rcodes as number[]);
-  add(into.qtypes, j.qtypes as number[]);
-  add(into.latency, j.latency as number[]);
-  for (const k of ['cacheHits', 'truncated', 'dropped', 'sendErrors', 'internalErrors', 'tcpConnections', 'tcpRejected', 'tcpIdleClosed', 'rrlDropped', 'rrlSlipped', 'latencySum'] as const) {
-    into[k] += j[k] as number;
   }
 }

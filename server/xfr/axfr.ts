@@ -242,7 +242,7 @@ export class ZoneTransfers implements TcpStreamer {
 
   /** `q` is `msg` as the handler decoded it (FORMERR, BADVERS and the like were answered there). */
   async stream(msg: Buffer, q: Query, sock: net.Socket, catalog: Catalog): Promise<Outcome> {
-    const outcome: Outcome = { rcode: -1, qtype: q.qtype, dropped: false, cached: false, truncated: false };
+    const outcome: Outcome = { rcode: -1, qtype: q.qtype, dropped: false, cached: false, truncated: false, qname: q.qname };
     const client = sock.remoteAddress;
     const send = async (rcode: number, m: Buffer): Promise<Outcome> => {
       outcome.rcode = rcode;

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { POOLS_FILE, type PoolSet } from '../pools/model.js';
 import { type ZoneError, type ZoneSource } from './model.js';
 import type { Zone } from './compile.js';
-import { contentFingerprint, lastChangeSeconds } from './serial.js';
+import { contentFingerprint, lastChange, type SerialFallback } from './serial.js';
 import { appendErrors, MAX_FILE_BYTES } from './limits.js';
 import { emptyPoolSet, isZoneFileName, loadZoneSet, poolsFromText, zoneFromText } from './source.js';
 
@@ -28,6 +28,8 @@ export interface LoadResult {
   sources: ZoneSource[];
   /** _pools.yaml as read, when there is one (the image carries it to every reader). */
   poolsText?: string;
+  /** Files whose serial: auto fell back to file times although they live in git (see serial.ts). */
+  serialFallbacks: SerialFallback[];
 }
 
 export interface LoadOptions {
@@ -93,10 +95,16 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
   try {
     read = readZoneTexts(dir);
   } catch (e) {
-    return { zones: [], sources: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous };
+    return { zones: [], sources: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous, serialFallbacks: [] };
   }
   const { texts, errors } = read;
   const serials = new Map<string, SerialMemory>();
+  const serialFallbacks: SerialFallback[] = [];
+  const changedAt = (file: string): number => {
+    const c = lastChange(file);
+    if (c.fallback) serialFallbacks.push(c.fallback);
+    return c.seconds;
+  };
   const set = loadZoneSet(dir, texts, (src, pools) => {
     const fingerprint = contentFingerprint(src, pools);
     const prev = previous.get(src.origin);
@@ -104,8 +112,8 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
     if (prev && prev.fingerprint === fingerprint) serial = prev.serial;
     else {
       // A pool-backed zone also changes (for secondaries) when _pools.yaml does.
-      serial = lastChangeSeconds(src.file);
-      if (src.poolRefs.length && texts.has(POOLS_FILE)) serial = Math.max(serial, lastChangeSeconds(join(dir, POOLS_FILE)));
+      serial = changedAt(src.file);
+      if (src.poolRefs.length && texts.has(POOLS_FILE)) serial = Math.max(serial, changedAt(join(dir, POOLS_FILE)));
       if (prev && serial <= prev.serial) serial = prev.serial + 1;
     }
     serials.set(src.origin, { fingerprint, serial });
@@ -113,5 +121,5 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
   }, opts.compile !== false);
   appendErrors(errors, set.errors);
   const poolsText = texts.get(POOLS_FILE);
-  return { zones: errors.length ? [] : set.zones, sources: errors.length ? [] : set.sources, pools: set.pools, errors, serials, ...(poolsText !== undefined ? { poolsText } : {}) };
+  return { zones: errors.length ? [] : set.zones, sources: errors.length ? [] : set.sources, pools: set.pools, errors, serials, serialFallbacks, ...(poolsText !== undefined ? { poolsText } : {}) };
 }

@@ -9,23 +9,61 @@
 // the loader bumps the serial past the previous one it served.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { ZoneSource } from './model.js';
 import type { PoolSet } from '../pools/model.js';
 
+/**
+ * Why a file inside a git repository got its file time instead of its commit
+ * time. Another server with the same commit computes another serial, so the
+ * reloader says so loudly; a directory outside git is not a fallback.
+ */
+export interface SerialFallback {
+  file: string;
+  reason: 'dubious-ownership' | 'git-missing' | 'git-failed' | 'uncommitted';
+  /** What happened and how to fix it, in one sentence each. */
+  message: string;
+  fix: string;
+}
+
 export function lastChangeSeconds(file: string): number {
+  return lastChange(file).seconds;
+}
+
+export function lastChange(file: string): { seconds: number; fallback?: SerialFallback } {
+  const mtime = (): number => Math.floor(statSync(file).mtimeMs / 1000);
+  const dir = dirname(file);
+  const git = (args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    const dir = dirname(file);
-    const dirty = execFileSync('git', ['-C', dir, 'status', '--porcelain', '--', basename(file)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    if (dirty.trim() === '') {
-      const ct = execFileSync('git', ['-C', dir, 'log', '-1', '--format=%ct', '--', basename(file)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-      if (/^\d+$/.test(ct)) return Number(ct);
+    const dirty = git(['status', '--porcelain', '--', basename(file)]);
+    const ct = dirty.trim() === '' ? git(['log', '-1', '--format=%ct', '--', basename(file)]).trim() : '';
+    if (/^\d+$/.test(ct)) return { seconds: Number(ct) };
+    return { seconds: mtime(), fallback: { file, reason: 'uncommitted', message: `${file} has changes that are not committed, so its serial comes from its modification time`, fix: 'commit it (or give the zone an explicit serial)' } };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    const stderr = String(err.stderr ?? '');
+    if (err.code === 'ENOENT') {
+      if (!insideGitRepository(dir)) return { seconds: mtime() };
+      return { seconds: mtime(), fallback: { file, reason: 'git-missing', message: `git is not installed, so serial: auto for ${file} (in a git repository) comes from its modification time`, fix: 'install git (the image ships it), or give the zones explicit serials' } };
     }
-  } catch {
-    // Not a git work tree, or git missing: fall back to mtime.
+    if (/not a git repository/i.test(stderr)) return { seconds: mtime() };
+    const dubious = /dubious ownership in repository at '([^']+)'/.exec(stderr);
+    if (dubious) {
+      const repo = dubious[1]!;
+      return { seconds: mtime(), fallback: { file, reason: 'dubious-ownership', message: `git refuses the repository ${repo} ("dubious ownership": it belongs to another user), so serial: auto comes from file modification times`, fix: `run pulsedns as the repository's owner, or: git config --global --add safe.directory ${repo}` } };
+    }
+    const why = stderr.trim().split('\n')[0] || err.message;
+    return { seconds: mtime(), fallback: { file, reason: 'git-failed', message: `git failed (${why}), so serial: auto for ${file} comes from its modification time`, fix: 'fix the repository, or give the zones explicit serials' } };
   }
-  return Math.floor(statSync(file).mtimeMs / 1000);
+}
+
+/** A .git entry in the directory or above it: git would be asked if it were installed. */
+function insideGitRepository(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return true;
+    if (dirname(d) === d) return false;
+  }
 }
 
 /** Fingerprint of everything but the serial, order-independent; pool-backed names count with their members. */

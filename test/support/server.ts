@@ -19,13 +19,21 @@ export interface Spawned {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1'): Promise<Spawned> {
-  const port = await freePort(host);
-  const adminPort = await freePort('127.0.0.1');
-  const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const args = ['serve', '--zones', zonesDir, '--listen', listen, '--workers', '1', '--admin', `127.0.0.1:${adminPort}`, ...extra];
+export interface SpawnOptions {
+  /** The line that says the process is up; default a JSON "ready" line. */
+  ready?: RegExp;
+  env?: NodeJS.ProcessEnv;
+  /** How long `ready` may take (default 10 s; a cluster on a busy machine needs more). */
+  readyTimeoutMs?: number;
+}
+
+export type CliProcess = Omit<Spawned, 'port' | 'admin' | 'host'>;
+
+/** Any `pulsedns` command as a real process, resolved once it prints `ready`; killed if it exits first. */
+export async function spawnCli(args: string[], opts: SpawnOptions = {}): Promise<CliProcess> {
   const proc = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env ? { env: opts.env } : {}),
   });
   const output: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
@@ -60,7 +68,7 @@ export async function startPulse(zonesDir: string, extra: string[] = [], host = 
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   try {
     await Promise.race([
-      waitForLog(/"msg":"ready"/),
+      waitForLog(opts.ready ?? /"msg":"ready"/, opts.readyTimeoutMs),
       exited.then(() => { throw new Error(`pulsedns exited before ready:\n${output.join('\n')}`); }),
     ]);
   } catch (e) {
@@ -69,9 +77,6 @@ export async function startPulse(zonesDir: string, extra: string[] = [], host = 
     throw e;
   }
   return {
-    port,
-    admin: `http://127.0.0.1:${adminPort}`,
-    host,
     proc,
     output,
     waitForLog,
@@ -81,4 +86,13 @@ export async function startPulse(zonesDir: string, extra: string[] = [], host = 
       if (proc.exitCode === null) proc.kill('SIGKILL');
     },
   };
+}
+
+export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1', opts: SpawnOptions = {}): Promise<Spawned> {
+  const port = await freePort(host);
+  const adminPort = await freePort('127.0.0.1');
+  const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const args = ['serve', '--zones', zonesDir, '--listen', listen, '--workers', '1', '--admin', `127.0.0.1:${adminPort}`, ...extra];
+  const p = await spawnCli(args, opts);
+  return { ...p, port, admin: `http://127.0.0.1:${adminPort}`, host };
 }

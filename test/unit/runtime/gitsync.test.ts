@@ -87,7 +87,9 @@ test('serve --zones-git: served within one interval; a bad commit is refused and
     assert.match(st.zones.git.refused!.errors[0]!, /zones\/example\.com\.yaml:\d+:\d+/);
     assert.equal(st.zones.git.served, good);
     assert.equal((await query(s, 'mail.example.com', 'A')).answer[0]?.data, '192.0.2.41', 'the previous commit keeps answering');
-    assert.match(await (await fetch(`${s.admin}/metrics`)).text(), new RegExp(`^pulsedns_git_commit_refused\\{commit="${bad}"\\} 1$`, 'm'));
+    const metrics = await (await fetch(`${s.admin}/metrics`)).text();
+    assert.match(metrics, /^pulsedns_git_commit_refused 1$/m, 'refused, without the commit as a label');
+    assert.match(metrics, new RegExp(`^pulsedns_git_served_info\\{commit="${good}"\\} 1$`, 'm'), 'the commit served, in an info metric');
 
     commit('fix', zone('192.0.2.42'));
     const deadline = Date.now() + 6000; // interval 1s: well within
