@@ -1,6 +1,8 @@
-// The contract between probers and servers. Two implementations: memory
-// (embedded default, one process) and Redis (distributed). Both pass the same
-// tests (test/store.test.ts). The Redis key layout is documented in docs/redis.md.
+// The contract between probers and servers. Three implementations: memory
+// (embedded default, one process), Redis (distributed) and relay (a worker
+// reaching its primary's store over IPC). All pass the same tests
+// (test/unit/checks/store.test.ts). Who writes what: checks/store/README.md.
+// The Redis key layout is documented in docs/redis.md.
 
 /** One vantage's current opinion of one member, after its own fall/rise. */
 export interface VantageReport {
@@ -49,10 +51,28 @@ export type StoreChange =
   | { kind: 'override' }
   | { kind: 'latch' };
 
+/**
+ * Why a store is not usable right now. `auth` (the backing service refused
+ * our credentials) does not heal by retrying and is reported loudly;
+ * `unreachable` is retried quietly.
+ */
+export interface StoreProblem {
+  kind: 'unreachable' | 'auth';
+  message: string;
+}
+
 export interface HealthStore {
-  /** Prober: record this vantage's view of a member. `changed` also notifies subscribers. */
+  /**
+   * Prober: record this vantage's view of a member. `changed` also notifies
+   * subscribers at once; unchanged reports may be written in batches, and
+   * the promise resolves once this one is stored.
+   */
   report(member: string, report: VantageReport, changed: boolean): Promise<void>;
-  /** Everything, for a full sync or a periodic reconcile. */
+  /**
+   * Everything, for a full sync or a periodic reconcile. A store that
+   * follows changes (after subscribe) may answer from its own up-to-date
+   * copy, but never with less than what was written before the call.
+   */
   snapshot(): Promise<HealthSnapshot>;
   /** Calls `listener` on every change, from any process sharing the store. */
   subscribe(listener: (change: StoreChange) => void): Promise<void>;
@@ -67,5 +87,7 @@ export interface HealthStore {
   claimEvent(id: string, ttlMs: number): Promise<boolean>;
   /** Whether the backing service is reachable right now (always true for memory). */
   healthy(): boolean;
+  /** Why it is not healthy, when it is not. */
+  problem(): StoreProblem | undefined;
   close(): Promise<void>;
 }

@@ -117,8 +117,10 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   }
   const zones = new ZoneSet(zonesDir, log, stats);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
-  const store = role === 'worker' && !opts.health.redis && !opts.health.sentinels ? new RelayStore() : openStore(opts.health, log);
-  if (role === 'primary' && !opts.health.redis && !opts.health.sentinels) await serveStoreToWorkers(store);
+  // One store per host: workers reach the primary's over IPC in both modes,
+  // so with Redis there is one reader per host, not one per worker.
+  const store = role === 'worker' ? new RelayStore() : openStore(opts.health, log);
+  if (role === 'primary') await serveStoreToWorkers(store);
   const health = await startHealth(store, log, {
     probe: opts.probe && role !== 'worker',
     vantage: opts.vantage,
