@@ -10,6 +10,7 @@ import { parseNotifyTarget } from '../xfr/notify.js';
 import { parseTsigKey } from '../xfr/tsig.js';
 import { checkChaosText } from '../engine/chaos.js';
 import { fail, HEALTH_FLAGS, healthOptions } from './options.js';
+import { resolveStateDir } from '../runtime/statedir.js';
 
 export async function cmdServe(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -41,6 +42,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       'git-cache': { type: 'string' },
       'rrl-rate': { type: 'string' },
       'rrl-slip': { type: 'string' },
+      'state-dir': { type: 'string' },
     },
   });
   const log = createLogger(values['log-level']);
@@ -72,6 +74,8 @@ export async function cmdServe(args: string[]): Promise<number> {
     webhooks: values.webhook ?? [],
     admin,
   };
+  const stateDir = resolveStateDir(values['state-dir']);
+  if (stateDir) opts.stateDir = stateDir;
   const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
   if (token) opts.adminToken = token;
   try {

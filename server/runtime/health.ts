@@ -8,6 +8,7 @@ import type { HealthStore } from '../../checks/store/types.js';
 import { Scheduler, targetsOf } from '../../checks/scheduler.js';
 import { Webhooks } from '../../checks/webhooks.js';
 import { LiveHealth } from '../../checks/live.js';
+import type { ViewFile } from '../../checks/viewfile.js';
 import type { PoolSet } from '../pools/model.js';
 
 export interface HealthOptions {
@@ -15,6 +16,26 @@ export interface HealthOptions {
   sentinels?: Array<{ host: string; port: number }>;
   sentinelName?: string;
   prefix?: string;
+  /** --stale-hold: how long verdicts hold with no fresh vantage before failing open. */
+  holdMs?: number;
+}
+
+/** Below this many vantages a pool's verdicts cannot outvote one bad vantage (docs/failover.md). */
+export const MIN_USEFUL_VANTAGES = 3;
+
+export interface HealthStartOptions {
+  probe: boolean;
+  vantage: string;
+  webhooks: string[];
+  pools: PoolSet;
+  source?: string;
+  holdMs?: number;
+  /** Warn about pools judged by fewer vantages than this (distributed mode). */
+  minVantages?: number;
+  /** Start from the view saved here, if any. */
+  restoreFrom?: ViewFile;
+  /** Keep the view saved here (only the process that owns the store on a host). */
+  saveTo?: ViewFile;
 }
 
 export function openStore(opts: HealthOptions, log: Logger): HealthStore {
@@ -45,8 +66,23 @@ export interface HealthRuntime {
   close(): Promise<void>;
 }
 
-export async function startHealth(store: HealthStore, log: Logger, opts: { probe: boolean; vantage: string; webhooks: string[]; pools: PoolSet; source?: string }): Promise<HealthRuntime> {
-  const live = new LiveHealth(store, log.child({ component: 'health' }), { reconcileMs: reconcileInterval(opts.pools) });
+export async function startHealth(store: HealthStore, log: Logger, opts: HealthStartOptions): Promise<HealthRuntime> {
+  const live = new LiveHealth(store, log.child({ component: 'health' }), {
+    reconcileMs: reconcileInterval(opts.pools),
+    ...(opts.holdMs !== undefined ? { holdMs: opts.holdMs } : {}),
+    ...(opts.minVantages ? { minVantages: opts.minVantages } : {}),
+    ...(opts.saveTo ? { viewFile: opts.saveTo } : {}),
+  });
+  const view = opts.restoreFrom?.load();
+  if (view) {
+    live.restore(view);
+    // Embedded mode: the memory store is the only other place operator
+    // decisions live, so it gets them back too.
+    if (store instanceof MemoryStore) {
+      for (const o of view.overrides) await store.setOverride(o);
+      for (const l of view.latches) await store.latch(l);
+    }
+  }
   live.setPools(opts.pools);
   const webhooks = opts.webhooks.length ? new Webhooks({ urls: opts.webhooks, store, log, source: opts.vantage }) : undefined;
   if (webhooks) live.onEvent((e) => webhooks.send(e));
@@ -65,6 +101,7 @@ export async function startHealth(store: HealthStore, log: Logger, opts: { probe
     async close() {
       scheduler?.stop();
       live.stop();
+      await live.flush();
       await webhooks?.flush();
       await store.close();
     },

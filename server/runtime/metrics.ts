@@ -109,6 +109,14 @@ export function renderMetrics(stats: Stats, zones: ZoneSet, live: LiveHealth, ev
   for (const [type, n] of events.counts) w.sample('pulsedns_health_events_total', { type }, n);
   w.family('pulsedns_health_store_up', 'gauge', '1 when the health store (Redis) is reachable.');
   w.sample('pulsedns_health_store_up', {}, live.storeHealthy() ? 1 : 0);
+  w.family('pulsedns_health_store_auth_failed', 'gauge', '1 while the health store (Redis) refuses our credentials or permissions (the reason is logged).');
+  w.sample('pulsedns_health_store_auth_failed', {}, live.storeProblem()?.kind === 'auth' ? 1 : 0);
+  const vantages = live.vantageSummary();
+  w.family('pulsedns_vantages', 'gauge', 'Vantages (probers) with reports on pooled members, fresh or all known.');
+  w.sample('pulsedns_vantages', { state: 'fresh' }, vantages.fresh);
+  w.sample('pulsedns_vantages', { state: 'known' }, vantages.known);
+  w.family('pulsedns_vantages_all_stale', 'gauge', '1 while every known vantage is stale: verdicts are held and fail open when --stale-hold runs out.');
+  w.sample('pulsedns_vantages_all_stale', {}, vantages.allStale ? 1 : 0);
   if (git) {
     w.family('pulsedns_git_commit_refused', 'gauge', '1 while the branch head is a commit refused by validation (the previous one is served).');
     w.sample('pulsedns_git_commit_refused', git.refused ? { commit: git.refused.commit } : {}, git.refused ? 1 : 0);

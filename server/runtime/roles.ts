@@ -15,7 +15,10 @@ import { ZoneSet } from './reloader.js';
 import { watchZones } from './watch.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
-import { openStore, startHealth, type HealthOptions, type HealthRuntime } from './health.js';
+import { MIN_USEFUL_VANTAGES, openStore, startHealth, type HealthOptions, type HealthRuntime } from './health.js';
+import { viewFilePath } from './statedir.js';
+import { ViewFile } from '../../checks/viewfile.js';
+import { resolve } from 'node:path';
 import { RelayStore, serveStoreToWorkers } from '../../checks/store/relay.js';
 import { startAdmin } from './admin.js';
 import { EventCounter } from './metrics.js';
@@ -53,6 +56,8 @@ export interface ServeOptions {
   git?: GitSource;
   /** UDP response-rate limiting (--rrl-rate); off when absent. */
   rrl?: RrlOptions;
+  /** Where the last known health view is kept across restarts (--state-dir); absent keeps nothing. */
+  stateDir?: string;
 }
 
 export interface GitSource {
@@ -121,11 +126,20 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   // so with Redis there is one reader per host, not one per worker.
   const store = role === 'worker' ? new RelayStore() : openStore(opts.health, log);
   if (role === 'primary') await serveStoreToWorkers(store);
+  const shared = Boolean(opts.health.redis || opts.health.sentinels);
+  // Workers start from the view too (a worker restarted during an outage
+  // must not answer differently from its siblings), but only one process writes it.
+  const viewFile = opts.stateDir ? new ViewFile(viewFilePath(opts.stateDir, opts.git?.repo ?? resolve(opts.zonesDir), opts.health), log.child({ component: 'state' })) : undefined;
+  if (viewFile && role !== 'worker') log.info({ file: viewFile.path }, 'health view kept on disk');
   const health = await startHealth(store, log, {
     probe: opts.probe && role !== 'worker',
     vantage: opts.vantage,
     webhooks: role === 'worker' ? [] : opts.webhooks,
     pools: zones.current.pools,
+    ...(opts.health.holdMs !== undefined ? { holdMs: opts.health.holdMs } : {}),
+    ...(shared && role !== 'worker' ? { minVantages: MIN_USEFUL_VANTAGES } : {}),
+    ...(viewFile ? { restoreFrom: viewFile } : {}),
+    ...(viewFile && role !== 'worker' ? { saveTo: viewFile } : {}),
   });
   zones.setHealth(health.live);
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
