@@ -39,8 +39,13 @@ export function decide(reports: readonly VantageReport[] | undefined, now: numbe
     return { up: true, fresh: 0, down: 0, held: false, failedOpen: false, decidedAt: previous?.decidedAt ?? now };
   }
   // Reports gone stale, or gone altogether (a Redis restarted without persistence):
-  // hold what we knew rather than bring a dead member back.
-  const lastDecided = previous?.decidedAt ?? Math.max(...(reports ?? []).map((r) => r.at));
+  // hold what we knew rather than bring a dead member back. The hold runs
+  // from the moment the last vote went stale, worked out from the reports
+  // themselves, so every server holding them (one that ran throughout, one
+  // restarted from its saved view) fails open at the same moment.
+  const lastDecided = reports && reports.length > 0
+    ? Math.max(...reports.map((r) => r.at + STALE_INTERVALS * r.intervalMs))
+    : previous?.decidedAt ?? now;
   if (now - lastDecided < holdMs) {
     const list = reports ?? [];
     const up = previous ? previous.up : list.filter((r) => !r.up).length * 2 <= list.length;
