@@ -75,6 +75,8 @@ export class LiveHealth implements HealthLookup {
   private vantageCheckDue = new Map<string, number>();
   private changedSinceSave = false;
   private lastSaveAt = 0;
+  private syncFailing = false;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly store: HealthStore, private readonly log: Logger, private readonly opts: LiveOptions = {}) {
     this.holdMs = opts.holdMs ?? HOLD_MS;
@@ -149,6 +151,7 @@ export class LiveHealth implements HealthLookup {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    clearTimeout(this.holdTimer);
   }
 
   onEvent(listener: (e: HealthEvent) => void): void {
@@ -192,9 +195,14 @@ export class LiveHealth implements HealthLookup {
       if (JSON.stringify([...latches]) !== JSON.stringify([...this.latches])) this.changedSinceSave = true;
       this.latches = latches;
       this.lastSyncAt = Date.now();
+      this.syncFailing = false;
       this.evaluate();
     } catch (e) {
       this.log.debug({ err: e }, 'health store unreachable; answering from the last view');
+      // The store just went away: what we hold now is what a restart during
+      // this outage should start from, so keep it at once.
+      if (!this.syncFailing && this.opts.viewFile) void this.save();
+      this.syncFailing = true;
     }
   }
 
@@ -370,6 +378,14 @@ export class LiveHealth implements HealthLookup {
       this.log.info({ fresh: fresh.size, known: known.size }, 'fresh vantage reports again');
     }
     this.vantages = { known: known.size, fresh: fresh.size, allStale, ...(allStale && Number.isFinite(failOpenAt) ? { failOpenAt } : {}) };
+    // Fail open at the moment the hold ends rather than at the next tick, so
+    // servers whose ticks run at different phases still switch together.
+    clearTimeout(this.holdTimer);
+    const wait = failOpenAt - now;
+    if (this.timers.length > 0 && wait >= 0 && wait < (this.opts.tickMs ?? 1000)) {
+      this.holdTimer = setTimeout(() => this.evaluate(), wait + 1);
+      this.holdTimer.unref();
+    }
     if (this.opts.minVantages) this.checkVantageCounts(now);
   }
 

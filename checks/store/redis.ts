@@ -386,7 +386,7 @@ export class RedisStore implements HealthStore {
     await waitAtMost(settled, FIRST_CONNECT_WAIT_MS);
     sub.off('close', finish);
     this.subscribedWaiters = this.subscribedWaiters.filter((w) => w !== finish);
-    if (!this.subscribed && !this.problem()) this.logger?.warn({ channel: this.channel }, 'redis unreachable; will subscribe for health changes when it is back');
+    if (!this.subscribed && this.problem()?.kind !== 'auth') this.logger?.warn({ channel: this.channel }, 'redis unreachable; will subscribe for health changes when it is back');
   }
 
   async setOverride(o: Override): Promise<void> {
