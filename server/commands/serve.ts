@@ -21,6 +21,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       workers: { type: 'string' },
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
+      'tcp-per-client': { type: 'string' },
       'log-level': { type: 'string' },
       ...HEALTH_FLAGS,
       probe: { type: 'boolean' },
@@ -59,6 +60,9 @@ export async function cmdServe(args: string[]): Promise<number> {
   const tcp = { ...DEFAULT_SERVE.tcp };
   if (values['tcp-idle-timeout']) tcp.idleTimeoutMs = Number(values['tcp-idle-timeout']) * 1000;
   if (values['tcp-max-connections']) tcp.maxConnections = Number(values['tcp-max-connections']);
+  if (values['tcp-per-client']) tcp.perClient = Number(values['tcp-per-client']);
+  if (!Number.isInteger(tcp.maxConnections) || tcp.maxConnections < 1) fail('--tcp-max-connections must be a positive whole number');
+  if (!Number.isInteger(tcp.perClient) || tcp.perClient < 1) fail('--tcp-per-client must be a positive whole number (connections per client address)');
   const health = healthOptions(values);
   const shared = Boolean(health.redis || health.sentinels);
   // Embedded: probe here. Distributed: probers run as `pulsedns probe` unless --probe says otherwise.

@@ -20,6 +20,10 @@ export class Stats {
   tcpConnections = 0;
   tcpRejected = 0;
   tcpIdleClosed = 0;
+  /** Closed at once: the client address already held its share (--tcp-per-client). */
+  tcpClientLimited = 0;
+  /** Idle connections closed to make room for a new one at the cap. */
+  tcpIdleEvicted = 0;
   /** Response-rate limiting: responses dropped, and sent truncated instead. */
   rrlDropped = 0;
   rrlSlipped = 0;
@@ -61,6 +65,8 @@ export function serializeStats(s: Stats): StatsJson {
     tcpConnections: s.tcpConnections,
     tcpRejected: s.tcpRejected,
     tcpIdleClosed: s.tcpIdleClosed,
+    tcpClientLimited: s.tcpClientLimited,
+    tcpIdleEvicted: s.tcpIdleEvicted,
     rrlDropped: s.rrlDropped,
     rrlSlipped: s.rrlSlipped,
     latency: [...s.latency],
@@ -77,7 +83,7 @@ export function mergeStats(into: Stats, j: StatsJson): void {
   add(into.rcodes, j.rcodes as number[]);
   add(into.qtypes, j.qtypes as number[]);
   add(into.latency, j.latency as number[]);
-  for (const k of ['cacheHits', 'truncated', 'dropped', 'sendErrors', 'internalErrors', 'tcpConnections', 'tcpRejected', 'tcpIdleClosed', 'rrlDropped', 'rrlSlipped', 'latencySum'] as const) {
+  for (const k of ['cacheHits', 'truncated', 'dropped', 'sendErrors', 'internalErrors', 'tcpConnections', 'tcpRejected', 'tcpIdleClosed', 'tcpClientLimited', 'tcpIdleEvicted', 'rrlDropped', 'rrlSlipped', 'latencySum'] as const) {
     into[k] += j[k] as number;
   }
 }
