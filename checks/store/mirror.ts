@@ -9,6 +9,8 @@ import { isLatch, isOverride, isRecord, isVantageReport } from './parse.js';
 /** One write, as published on the channel (richer than StoreChange: it carries the data). */
 export type WireChange =
   | { kind: 'report'; member: string; report: VantageReport; changed: boolean }
+  /** Routine re-reports, compact: these members' reports from `vantage` are as before, probed at `at` or later. */
+  | { kind: 'seen'; vantage: string; at: number; members: string[] }
   | { kind: 'override'; field: string; override: Override | null }
   | { kind: 'latch'; pool: string; latch: FailoverLatch | null };
 
@@ -21,6 +23,7 @@ export interface WireMessage {
 function isWireChange(c: unknown): c is WireChange {
   if (!isRecord(c)) return false;
   if (c.kind === 'report') return typeof c.member === 'string' && isVantageReport(c.report) && typeof c.changed === 'boolean';
+  if (c.kind === 'seen') return typeof c.vantage === 'string' && typeof c.at === 'number' && Array.isArray(c.members) && c.members.every((m) => typeof m === 'string');
   if (c.kind === 'override') return typeof c.field === 'string' && (c.override === null || isOverride(c.override));
   if (c.kind === 'latch') return typeof c.pool === 'string' && (c.latch === null || isLatch(c.latch));
   return false;
@@ -36,7 +39,7 @@ export function listenerChanges(changes: readonly WireChange[]): StoreChange[] {
   for (const c of changes) {
     if (c.kind === 'report') {
       if (c.changed) out.push({ kind: 'report', member: c.member, report: c.report });
-    } else out.push({ kind: c.kind });
+    } else if (c.kind !== 'seen') out.push({ kind: c.kind });
   }
   return out;
 }
@@ -74,6 +77,16 @@ export class Mirror {
         let byVantage = this.reports.get(c.member);
         if (!byVantage) this.reports.set(c.member, (byVantage = new Map()));
         byVantage.set(c.report.vantage, c.report);
+      } else if (c.kind === 'seen') {
+        for (const m of c.members) {
+          const r = this.reports.get(m)?.get(c.vantage);
+          // A re-report of something we never had: the copy is missing data.
+          if (!r) {
+            this.synced = false;
+            return false;
+          }
+          if (c.at > r.at) this.reports.get(m)!.set(c.vantage, { ...r, at: c.at });
+        }
       } else if (c.kind === 'override') {
         if (c.override) this.overrides.set(c.field, c.override);
         else this.overrides.delete(c.field);

@@ -178,6 +178,11 @@ function isStoreChange(v: unknown): v is StoreChange {
   return v.kind === 'report' && typeof v.member === 'string' && isVantageReport(v.report);
 }
 
+/** Everything but the probe time is as before: a routine re-report. */
+function sameButTime(a: VantageReport | undefined, b: VantageReport): boolean {
+  return a !== undefined && a.up === b.up && a.since === b.since && a.intervalMs === b.intervalMs && a.reason === b.reason && a.vantage === b.vantage;
+}
+
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((s) => typeof s === 'string');
 }
@@ -243,6 +248,8 @@ export class RedisStore implements HealthStore {
   private readonly batcher: ReportBatcher;
   /** member -> when this process last pushed its report hash's expiry back. */
   private readonly refreshedAt = new Map<string, number>();
+  /** member + vantage -> the report last written, to publish re-reports compactly. */
+  private readonly lastSent = new Map<string, VantageReport>();
   /** The local copy, kept by processes that follow the channel (created by subscribe). */
   private mirror?: Mirror;
   /** A full read in flight, shared by concurrent callers. */
@@ -250,6 +257,8 @@ export class RedisStore implements HealthStore {
   /** Messages that arrived while a full read was in flight, applied on top of it. */
   private buffered: WireMessage[] = [];
   private catchUpWaiters: Array<() => void> = [];
+  /** Redis's version at a check the copy had not caught up with yet. */
+  private behind: number | undefined;
 
   constructor(opts: RedisStoreOptions = {}) {
     this.opts = opts;
@@ -320,13 +329,24 @@ export class RedisStore implements HealthStore {
       const keys = [this.versionKey, this.membersKey];
       const perReport: string[] = [];
       const changes: WireChange[] = [];
+      const seen = new Map<string, { at: number; members: string[] }>();
       for (const { member, report, changed } of batch) {
         const refresh = now - (this.refreshedAt.get(member) ?? 0) > REFRESH_EXPIRY_MS;
         if (refresh) this.refreshedAt.set(member, now);
         keys.push(this.reportKey(member));
         perReport.push(member, report.vantage, JSON.stringify(report), refresh ? '1' : '0');
-        changes.push({ kind: 'report', member, report, changed });
+        // Most reports only move their time on: publish those as a member
+        // list per vantage rather than whole reports (readers' bandwidth).
+        const sentKey = `${member}\n${report.vantage}`;
+        if (!changed && sameButTime(this.lastSent.get(sentKey), report)) {
+          const group = seen.get(report.vantage) ?? { at: report.at, members: [] };
+          group.at = Math.min(group.at, report.at);
+          group.members.push(member);
+          seen.set(report.vantage, group);
+        } else changes.push({ kind: 'report', member, report, changed });
+        this.lastSent.set(sentKey, report);
       }
+      for (const [vantage, g] of seen) changes.push({ kind: 'seen', vantage, at: g.at, members: g.members });
       await this.scripts.pulsednsWriteReports(keys.length, ...keys, this.channel, REPORT_TTL_SECONDS, JSON.stringify(changes), ...perReport);
     });
   }
@@ -340,12 +360,19 @@ export class RedisStore implements HealthStore {
       if (!this.subscribed) mirror.synced = false;
       if (mirror.synced) {
         const remote = Number((await this.cmd.get(this.versionKey)) ?? 0);
-        // Behind Redis's counter: messages may still be on their way; gone
-        // backwards: Redis lost its data (restarted empty, flushed).
-        if (remote < mirror.version || (remote > mirror.version && !(await this.catchUp(remote)))) mirror.synced = false;
+        // Gone backwards: Redis lost its data (restarted empty, flushed).
+        // Still short of what Redis had at the previous check: a message was
+        // lost (a later one would have shown the gap; this catches the last).
+        if (remote < mirror.version || (this.behind !== undefined && mirror.version < this.behind)) mirror.synced = false;
+        else if (remote > mirror.version && !(await this.catchUp(remote))) {
+          // Messages may still be on their way (a busy process reads them
+          // late): answer from the copy now and hold the next check to it.
+          this.behind = remote;
+        } else this.behind = undefined;
         if (mirror.synced) return mirror.snapshot();
         this.logger?.debug({ local: mirror.version, remote }, 'health copy behind redis; reading everything');
       }
+      this.behind = undefined;
       return this.readIntoMirror(mirror);
     });
   }
