@@ -71,7 +71,7 @@ export class LiveHealth implements HealthLookup {
   lastSyncAt = 0;
   private readonly holdMs: number;
   private vantages: VantageSummary = { known: 0, fresh: 0, allStale: false };
-  /** Pool name -> when it was first evaluated; pools whose vantage count was checked are dropped. */
+  /** Pool name -> when to count its vantages (Infinity once counted). */
   private vantageCheckDue = new Map<string, number>();
   private changedSinceSave = false;
   private lastSaveAt = 0;
@@ -83,9 +83,10 @@ export class LiveHealth implements HealthLookup {
   }
 
   /**
-   * Starts from a saved view (before start()). Verdicts come back with the
-   * time they were last decided, so a view older than the hold fails open at
-   * once, as a stale vantage would, and a fresher one holds what it said.
+   * Starts from a saved view (before start()). Reports come back with their
+   * times, so the stale hold runs exactly as on a server that never stopped:
+   * a view older than the hold fails open at once, a fresher one holds what
+   * it said, and events that already happened are not raised again.
    */
   restore(view: SavedView): void {
     this.reports = new Map(view.reports);

@@ -73,6 +73,10 @@ export async function startHealth(store: HealthStore, log: Logger, opts: HealthS
     ...(opts.minVantages ? { minVantages: opts.minVantages } : {}),
     ...(opts.saveTo ? { viewFile: opts.saveTo } : {}),
   });
+  // Before anything is evaluated: a restored view may raise events at once
+  // (vantages-stale after a restart during an outage).
+  const webhooks = opts.webhooks.length ? new Webhooks({ urls: opts.webhooks, store, log, source: opts.vantage }) : undefined;
+  if (webhooks) live.onEvent((e) => webhooks.send(e));
   const view = opts.restoreFrom?.load();
   if (view) {
     live.restore(view);
@@ -84,8 +88,6 @@ export async function startHealth(store: HealthStore, log: Logger, opts: HealthS
     }
   }
   live.setPools(opts.pools);
-  const webhooks = opts.webhooks.length ? new Webhooks({ urls: opts.webhooks, store, log, source: opts.vantage }) : undefined;
-  if (webhooks) live.onEvent((e) => webhooks.send(e));
   await live.start();
   const scheduler = opts.probe ? new Scheduler({ vantage: opts.vantage, store, log: log.child({ component: 'prober' }), ...(opts.source ? { source: opts.source } : {}) }) : undefined;
   scheduler?.update(targetsOf(opts.pools.pools.values()));

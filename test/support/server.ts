@@ -34,7 +34,8 @@ export interface Spawned {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1'): Promise<Spawned> {
+/** `readyMs`: how long to wait for "ready" (several workers start slowly on a busy machine). */
+export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1', readyMs = 10_000): Promise<Spawned> {
   const port = await freePort(host);
   const adminPort = await freePort('127.0.0.1');
   const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -76,7 +77,7 @@ export async function startPulse(zonesDir: string, extra: string[] = [], host = 
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   try {
     await Promise.race([
-      waitForLog(/"msg":"ready"/),
+      waitForLog(/"msg":"ready"/, readyMs),
       exited.then(() => { throw new Error(`pulsedns exited before ready:\n${output.join('\n')}`); }),
     ]);
   } catch (e) {
