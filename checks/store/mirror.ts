@@ -49,6 +49,8 @@ export class Mirror {
   version = 0;
   /** False until a full read, and again once a gap or an outage makes the copy doubtful. */
   synced = false;
+  /** Why the copy stopped being trusted, for the log. */
+  lost = '';
   private reports = new Map<string, Map<string, VantageReport>>();
   private overrides = new Map<string, Override>();
   private latches = new Map<string, FailoverLatch>();
@@ -69,6 +71,7 @@ export class Mirror {
   apply(msg: WireMessage): boolean {
     if (!this.synced || msg.v <= this.version) return this.synced;
     if (msg.v !== this.version + 1) {
+      this.lost = `version ${msg.v} after ${this.version}`;
       this.synced = false;
       return false;
     }
@@ -82,6 +85,7 @@ export class Mirror {
           const r = this.reports.get(m)?.get(c.vantage);
           // A re-report of something we never had: the copy is missing data.
           if (!r) {
+            this.lost = `no report of ${m} from ${c.vantage}`;
             this.synced = false;
             return false;
           }

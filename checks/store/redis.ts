@@ -91,6 +91,8 @@ const REFRESH_EXPIRY_MS = 60 * 60 * 1000;
 // After a GET shows a newer version than the mirror's, messages in flight
 // get this long to arrive before the mirror is declared behind.
 const CATCH_UP_MS = 500;
+// A copy still short of a version Redis had this long ago has lost a message.
+const GAP_GRACE_MS = 2000;
 
 // Every write script starts with this: bump the version, publish the data
 // with it. KEYS[1] is always the version counter.
@@ -257,8 +259,8 @@ export class RedisStore implements HealthStore {
   /** Messages that arrived while a full read was in flight, applied on top of it. */
   private buffered: WireMessage[] = [];
   private catchUpWaiters: Array<() => void> = [];
-  /** Redis's version at a check the copy had not caught up with yet. */
-  private behind: number | undefined;
+  /** Redis's version at a check the copy had not caught up with yet, and when. */
+  private behind: { version: number; at: number } | undefined;
 
   constructor(opts: RedisStoreOptions = {}) {
     this.opts = opts;
@@ -359,19 +361,24 @@ export class RedisStore implements HealthStore {
       // The copy is only as good as the subscription feeding it.
       if (!this.subscribed) mirror.synced = false;
       if (mirror.synced) {
+        // Messages keep arriving while the GET is on its way: compare with
+        // the version the copy had when it was sent.
+        const before = mirror.version;
         const remote = Number((await this.cmd.get(this.versionKey)) ?? 0);
         // Gone backwards: Redis lost its data (restarted empty, flushed).
-        // Still short of what Redis had at the previous check: a message was
-        // lost (a later one would have shown the gap; this catches the last).
-        if (remote < mirror.version || (this.behind !== undefined && mirror.version < this.behind)) mirror.synced = false;
+        // Still short of what Redis had a while ago: a message was lost (a
+        // later one would have shown the gap; this catches the last one).
+        const overdue = this.behind !== undefined && mirror.version < this.behind.version && Date.now() - this.behind.at > GAP_GRACE_MS;
+        if (remote < before || overdue) mirror.synced = false;
         else if (remote > mirror.version && !(await this.catchUp(remote))) {
           // Messages may still be on their way (a busy process reads them
-          // late): answer from the copy now and hold the next check to it.
-          this.behind = remote;
+          // late): answer from the copy now, and read everything only if it
+          // is still short of this version a while later.
+          if (this.behind === undefined || mirror.version >= this.behind.version) this.behind = { version: remote, at: Date.now() };
         } else this.behind = undefined;
         if (mirror.synced) return mirror.snapshot();
-        this.logger?.debug({ local: mirror.version, remote }, 'health copy behind redis; reading everything');
-      }
+        this.logger?.debug({ local: mirror.version, remote, overdue }, remote < before ? 'redis version went back (data lost); reading everything' : 'health copy missed a change; reading everything');
+      } else if (mirror.version > 0) this.logger?.debug({ subscribed: this.subscribed }, 'health copy out of sync; reading everything');
       this.behind = undefined;
       return this.readIntoMirror(mirror);
     });
@@ -576,7 +583,7 @@ export class RedisStore implements HealthStore {
       if (mirror.synced && !mirror.apply(parsed)) {
         // Something was published that we never saw: have listeners re-read
         // now rather than at their next reconcile.
-        this.logger?.debug({ got: parsed.v }, 'missed a health change; resyncing');
+        this.logger?.debug({ got: parsed.v, why: mirror.lost }, 'missed a health change; resyncing');
         this.emitter.emit(CHANGE, { kind: 'override' } satisfies StoreChange);
       }
       this.wakeCaughtUp();
