@@ -376,7 +376,7 @@ interface Server {
 async function startServe(kit: BenchKit, label: string, zones: string, extra: string[], core: number | null, probeName: string): Promise<Server> {
   const port = await freePort();
   const [cmd, args] = kit.pinned(kit.taskset, core, process.execPath,
-    [CLI, 'serve', '--zones', zones, '--listen', `127.0.0.1:${port}`, '--workers', '1', ...extra]);
+    [CLI, 'serve', '--zones', zones, '--listen', `127.0.0.1:${port}`, '--workers', '1', '--state-dir', 'off', ...extra]);
   const proc = kit.launch(label, cmd, args);
   const asker = new Asker();
   await asker.open();

@@ -372,7 +372,7 @@ async function startServer(spec: ServerSpec, dir: string, taskset: string | null
   }
   const serverArgs = spec.kind === 'floor'
     ? [join(dirname(CLI), '..', 'bench', 'floor.js'), String(port)]
-    : [CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', `127.0.0.1:${port}`, '--workers', String(spec.workers), '--admin', 'off'];
+    : [CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', `127.0.0.1:${port}`, '--workers', String(spec.workers), '--admin', 'off', '--state-dir', 'off'];
   const [cmd, args] = pinned(taskset, core, process.execPath, serverArgs);
   const proc = launch(spec.label, cmd, args);
   const until = Date.now() + 20_000;

@@ -1,14 +1,17 @@
 // The server's live view of member health: fed by a HealthStore (pushed
-// changes plus a periodic full reconcile, so a lost message or a Redis restart
+// changes plus a periodic reconcile, so a lost message or a Redis restart
 // heals by itself), read synchronously by the query path. Verdict changes
-// become events for logs and webhooks.
+// become events for logs and webhooks. The view can be saved to disk and
+// restored at start (checks/viewfile.ts), so a restart during a store outage
+// keeps what was known.
 import type { Logger } from 'pino';
-import { decide, type Verdict } from './verdict.js';
-import type { FailoverLatch, HealthStore, Override, VantageReport } from './store/types.js';
+import { decide, HOLD_MS, isFresh, type Verdict } from './verdict.js';
+import type { FailoverLatch, HealthStore, Override, StoreProblem, VantageReport } from './store/types.js';
+import type { SavedView, ViewFile } from './viewfile.js';
 import { firstTierOf, selectMembers, type HealthLookup, type MemberState } from '../server/pools/select.js';
 import type { Pool, PoolMember, PoolSet } from '../server/pools/model.js';
 
-export type HealthEventType = 'member.down' | 'member.up' | 'pool.failover' | 'pool.failback' | 'pool.all_down' | 'pool.recovered' | 'override.set' | 'override.cleared' | 'verdict.failed_open';
+export type HealthEventType = 'member.down' | 'member.up' | 'pool.failover' | 'pool.failback' | 'pool.all_down' | 'pool.recovered' | 'override.set' | 'override.cleared' | 'verdict.failed_open' | 'vantages-stale';
 
 export interface HealthEvent {
   type: HealthEventType;
@@ -28,7 +31,29 @@ export interface LiveOptions {
   tickMs?: number;
   /** false in cluster workers: the primary logs each health change once for the server. */
   announce?: boolean;
+  /** With no fresh vantage, verdicts hold this long before failing open (--stale-hold; default 5 min). */
+  holdMs?: number;
+  /** Warn about pools judged by fewer vantages than this (distributed mode: 3). */
+  minVantages?: number;
+  /** Where the view is saved on change, to start from after a restart. */
+  viewFile?: ViewFile;
 }
+
+/** Vantages behind the current verdicts. */
+export interface VantageSummary {
+  known: number;
+  fresh: number;
+  /** Every known vantage is stale: verdicts are held, and fail open at `failOpenAt`. */
+  allStale: boolean;
+  failOpenAt?: number;
+}
+
+// The view is saved this soon after a verdict, override or latch changes,
+// and at least this often while reports keep arriving (their times move).
+const SAVE_DEBOUNCE_MS = 1000;
+const SAVE_REFRESH_MS = 10_000;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class LiveHealth implements HealthLookup {
   private reports = new Map<string, VantageReport[]>();
@@ -46,8 +71,67 @@ export class LiveHealth implements HealthLookup {
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   lastSyncAt = 0;
+  private readonly holdMs: number;
+  private vantages: VantageSummary = { known: 0, fresh: 0, allStale: false };
+  /** Pool name -> when to count its vantages (Infinity once counted). */
+  private vantageCheckDue = new Map<string, number>();
+  private changedSinceSave = false;
+  private lastSaveAt = 0;
+  private syncFailing = false;
+  private holdTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: HealthStore, private readonly log: Logger, private readonly opts: LiveOptions = {}) {}
+  constructor(private readonly store: HealthStore, private readonly log: Logger, private readonly opts: LiveOptions = {}) {
+    this.holdMs = opts.holdMs ?? HOLD_MS;
+  }
+
+  /**
+   * Starts from a saved view (before start()). Reports come back with their
+   * times, so the stale hold runs exactly as on a server that never stopped:
+   * a view older than the hold fails open at once, a fresher one holds what
+   * it said, and events that already happened are not raised again.
+   */
+  restore(view: SavedView): void {
+    this.reports = new Map(view.reports);
+    this.overrides = new Map(view.overrides.map((o) => [`${o.pool}|${o.address}`, o]));
+    this.latches = new Map(view.latches.map((l) => [l.pool, l]));
+    this.verdicts = new Map(view.verdicts);
+    this.poolTier = new Map(view.tiers);
+    this.log.info({ savedAt: iso(view.savedAt), members: view.reports.length, overrides: view.overrides.length, latches: view.latches.length }, 'starting from the saved health view');
+  }
+
+  /** Everything needed to start again from here. */
+  saved(): SavedView {
+    return {
+      format: 1,
+      savedAt: Date.now(),
+      reports: [...this.reports],
+      overrides: [...this.overrides.values()],
+      latches: [...this.latches.values()],
+      verdicts: [...this.verdicts],
+      tiers: [...this.poolTier],
+    };
+  }
+
+  /** Saves the view now if it has anything new (used on shutdown). */
+  async flush(): Promise<void> {
+    if (this.opts.viewFile && (this.changedSinceSave || this.lastSyncAt > this.lastSaveAt)) await this.save();
+  }
+
+  private save(): Promise<void> {
+    this.changedSinceSave = false;
+    this.lastSaveAt = Date.now();
+    return this.opts.viewFile!.save(this.saved());
+  }
+
+  private maybeSave(now: number): void {
+    if (!this.opts.viewFile) return;
+    const since = now - this.lastSaveAt;
+    if ((this.changedSinceSave && since >= SAVE_DEBOUNCE_MS) || (this.lastSyncAt > this.lastSaveAt && since >= SAVE_REFRESH_MS)) void this.save();
+  }
+
+  vantageSummary(): VantageSummary {
+    return { ...this.vantages };
+  }
 
   async start(): Promise<void> {
     await this.store.subscribe((c) => {
@@ -58,7 +142,10 @@ export class LiveHealth implements HealthLookup {
     });
     await this.sync();
     const reconcile = setInterval(() => void this.sync(), this.opts.reconcileMs ?? 5000);
-    const tick = setInterval(() => this.evaluate(), this.opts.tickMs ?? 1000);
+    const tick = setInterval(() => {
+      this.evaluate();
+      this.maybeSave(Date.now());
+    }, this.opts.tickMs ?? 1000);
     reconcile.unref();
     tick.unref();
     this.timers.push(reconcile, tick);
@@ -67,6 +154,7 @@ export class LiveHealth implements HealthLookup {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    clearTimeout(this.holdTimer);
   }
 
   onEvent(listener: (e: HealthEvent) => void): void {
@@ -106,11 +194,18 @@ export class LiveHealth implements HealthLookup {
       for (const o of snap.overrides) overrides.set(`${o.pool}|${o.address}`, o);
       this.diffOverrides(overrides);
       this.overrides = overrides;
-      this.latches = new Map(snap.latches.map((l) => [l.pool, l]));
+      const latches = new Map(snap.latches.map((l) => [l.pool, l]));
+      if (JSON.stringify([...latches]) !== JSON.stringify([...this.latches])) this.changedSinceSave = true;
+      this.latches = latches;
       this.lastSyncAt = Date.now();
+      this.syncFailing = false;
       this.evaluate();
     } catch (e) {
       this.log.debug({ err: e }, 'health store unreachable; answering from the last view');
+      // The store just went away: what we hold now is what a restart during
+      // this outage should start from, so keep it at once.
+      if (!this.syncFailing && this.opts.viewFile) void this.save();
+      this.syncFailing = true;
     }
   }
 
@@ -184,6 +279,10 @@ export class LiveHealth implements HealthLookup {
     return this.store.healthy();
   }
 
+  storeProblem(): StoreProblem | undefined {
+    return this.store.problem();
+  }
+
   private applyReport(member: string, report: VantageReport): void {
     const list = (this.reports.get(member) ?? []).filter((r) => r.vantage !== report.vantage);
     list.push(report);
@@ -194,9 +293,11 @@ export class LiveHealth implements HealthLookup {
     const now = Date.now();
     for (const [k, o] of next) {
       const prev = this.overrides.get(k);
+      if (!prev || prev.at !== o.at) this.changedSinceSave = true;
       if (!prev || prev.at !== o.at) this.emit({ type: 'override.set', id: `override.set:${k}:${o.at}`, at: now, pool: o.pool, address: o.address, override: o, reason: o.reason });
     }
     for (const [k, o] of this.overrides) {
+      if (!next.has(k)) this.changedSinceSave = true;
       if (!next.has(k)) this.emit({ type: 'override.cleared', id: `override.cleared:${k}:${o.at}`, at: now, pool: o.pool, address: o.address, override: o });
     }
   }
@@ -212,8 +313,9 @@ export class LiveHealth implements HealthLookup {
     for (const [key, m] of members) {
       const prev = this.verdicts.get(key);
       const reports = this.reports.get(key);
-      const v = decide(reports, now, prev);
+      const v = decide(reports, now, prev, this.holdMs);
       this.verdicts.set(key, v);
+      if (!prev || prev.up !== v.up || prev.held !== v.held || prev.failedOpen !== v.failedOpen) this.changedSinceSave = true;
       const wasUp = prev ? prev.up : true;
       if (v.up !== wasUp) {
         const downVoters = (reports ?? []).filter((r) => r.up === v.up);
@@ -223,9 +325,10 @@ export class LiveHealth implements HealthLookup {
         this.emit({ type: v.up ? 'member.up' : 'member.down', id: `${v.up ? 'up' : 'down'}:${key}:${cause}`, at: now, member: key, address: m.address, ...(reason && !v.up ? { reason } : {}) });
       }
       if (v.failedOpen && !prev?.failedOpen) {
-        this.emit({ type: 'verdict.failed_open', id: `failed_open:${key}:${v.decidedAt}`, at: now, member: key, address: m.address, reason: 'no fresh vantage for 5 minutes; counting the member as healthy' });
+        this.emit({ type: 'verdict.failed_open', id: `failed_open:${key}:${v.decidedAt}`, at: now, member: key, address: m.address, reason: `no fresh vantage for ${Math.round(this.holdMs / 1000)} s; counting the member as healthy` });
       }
     }
+    this.watchVantages(members, now);
     for (const key of this.verdicts.keys()) {
       if (!members.has(key)) {
         this.verdicts.delete(key);
@@ -245,6 +348,64 @@ export class LiveHealth implements HealthLookup {
     if (sig !== this.signature) {
       this.signature = sig;
       this.gen++;
+      this.changedSinceSave = true;
+    }
+  }
+
+  /**
+   * Counts the vantages behind the verdicts. When every one has gone stale
+   * (probers dead, or the store unreachable) verdicts are only held, and
+   * fail open once the hold runs out: say so while there is time to act.
+   * In distributed mode, also warn once per pool judged by too few vantages.
+   */
+  private watchVantages(members: Map<string, PoolMember>, now: number): void {
+    const known = new Set<string>();
+    const fresh = new Set<string>();
+    let newest = 0;
+    let failOpenAt = Infinity;
+    for (const key of members.keys()) {
+      for (const r of this.reports.get(key) ?? []) {
+        known.add(r.vantage);
+        if (isFresh(r, now)) fresh.add(r.vantage);
+        newest = Math.max(newest, r.at);
+      }
+      const v = this.verdicts.get(key);
+      if (v?.held) failOpenAt = Math.min(failOpenAt, v.decidedAt + this.holdMs);
+    }
+    const allStale = known.size > 0 && fresh.size === 0;
+    if (allStale && !this.vantages.allStale) {
+      const when = Number.isFinite(failOpenAt) ? iso(failOpenAt) : 'now';
+      // Keyed by the newest report, so every server holding the same data sends one event.
+      this.emit({ type: 'vantages-stale', id: `vantages-stale:${newest}`, at: now, reason: `every vantage (${[...known].sort().join(', ')}) has gone stale; verdicts are held until ${when}, then every member counts as healthy (fail open)` });
+    } else if (!allStale && this.vantages.allStale) {
+      this.log.info({ fresh: fresh.size, known: known.size }, 'fresh vantage reports again');
+    }
+    this.vantages = { known: known.size, fresh: fresh.size, allStale, ...(allStale && Number.isFinite(failOpenAt) ? { failOpenAt } : {}) };
+    // Fail open at the moment the hold ends rather than at the next tick, so
+    // servers whose ticks run at different phases still switch together.
+    clearTimeout(this.holdTimer);
+    const wait = failOpenAt - now;
+    if (this.timers.length > 0 && wait >= 0 && wait < (this.opts.tickMs ?? 1000)) {
+      this.holdTimer = setTimeout(() => this.evaluate(), wait + 1);
+      this.holdTimer.unref();
+    }
+    if (this.opts.minVantages) this.checkVantageCounts(now);
+  }
+
+  private checkVantageCounts(now: number): void {
+    for (const pool of this.pools.pools.values()) {
+      if (!pool.check) continue;
+      const due = this.vantageCheckDue.get(pool.name);
+      // Give every prober three intervals to report before counting.
+      if (due === undefined) this.vantageCheckDue.set(pool.name, now + 3 * pool.check.intervalMs);
+      if (due === undefined || now < due) continue;
+      this.vantageCheckDue.set(pool.name, Infinity);
+      const seen = new Set<string>();
+      for (const m of [...pool.tiers.flat(), ...pool.backup]) for (const r of this.reports.get(m.key) ?? []) if (isFresh(r, now)) seen.add(r.vantage);
+      if (seen.size < this.opts.minVantages!) {
+        this.log.warn({ pool: pool.name, vantages: [...seen].sort(), want: this.opts.minVantages },
+          `pool ${pool.name} is judged by ${seen.size} vantage${seen.size === 1 ? '' : 's'}: with fewer than ${this.opts.minVantages}, one failing vantage can never take a member down (a tie counts as up) and one lost vantage leaves a single voice; run at least ${this.opts.minVantages} probers`);
+      }
     }
   }
 
@@ -279,6 +440,7 @@ export class LiveHealth implements HealthLookup {
       else if (state > 0 && pool.policy === 'failover') this.emit({ type: 'pool.failover', id: `failover:${pool.name}:${state}:${cause}`, ...base, tier: state });
       else if (state === 0 && prev > 0) this.emit({ type: 'pool.failback', id: `failback:${pool.name}:${cause}`, ...base, tier: state });
     }
+    if (state !== prev) this.changedSinceSave = true;
     if (state > 0 && pool.failback === 'manual' && !this.latches.has(pool.name)) {
       const latch: FailoverLatch = { pool: pool.name, tier: state, since: now };
       this.latches.set(pool.name, latch);
@@ -287,7 +449,7 @@ export class LiveHealth implements HealthLookup {
   }
 
   private emit(e: HealthEvent): void {
-    const level = this.opts.announce === false ? 'debug' : e.type === 'member.down' || e.type === 'pool.all_down' || e.type === 'pool.failover' || e.type === 'verdict.failed_open' ? 'warn' : 'info';
+    const level = this.opts.announce === false ? 'debug' : e.type === 'member.down' || e.type === 'pool.all_down' || e.type === 'pool.failover' || e.type === 'verdict.failed_open' || e.type === 'vantages-stale' ? 'warn' : 'info';
     this.log[level]({ event: e.type, pool: e.pool, member: e.member, address: e.address, tier: e.tier, reason: e.reason, override: e.override }, e.type);
     for (const l of this.listeners) {
       try {

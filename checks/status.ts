@@ -26,7 +26,9 @@ export interface PoolStatus {
 
 export interface StatusReport {
   generatedAt: string;
-  store: { healthy: boolean; lastSync: string | null };
+  store: { healthy: boolean; lastSync: string | null; problem?: { kind: 'unreachable' | 'auth'; message: string } };
+  /** Vantages behind the verdicts; allStale: verdicts are only held, and fail open at failOpenAt. */
+  vantages?: { known: number; fresh: number; allStale: boolean; failOpenAt?: string };
   pools: PoolStatus[];
 }
 
@@ -66,13 +68,21 @@ export function buildStatus(pools: PoolSet, live: LiveHealth): StatusReport {
       members,
     });
   }
-  return { generatedAt: iso(now), store: { healthy: live.storeHealthy(), lastSync: live.lastSyncAt ? iso(live.lastSyncAt) : null }, pools: out };
+  const problem = live.storeProblem();
+  const v = live.vantageSummary();
+  return {
+    generatedAt: iso(now),
+    store: { healthy: live.storeHealthy(), lastSync: live.lastSyncAt ? iso(live.lastSyncAt) : null, ...(problem ? { problem } : {}) },
+    vantages: { known: v.known, fresh: v.fresh, allStale: v.allStale, ...(v.failOpenAt ? { failOpenAt: iso(v.failOpenAt) } : {}) },
+    pools: out,
+  };
 }
 
 /** Plain-text table for terminals. */
 export function formatStatus(s: StatusReport): string {
   const lines: string[] = [];
-  lines.push(`store: ${s.store.healthy ? 'reachable' : 'UNREACHABLE (answering from the last view)'}`);
+  lines.push(`store: ${s.store.healthy ? 'reachable' : s.store.problem?.kind === 'auth' ? `CREDENTIALS REFUSED (answering from the last view): ${s.store.problem.message}` : 'UNREACHABLE (answering from the last view)'}`);
+  if (s.vantages?.allStale) lines.push(`vantages: ALL ${s.vantages.known} STALE: verdicts held${s.vantages.failOpenAt ? ` until ${s.vantages.failOpenAt}, then fail open` : ''}`);
   if (s.pools.length === 0) lines.push('no pools configured');
   for (const p of s.pools) {
     const tier = p.answeringTier === -1 ? 'ALL DOWN' : p.answeringTier === null ? '-' : `tier ${p.answeringTier + 1}`;

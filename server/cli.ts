@@ -25,7 +25,9 @@ commands:
           CHAOS TXT: [--chaos-version TEXT] [--chaos-id TEXT] (default: REFUSED)
           Zones from git: [--zones-git URL|PATH --branch main --zones-subdir DIR --sync-interval 30s]
           Rate limiting (UDP): [--rrl-rate N --rrl-slip 2] (off by default)
-  probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...]
+          TCP: [--tcp-max-connections 1000] [--tcp-per-client 20] [--tcp-idle-timeout 10]
+          Health across restarts: [--state-dir DIR|off] [--stale-hold 5m] (docs/failover.md)
+  probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...] [--stale-hold 5m]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides
   drain   POOL ADDRESS [--reason TEXT] [--for 2h]   stop handing out a member (maintenance)

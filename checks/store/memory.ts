@@ -4,7 +4,8 @@
 // other.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { FailoverLatch, HealthSnapshot, HealthStore, Override, StoreChange, VantageReport } from './types.js';
+import type { FailoverLatch, HealthSnapshot, HealthStore, Override, StoreChange, StoreProblem, VantageReport } from './types.js';
+import { overrideField } from './parse.js';
 
 const CHANGE = 'change';
 
@@ -15,10 +16,6 @@ const EVENT_SWEEP_THRESHOLD = 1024;
 export interface MemoryStoreOptions {
   /** Where a listener that throws gets reported; without it the error is dropped. */
   logger?: Logger;
-}
-
-function overrideField(pool: string, address: string): string {
-  return `${pool}|${address}`;
 }
 
 export class MemoryStore implements HealthStore {
@@ -109,6 +106,10 @@ export class MemoryStore implements HealthStore {
 
   healthy(): boolean {
     return true;
+  }
+
+  problem(): StoreProblem | undefined {
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,14 @@
 // Commands fail fast while disconnected (no offline queue, bounded command
 // time), both connections reconnect forever with capped backoff, and every
 // connection error goes to the logger instead of becoming an 'error' event
-// nobody handles.
+// nobody handles. Refused credentials are told apart from an unreachable
+// Redis: they are logged as errors and shown by problem(), and retried slowly.
+//
+// Sync model (docs/redis.md): every write bumps one version counter and
+// publishes its data with the new version, in one script. A process that
+// subscribes keeps a Mirror current from those messages, and snapshot()
+// compares versions (one GET) instead of re-reading every member; it reads
+// everything only when the versions show a gap.
 import { EventEmitter } from 'node:events';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -17,10 +24,13 @@ import type {
   HealthSnapshot,
   HealthStore,
   Override,
-  OverrideMode,
   StoreChange,
+  StoreProblem,
   VantageReport,
 } from './types.js';
+import { isLatch, isOverride, isRecord, isVantageReport, overrideField, parseJson } from './parse.js';
+import { isWireMessage, listenerChanges, Mirror, type WireChange, type WireMessage } from './mirror.js';
+import { ReportBatcher, type QueuedReport } from './batch.js';
 
 export interface RedisStoreOptions {
   /** redis://[[user]:password@]host[:port][/db]; rediss:// for TLS. With `sentinels`, only credentials, db and TLS are taken from it. */
@@ -50,6 +60,8 @@ export interface RedisStoreOptions {
    * healthy() turns false and a resync follows recovery.
    */
   heartbeatMs?: number;
+  /** How long routine (unchanged) reports wait to be written together (default 250 ms). */
+  batchLingerMs?: number;
 }
 
 const DEFAULT_PREFIX = 'pulsedns:';
@@ -67,6 +79,49 @@ const FIRST_CONNECT_WAIT_MS = 2000;
 const RESUBSCRIBE_RETRY_MS = 1000;
 const DEFAULT_HEARTBEAT_MS = 5000;
 const SWEEP_BATCH = 500;
+// Refused credentials do not heal by hammering: try again now and then, in
+// case the password is fixed on the Redis side.
+const AUTH_RETRY_MS = 5000;
+const DEFAULT_LINGER_MS = 250;
+// Reports per script call: bounds how long one write holds Redis.
+const MAX_BATCH = 500;
+// A report hash's expiry is pushed back at most this often per member (and
+// whenever the hash or the vantage's field is new).
+const REFRESH_EXPIRY_MS = 60 * 60 * 1000;
+// After a GET shows a newer version than the mirror's, messages in flight
+// get this long to arrive before the mirror is declared behind.
+const CATCH_UP_MS = 500;
+// A copy still short of a version Redis had this long ago has lost a message.
+const GAP_GRACE_MS = 2000;
+
+// Every write script starts with this: bump the version, publish the data
+// with it. KEYS[1] is always the version counter.
+const ANNOUNCE = `
+local function announce(channel, changes)
+  local v = redis.call('INCR', KEYS[1])
+  redis.call('PUBLISH', channel, '{"v":' .. string.format('%d', v) .. ',"changes":' .. changes .. '}')
+  return v
+end
+`;
+
+// KEYS[1] = version, KEYS[2] = members set, KEYS[3..] = one report hash per report;
+// ARGV[1] = channel, ARGV[2] = expiry (s), ARGV[3] = changes JSON,
+// then per report: member, vantage, report JSON, refresh ('1' = push expiry back).
+const WRITE_REPORTS = `${ANNOUNCE}
+for i = 3, #KEYS do
+  local a = 4 + (i - 3) * 4
+  local created = redis.call('HSET', KEYS[i], ARGV[a + 1], ARGV[a + 2])
+  if created == 1 or ARGV[a + 3] == '1' then
+    redis.call('EXPIRE', KEYS[i], ARGV[2])
+    redis.call('SADD', KEYS[2], ARGV[a])
+  end
+end
+return announce(ARGV[1], ARGV[3])`;
+
+// KEYS[1] = version, KEYS[2] = hash; ARGV = field, value, channel, changes.
+const HSET_AND_ANNOUNCE = `${ANNOUNCE}
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return announce(ARGV[3], ARGV[4])`;
 
 // Removes members whose report hash has expired. Done in Lua so a prober's
 // report landing between our read and the SREM cannot be undone by it.
@@ -80,63 +135,43 @@ for i = 2, #KEYS do
 end
 return removed`;
 
-// Delete-then-notify must be atomic so the notification is sent exactly when
+// Delete-then-announce must be atomic so the notice goes out exactly when
 // something was removed, even with two operators racing.
-// KEYS[1] = hash; ARGV = field, channel, message.
-const HDEL_AND_PUBLISH = `
-local n = redis.call('HDEL', KEYS[1], ARGV[1])
-if n == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+// KEYS[1] = version, KEYS[2] = hash; ARGV = field, channel, changes.
+const HDEL_AND_ANNOUNCE = `${ANNOUNCE}
+local n = redis.call('HDEL', KEYS[2], ARGV[1])
+if n == 1 then announce(ARGV[2], ARGV[3]) end
 return n`;
 
-// Set-if-absent plus notify, atomically: only the winning server publishes.
-// KEYS[1] = hash; ARGV = field, value, channel, message.
-const HSETNX_AND_PUBLISH = `
-local n = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
-if n == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+// Set-if-absent plus announce, atomically: only the winning server publishes.
+// KEYS[1] = version, KEYS[2] = hash; ARGV = field, value, channel, changes.
+const HSETNX_AND_ANNOUNCE = `${ANNOUNCE}
+local n = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+if n == 1 then announce(ARGV[3], ARGV[4]) end
 return n`;
 
 const CHANGE = 'change';
-const OVERRIDE_MODES: ReadonlySet<OverrideMode> = new Set<OverrideMode>(['drain', 'force-up', 'force-down']);
 
 type Role = 'command' | 'subscriber';
+
+/** Replies that mean our credentials or permissions were refused: retrying as-is will not help. */
+export function isAuthError(err: unknown): boolean {
+  const msg = err instanceof Error ? err.message : String(err);
+  return /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(msg) || /^ERR (invalid password|invalid username-password|AUTH )/i.test(msg);
+}
+
+/** The scripts, as commands defined on each connection (EVALSHA, falling back to EVAL). */
+interface Scripted {
+  pulsednsWriteReports(...args: Array<string | number>): Promise<number>;
+  pulsednsHsetAnnounce(...args: Array<string | number>): Promise<number>;
+  pulsednsHdelAnnounce(...args: Array<string | number>): Promise<number>;
+  pulsednsHsetnxAnnounce(...args: Array<string | number>): Promise<number>;
+}
 
 function reconnectDelay(attempt: number): number {
   // Jitter spreads out a fleet of servers reconnecting after a Redis restart.
   const base = Math.min(50 * 2 ** Math.min(attempt, 6), RECONNECT_CAP_MS);
   return Math.round(base * (0.75 + Math.random() * 0.25));
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function optional(v: unknown, type: 'string' | 'number'): boolean {
-  return v === undefined || typeof v === type;
-}
-
-function isVantageReport(v: unknown): v is VantageReport {
-  return isRecord(v)
-    && typeof v.vantage === 'string'
-    && typeof v.up === 'boolean'
-    && typeof v.at === 'number'
-    && typeof v.intervalMs === 'number'
-    && typeof v.since === 'number'
-    && optional(v.reason, 'string');
-}
-
-function isOverride(v: unknown): v is Override {
-  return isRecord(v)
-    && typeof v.pool === 'string'
-    && typeof v.address === 'string'
-    && typeof v.mode === 'string' && OVERRIDE_MODES.has(v.mode as OverrideMode)
-    && typeof v.reason === 'string'
-    && typeof v.by === 'string'
-    && typeof v.at === 'number'
-    && optional(v.until, 'number');
-}
-
-function isLatch(v: unknown): v is FailoverLatch {
-  return isRecord(v) && typeof v.pool === 'string' && typeof v.tier === 'number' && typeof v.since === 'number';
 }
 
 function isStoreChange(v: unknown): v is StoreChange {
@@ -145,12 +180,9 @@ function isStoreChange(v: unknown): v is StoreChange {
   return v.kind === 'report' && typeof v.member === 'string' && isVantageReport(v.report);
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** Everything but the probe time is as before: a routine re-report. */
+function sameButTime(a: VantageReport | undefined, b: VantageReport): boolean {
+  return a !== undefined && a.up === b.up && a.since === b.since && a.intervalMs === b.intervalMs && a.reason === b.reason && a.vantage === b.vantage;
 }
 
 function isStringArray(v: unknown): v is string[] {
@@ -211,6 +243,24 @@ export class RedisStore implements HealthStore {
    * so listeners get told to resync once both connections are back.
    */
   private resyncPending = false;
+  /** Connections whose last attempt was refused for credentials, with Redis's words. */
+  private readonly refused = new Map<Redis, string>();
+  /** Operations refused for permissions (NOPERM) on a working connection, until one succeeds. */
+  private readonly forbidden = new Map<string, string>();
+  private readonly batcher: ReportBatcher;
+  /** member -> when this process last pushed its report hash's expiry back. */
+  private readonly refreshedAt = new Map<string, number>();
+  /** member + vantage -> the report last written, to publish re-reports compactly. */
+  private readonly lastSent = new Map<string, VantageReport>();
+  /** The local copy, kept by processes that follow the channel (created by subscribe). */
+  private mirror?: Mirror;
+  /** A full read in flight, shared by concurrent callers. */
+  private reading?: Promise<HealthSnapshot>;
+  /** Messages that arrived while a full read was in flight, applied on top of it. */
+  private buffered: WireMessage[] = [];
+  private catchUpWaiters: Array<() => void> = [];
+  /** Redis's version at a check the copy had not caught up with yet, and when. */
+  private behind: { version: number; at: number } | undefined;
 
   constructor(opts: RedisStoreOptions = {}) {
     this.opts = opts;
@@ -218,6 +268,7 @@ export class RedisStore implements HealthStore {
     this.channel = `${this.prefix}changes`;
     this.logger = opts.logger;
     this.emitter.setMaxListeners(0);
+    this.batcher = new ReportBatcher((batch) => this.writeReports(batch), opts.batchLingerMs ?? DEFAULT_LINGER_MS, MAX_BATCH);
     this.cmd = this.open('command');
     this.cmdFirstSettle = new Promise<void>((resolve) => {
       const settle = (): void => {
@@ -256,54 +307,80 @@ export class RedisStore implements HealthStore {
     return `${this.prefix}latches`;
   }
 
+  private get versionKey(): string {
+    return `${this.prefix}version`;
+  }
+
   private eventKey(id: string): string {
     return `${this.prefix}event:${id}`;
   }
 
+  private get scripts(): Scripted {
+    return this.cmd as unknown as Scripted;
+  }
+
   // ---- HealthStore ----
 
-  async report(member: string, report: VantageReport, changed: boolean): Promise<void> {
+  report(member: string, report: VantageReport, changed: boolean): Promise<void> {
+    return this.batcher.add(member, report, changed);
+  }
+
+  private async writeReports(batch: QueuedReport[]): Promise<void> {
     await this.run('report', async () => {
-      const key = this.reportKey(member);
-      const tx = this.cmd.multi()
-        .hset(key, report.vantage, JSON.stringify(report))
-        .expire(key, REPORT_TTL_SECONDS)
-        .sadd(this.membersKey, member);
-      if (changed) tx.publish(this.channel, JSON.stringify({ kind: 'report', member, report } satisfies StoreChange));
-      unwrap(await tx.exec());
+      const now = Date.now();
+      const keys = [this.versionKey, this.membersKey];
+      const perReport: string[] = [];
+      const changes: WireChange[] = [];
+      const seen = new Map<string, { at: number; members: string[] }>();
+      for (const { member, report, changed } of batch) {
+        const refresh = now - (this.refreshedAt.get(member) ?? 0) > REFRESH_EXPIRY_MS;
+        if (refresh) this.refreshedAt.set(member, now);
+        keys.push(this.reportKey(member));
+        perReport.push(member, report.vantage, JSON.stringify(report), refresh ? '1' : '0');
+        // Most reports only move their time on: publish those as a member
+        // list per vantage rather than whole reports (readers' bandwidth).
+        const sentKey = `${member}\n${report.vantage}`;
+        if (!changed && sameButTime(this.lastSent.get(sentKey), report)) {
+          const group = seen.get(report.vantage) ?? { at: report.at, members: [] };
+          group.at = Math.min(group.at, report.at);
+          group.members.push(member);
+          seen.set(report.vantage, group);
+        } else changes.push({ kind: 'report', member, report, changed });
+        this.lastSent.set(sentKey, report);
+      }
+      for (const [vantage, g] of seen) changes.push({ kind: 'seen', vantage, at: g.at, members: g.members });
+      await this.scripts.pulsednsWriteReports(keys.length, ...keys, this.channel, REPORT_TTL_SECONDS, JSON.stringify(changes), ...perReport);
     });
   }
 
   async snapshot(): Promise<HealthSnapshot> {
+    const mirror = this.mirror;
+    // A one-shot reader (the CLI): read everything.
+    if (!mirror) return this.run('snapshot', async () => (await this.readAll()).snap);
     return this.run('snapshot', async () => {
-      const [members, overridesRaw, latchesRaw] = unwrap(
-        await this.cmd.pipeline().smembers(this.membersKey).hgetall(this.overridesKey).hgetall(this.latchesKey).exec(),
-      );
-      if (!isStringArray(members) || !isStringRecord(overridesRaw) || !isStringRecord(latchesRaw)) {
-        throw new Error('unexpected reply shape');
-      }
-
-      const reports = new Map<string, VantageReport[]>();
-      const expired: string[] = [];
-      if (members.length > 0) {
-        const p = this.cmd.pipeline();
-        for (const m of members) p.hgetall(this.reportKey(m));
-        const hashes = unwrap(await p.exec());
-        members.forEach((member, i) => {
-          const hash = hashes[i];
-          if (!isStringRecord(hash)) throw new Error('unexpected reply shape');
-          const list = this.parseValues(hash, isVantageReport, `report:${member}`);
-          if (list.length > 0) reports.set(member, list);
-          else if (Object.keys(hash).length === 0) expired.push(member);
-        });
-      }
-      if (expired.length > 0) this.sweep(expired);
-
-      return {
-        reports,
-        overrides: this.parseValues(overridesRaw, isOverride, 'overrides'),
-        latches: this.parseValues(latchesRaw, isLatch, 'latches'),
-      };
+      // The copy is only as good as the subscription feeding it.
+      if (!this.subscribed) mirror.synced = false;
+      if (mirror.synced) {
+        // Messages keep arriving while the GET is on its way: compare with
+        // the version the copy had when it was sent.
+        const before = mirror.version;
+        const remote = Number((await this.cmd.get(this.versionKey)) ?? 0);
+        // Gone backwards: Redis lost its data (restarted empty, flushed).
+        // Still short of what Redis had a while ago: a message was lost (a
+        // later one would have shown the gap; this catches the last one).
+        const overdue = this.behind !== undefined && mirror.version < this.behind.version && Date.now() - this.behind.at > GAP_GRACE_MS;
+        if (remote < before || overdue) mirror.synced = false;
+        else if (remote > mirror.version && !(await this.catchUp(remote))) {
+          // Messages may still be on their way (a busy process reads them
+          // late): answer from the copy now, and read everything only if it
+          // is still short of this version a while later.
+          if (this.behind === undefined || mirror.version >= this.behind.version) this.behind = { version: remote, at: Date.now() };
+        } else this.behind = undefined;
+        if (mirror.synced) return mirror.snapshot();
+        this.logger?.debug({ local: mirror.version, remote, overdue }, remote < before ? 'redis version went back (data lost); reading everything' : 'health copy missed a change; reading everything');
+      } else if (mirror.version > 0) this.logger?.debug({ subscribed: this.subscribed }, 'health copy out of sync; reading everything');
+      this.behind = undefined;
+      return this.readIntoMirror(mirror);
     });
   }
 
@@ -318,11 +395,13 @@ export class RedisStore implements HealthStore {
       }
     });
     if (this.closing) return;
+    this.mirror ??= new Mirror();
     if (!this.sub) {
       this.sub = this.open('subscriber');
       this.sub.on('ready', () => void this.ensureSubscribed());
       this.sub.on('close', () => {
         this.subscribed = false;
+        if (this.mirror) this.mirror.synced = false;
         if (!this.closing) this.resyncPending = true;
       });
       this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
@@ -341,38 +420,38 @@ export class RedisStore implements HealthStore {
     await waitAtMost(settled, FIRST_CONNECT_WAIT_MS);
     sub.off('close', finish);
     this.subscribedWaiters = this.subscribedWaiters.filter((w) => w !== finish);
-    if (!this.subscribed) this.logger?.warn({ channel: this.channel }, 'redis unreachable; will subscribe for health changes when it is back');
+    if (!this.subscribed && this.problem()?.kind !== 'auth') this.logger?.warn({ channel: this.channel }, 'redis unreachable; will subscribe for health changes when it is back');
   }
 
   async setOverride(o: Override): Promise<void> {
     await this.run('setOverride', async () => {
-      unwrap(await this.cmd.multi()
-        .hset(this.overridesKey, `${o.pool}|${o.address}`, JSON.stringify(o))
-        .publish(this.channel, JSON.stringify({ kind: 'override' } satisfies StoreChange))
-        .exec());
+      const field = overrideField(o.pool, o.address);
+      await this.scripts.pulsednsHsetAnnounce(2, this.versionKey, this.overridesKey, field, JSON.stringify(o), this.channel,
+        JSON.stringify([{ kind: 'override', field, override: o }] satisfies WireChange[]));
     });
   }
 
   async clearOverride(pool: string, address: string): Promise<boolean> {
     return this.run('clearOverride', async () => {
-      const n = await this.cmd.eval(HDEL_AND_PUBLISH, 1, this.overridesKey, `${pool}|${address}`, this.channel,
-        JSON.stringify({ kind: 'override' } satisfies StoreChange));
+      const field = overrideField(pool, address);
+      const n = await this.scripts.pulsednsHdelAnnounce(2, this.versionKey, this.overridesKey, field, this.channel,
+        JSON.stringify([{ kind: 'override', field, override: null }] satisfies WireChange[]));
       return n === 1;
     });
   }
 
   async latch(l: FailoverLatch): Promise<boolean> {
     return this.run('latch', async () => {
-      const n = await this.cmd.eval(HSETNX_AND_PUBLISH, 1, this.latchesKey, l.pool, JSON.stringify(l), this.channel,
-        JSON.stringify({ kind: 'latch' } satisfies StoreChange));
+      const n = await this.scripts.pulsednsHsetnxAnnounce(2, this.versionKey, this.latchesKey, l.pool, JSON.stringify(l), this.channel,
+        JSON.stringify([{ kind: 'latch', pool: l.pool, latch: l }] satisfies WireChange[]));
       return n === 1;
     });
   }
 
   async unlatch(pool: string): Promise<boolean> {
     return this.run('unlatch', async () => {
-      const n = await this.cmd.eval(HDEL_AND_PUBLISH, 1, this.latchesKey, pool, this.channel,
-        JSON.stringify({ kind: 'latch' } satisfies StoreChange));
+      const n = await this.scripts.pulsednsHdelAnnounce(2, this.versionKey, this.latchesKey, pool, this.channel,
+        JSON.stringify([{ kind: 'latch', pool, latch: null }] satisfies WireChange[]));
       return n === 1;
     });
   }
@@ -385,27 +464,147 @@ export class RedisStore implements HealthStore {
   }
 
   healthy(): boolean {
-    if (this.closing || this.cmd.status !== 'ready' || this.suspect.has(this.cmd)) return false;
+    if (this.closing || this.refused.size > 0 || this.forbidden.size > 0) return false;
+    if (this.cmd.status !== 'ready' || this.suspect.has(this.cmd)) return false;
     // A server that has asked for changes but is not receiving them is
     // serving a view that may silently go stale.
     return this.sub === undefined || (this.subscribed && !this.suspect.has(this.sub));
   }
 
+  problem(): StoreProblem | undefined {
+    const refused = [...this.refused.values(), ...this.forbidden.values()][0];
+    if (refused !== undefined) return { kind: 'auth', message: `redis refused our credentials: ${refused}` };
+    if (!this.closing && !this.healthy()) return { kind: 'unreachable', message: 'redis unreachable' };
+    return undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
+    // Reports still waiting for their batch are written (or fail) first.
+    await this.batcher.flush();
     this.closing = true;
     clearTimeout(this.resubscribeTimer);
     clearInterval(this.heartbeat);
     for (const wake of this.subscribedWaiters.splice(0)) wake();
+    for (const wake of this.catchUpWaiters.splice(0)) wake();
     await Promise.all([this.cmd, this.sub].map((c) => (c ? this.shutdown(c) : undefined)));
     this.emitter.removeAllListeners();
   }
 
-  // ---- internals ----
+  // ---- reading ----
+
+  /** Everything in Redis, and the version it is current to. */
+  private async readAll(): Promise<{ snap: HealthSnapshot; version: number }> {
+    // One transaction, so the version matches the members, overrides and
+    // latches read with it. Reports are read after; any written meanwhile
+    // carry later versions and are applied again from their messages.
+    const [version, members, overridesRaw, latchesRaw] = unwrap(
+      await this.cmd.multi().get(this.versionKey).smembers(this.membersKey).hgetall(this.overridesKey).hgetall(this.latchesKey).exec(),
+    );
+    if (!isStringArray(members) || !isStringRecord(overridesRaw) || !isStringRecord(latchesRaw)) {
+      throw new Error('unexpected reply shape');
+    }
+
+    const reports = new Map<string, VantageReport[]>();
+    const expired: string[] = [];
+    if (members.length > 0) {
+      const p = this.cmd.pipeline();
+      for (const m of members) p.hgetall(this.reportKey(m));
+      const hashes = unwrap(await p.exec());
+      members.forEach((member, i) => {
+        const hash = hashes[i];
+        if (!isStringRecord(hash)) throw new Error('unexpected reply shape');
+        const list = this.parseValues(hash, isVantageReport, `report:${member}`);
+        if (list.length > 0) reports.set(member, list);
+        else if (Object.keys(hash).length === 0) expired.push(member);
+      });
+    }
+    if (expired.length > 0) this.sweep(expired);
+
+    return {
+      snap: {
+        reports,
+        overrides: this.parseValues(overridesRaw, isOverride, 'overrides'),
+        latches: this.parseValues(latchesRaw, isLatch, 'latches'),
+      },
+      version: Number(version ?? 0),
+    };
+  }
+
+  private readIntoMirror(mirror: Mirror): Promise<HealthSnapshot> {
+    this.reading ??= (async () => {
+      try {
+        const { snap, version } = await this.readAll();
+        mirror.load(snap, version);
+        for (const msg of this.buffered) mirror.apply(msg);
+        this.wakeCaughtUp();
+        return mirror.snapshot();
+      } finally {
+        this.reading = undefined;
+        this.buffered = [];
+      }
+    })();
+    return this.reading;
+  }
+
+  /** Waits (briefly) for the mirror to reach `version` from messages in flight. */
+  private async catchUp(version: number): Promise<boolean> {
+    const mirror = this.mirror!;
+    const done = (): boolean => !mirror.synced || mirror.version >= version || this.closing;
+    if (done()) return mirror.synced;
+    let wake = (): void => undefined;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const waiter = (): void => {
+      if (done()) wake();
+    };
+    this.catchUpWaiters.push(waiter);
+    await waitAtMost(woken, CATCH_UP_MS);
+    this.catchUpWaiters = this.catchUpWaiters.filter((w) => w !== waiter);
+    return mirror.synced && mirror.version >= version;
+  }
+
+  private wakeCaughtUp(): void {
+    for (const w of [...this.catchUpWaiters]) w();
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel !== this.channel) return;
+    const parsed = parseJson(message);
+    if (isWireMessage(parsed)) {
+      for (const change of listenerChanges(parsed.changes)) this.emitter.emit(CHANGE, change);
+      const mirror = this.mirror;
+      if (!mirror) return;
+      if (this.reading) {
+        this.buffered.push(parsed);
+        return;
+      }
+      if (mirror.synced && !mirror.apply(parsed)) {
+        // Something was published that we never saw: have listeners re-read
+        // now rather than at their next reconcile.
+        this.logger?.debug({ got: parsed.v, why: mirror.lost }, 'missed a health change; resyncing');
+        this.emitter.emit(CHANGE, { kind: 'override' } satisfies StoreChange);
+      }
+      this.wakeCaughtUp();
+      return;
+    }
+    if (isStoreChange(parsed)) {
+      // An older pulsedns writing without versions: pass it on, and stop
+      // trusting the copy so the next snapshot reads everything.
+      if (this.mirror) this.mirror.synced = false;
+      this.emitter.emit(CHANGE, parsed);
+      return;
+    }
+    this.logger?.warn({ channel, message: message.slice(0, 200) }, 'ignoring malformed health change message');
+  }
+
+  // ---- connections ----
 
   private open(role: Role): Redis {
     const { url, sentinels } = this.opts;
     const tls = (url?.toLowerCase().startsWith('rediss://') ?? false) || this.opts.tls !== undefined;
+    let conn: Redis | undefined;
     const options: RedisOptions = {
       connectionName: `pulsedns-${role}`,
       connectTimeout: CONNECT_TIMEOUT_MS,
@@ -415,7 +614,7 @@ export class RedisStore implements HealthStore {
       // for its FIN before destroying the socket and reconnecting.
       disconnectTimeout: 500,
       maxRetriesPerRequest: 1,
-      retryStrategy: reconnectDelay,
+      retryStrategy: (attempt) => (conn && this.refused.has(conn) ? AUTH_RETRY_MS : reconnectDelay(attempt)),
       // Resubscribing ourselves on 'ready' tells us when the subscription is
       // back, which is when the resync notice may go out; see ensureSubscribed.
       autoResubscribe: false,
@@ -432,18 +631,37 @@ export class RedisStore implements HealthStore {
       if (this.opts.sentinelTls) options.sentinelTLS = {};
       options.sentinelRetryStrategy = reconnectDelay;
     }
-    const conn = url ? new Redis(url, options) : new Redis(options);
+    conn = url ? new Redis(url, options) : new Redis(options);
+    if (role === 'command') {
+      conn.defineCommand('pulsednsWriteReports', { lua: WRITE_REPORTS });
+      conn.defineCommand('pulsednsHsetAnnounce', { lua: HSET_AND_ANNOUNCE });
+      conn.defineCommand('pulsednsHdelAnnounce', { lua: HDEL_AND_ANNOUNCE });
+      conn.defineCommand('pulsednsHsetnxAnnounce', { lua: HSETNX_AND_ANNOUNCE });
+    }
     this.watch(conn, role);
     return conn;
   }
 
-  /** Logs a connection's ups and downs once per transition, not once per retry. */
+  /**
+   * Logs a connection's ups and downs once per transition, not once per
+   * retry; refused credentials are an error of their own, not an outage.
+   */
   private watch(conn: Redis, role: Role): void {
-    let down = false;
+    let state: 'up' | 'down' | 'refused' = 'up';
     const markDown = (err?: unknown): void => {
       if (this.closing) return;
-      if (!down) {
-        down = true;
+      if (err !== undefined && isAuthError(err)) {
+        const message = errorMessage(err);
+        this.refused.set(conn, message);
+        if (state !== 'refused') {
+          state = 'refused';
+          this.logger?.error({ role, error: message }, 'redis refused our credentials; check the password or ACL user in the redis URL (answering from the last view meanwhile)');
+        }
+        return;
+      }
+      if (state === 'refused') return;
+      if (state === 'up') {
+        state = 'down';
         this.logger?.warn({ role, err: err ?? undefined }, 'redis unreachable; retrying');
       } else if (err) {
         this.logger?.debug({ role, error: errorMessage(err) }, 'redis still unreachable');
@@ -453,8 +671,9 @@ export class RedisStore implements HealthStore {
     conn.on('close', () => markDown());
     conn.on('ready', () => {
       this.suspect.delete(conn);
-      if (down) this.logger?.info({ role }, 'redis connection restored');
-      down = false;
+      this.refused.delete(conn);
+      if (state !== 'up') this.logger?.info({ role }, state === 'refused' ? 'redis accepted our credentials again' : 'redis connection restored');
+      state = 'up';
     });
   }
 
@@ -490,8 +709,10 @@ export class RedisStore implements HealthStore {
     clearTimeout(this.resubscribeTimer);
     try {
       await sub.subscribe(this.channel);
+      this.permitted('subscribe');
     } catch (err) {
       if (this.closing) return;
+      this.refusedOp('subscribe', err);
       this.logger?.warn({ err, channel: this.channel }, 'redis subscribe failed; retrying');
       // Still connected but refused (an ACL, a timeout): try again later
       // rather than never. A dropped connection resubscribes on 'ready'.
@@ -519,16 +740,6 @@ export class RedisStore implements HealthStore {
     this.resyncPending = false;
     this.logger?.info('redis back; asking listeners to resync');
     this.emitter.emit(CHANGE, { kind: 'override' } satisfies StoreChange);
-  }
-
-  private onMessage(channel: string, message: string): void {
-    if (channel !== this.channel) return;
-    const change = parseJson(message);
-    if (!isStoreChange(change)) {
-      this.logger?.warn({ channel, message: message.slice(0, 200) }, 'ignoring malformed health change message');
-      return;
-    }
-    this.emitter.emit(CHANGE, change);
   }
 
   private parseValues<T>(hash: Record<string, string>, valid: (v: unknown) => v is T, where: string): T[] {
@@ -564,11 +775,25 @@ export class RedisStore implements HealthStore {
   private async run<T>(op: string, fn: () => Promise<T>): Promise<T> {
     if (!this.cmdSettled && !this.closing) await waitAtMost(this.cmdFirstSettle, FIRST_CONNECT_WAIT_MS);
     try {
-      return await fn();
+      const value = await fn();
+      this.permitted(op);
+      return value;
     } catch (err) {
       if (err instanceof Error && err.message === 'Command timed out') this.distrust(this.cmd, err);
+      this.refusedOp(op, err);
       throw new Error(`redis ${op} failed: ${errorMessage(err)}`, { cause: err });
     }
+  }
+
+  /** A command refused on a working connection (NOPERM: an ACL without a permission we need). */
+  private refusedOp(op: string, err: unknown): void {
+    if (!isAuthError(err) || this.forbidden.has(op)) return;
+    this.forbidden.set(op, errorMessage(err));
+    this.logger?.error({ op, error: errorMessage(err) }, 'redis refused a command for lack of permission; see the ACL in docs/redis.md');
+  }
+
+  private permitted(op: string): void {
+    if (this.forbidden.delete(op)) this.logger?.info({ op }, 'redis allows this command again');
   }
 
   private async shutdown(conn: Redis): Promise<void> {

@@ -1,8 +1,10 @@
-// Embedded mode with several workers: the primary owns the one MemoryStore
-// (and the one prober, so each member is probed once), and workers reach it
-// over the cluster IPC channel. Calls are forwarded; changes are broadcast.
+// A server with several workers: the primary owns the one store (the
+// MemoryStore and the one prober in embedded mode; the one Redis reader per
+// host in distributed mode), and workers reach it over the cluster IPC
+// channel. Calls are forwarded; changes are broadcast. The channel is an
+// interface so the contract test can run the relay over a MessagePort.
 import cluster, { type Worker } from 'node:cluster';
-import type { FailoverLatch, HealthSnapshot, HealthStore, Override, StoreChange, VantageReport } from './types.js';
+import type { FailoverLatch, HealthSnapshot, HealthStore, Override, StoreChange, StoreProblem, VantageReport } from './types.js';
 
 interface WireSnapshot {
   reports: Array<[string, VantageReport[]]>;
@@ -18,24 +20,58 @@ function isObj(m: unknown): m is Record<string, unknown> {
   return typeof m === 'object' && m !== null;
 }
 
+/** The primary's end: messages to every worker, and each worker's messages with a way to answer it. */
+export interface RelayHub {
+  broadcast(msg: unknown): void;
+  onMessage(handler: (msg: unknown, reply: (m: unknown) => void) => void): void;
+}
+
+/** A worker's end. */
+export interface RelayLink {
+  send(msg: unknown): void;
+  onMessage(handler: (msg: unknown) => void): void;
+  connected(): boolean;
+}
+
+export function clusterHub(): RelayHub {
+  return {
+    broadcast(msg) {
+      for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg as object);
+    },
+    onMessage(handler) {
+      cluster.on('message', (worker: Worker, m: unknown) => handler(m, (r) => {
+        if (worker.isConnected()) worker.send(r as object);
+      }));
+    },
+  };
+}
+
+export function processLink(): RelayLink {
+  return {
+    send: (msg) => void process.send?.(msg as object),
+    onMessage: (handler) => void process.on('message', handler),
+    connected: () => process.connected === true,
+  };
+}
+
 /** Primary side: serves workers' calls from `store` and broadcasts its changes. */
-export async function serveStoreToWorkers(store: HealthStore): Promise<void> {
+export async function serveStoreToWorkers(store: HealthStore, hub: RelayHub = clusterHub()): Promise<void> {
   await store.subscribe((change) => {
     const msg: Change = { pulsedns: 'store-change', change };
-    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
+    hub.broadcast(msg);
   });
-  cluster.on('message', (worker: Worker, m: unknown) => {
+  hub.onMessage((m, reply) => {
     if (!isObj(m) || m.pulsedns !== 'store-call') return;
     const call = m as unknown as Call;
     void (async () => {
-      let reply: Reply;
+      let r: Reply;
       try {
         const value = await invoke(store, call.method, call.args);
-        reply = { pulsedns: 'store-reply', id: call.id, ok: true, value };
+        r = { pulsedns: 'store-reply', id: call.id, ok: true, value };
       } catch (e) {
-        reply = { pulsedns: 'store-reply', id: call.id, ok: false, error: (e as Error).message };
+        r = { pulsedns: 'store-reply', id: call.id, ok: false, error: (e as Error).message };
       }
-      if (worker.isConnected()) worker.send(reply);
+      reply(r);
     })();
   });
 }
@@ -70,8 +106,8 @@ export class RelayStore implements HealthStore {
   private waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private listeners: Array<(c: StoreChange) => void> = [];
 
-  constructor() {
-    process.on('message', (m: unknown) => {
+  constructor(private readonly link: RelayLink = processLink()) {
+    link.onMessage((m: unknown) => {
       if (!isObj(m)) return;
       if (m.pulsedns === 'store-reply') {
         const r = m as unknown as Reply;
@@ -81,7 +117,13 @@ export class RelayStore implements HealthStore {
         if (r.ok) w.resolve(r.value);
         else w.reject(new Error(r.error ?? 'store call failed'));
       } else if (m.pulsedns === 'store-change') {
-        for (const l of this.listeners) l((m as unknown as Change).change);
+        for (const l of this.listeners) {
+          try {
+            l((m as unknown as Change).change);
+          } catch {
+            // One broken listener must not stop delivery to the others.
+          }
+        }
       }
     });
   }
@@ -104,7 +146,7 @@ export class RelayStore implements HealthStore {
         },
       });
       const msg: Call = { pulsedns: 'store-call', id, method, args };
-      process.send?.(msg);
+      this.link.send(msg);
     });
   }
 
@@ -142,7 +184,11 @@ export class RelayStore implements HealthStore {
   }
 
   healthy(): boolean {
-    return process.connected === true;
+    return this.link.connected();
+  }
+
+  problem(): StoreProblem | undefined {
+    return this.healthy() ? undefined : { kind: 'unreachable', message: 'the primary process is not reachable' };
   }
 
   async close(): Promise<void> {

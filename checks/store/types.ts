@@ -62,10 +62,28 @@ export type StoreChange =
   | { kind: 'override' }
   | { kind: 'latch' };
 
+/**
+ * Why a store is not usable right now. `auth` (the backing service refused
+ * our credentials) does not heal by retrying and is reported loudly;
+ * `unreachable` is retried quietly.
+ */
+export interface StoreProblem {
+  kind: 'unreachable' | 'auth';
+  message: string;
+}
+
 export interface HealthStore {
-  /** Prober: record this vantage's view of a member. `changed` also notifies subscribers. */
+  /**
+   * Prober: record this vantage's view of a member. `changed` also notifies
+   * subscribers at once; unchanged reports may be written in batches, and
+   * the promise resolves once this one is stored.
+   */
   report(member: string, report: VantageReport, changed: boolean): Promise<void>;
-  /** Everything, for a full sync or a periodic reconcile. */
+  /**
+   * Everything, for a full sync or a periodic reconcile. A store that
+   * follows changes (after subscribe) may answer from its own up-to-date
+   * copy, but never with less than what was written before the call.
+   */
   snapshot(): Promise<HealthSnapshot>;
   /** Calls `listener` on every change, from any process sharing the store. */
   subscribe(listener: (change: StoreChange) => void): Promise<void>;
@@ -80,5 +98,7 @@ export interface HealthStore {
   claimEvent(id: string, ttlMs: number): Promise<boolean>;
   /** Whether the backing service is reachable right now (always true for memory). */
   healthy(): boolean;
+  /** Why it is not healthy, when it is not. */
+  problem(): StoreProblem | undefined;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { parseEndpoint } from '../runtime/roles.js';
 import type { StoreOptions } from '../../checks/store/open.js';
 import { readFileSync } from 'node:fs';
 import { logOptionError, type LogOptions } from '../runtime/log.js';
+import { parseDuration } from '../pools/parse.js';
 
 export function fail(message: string): never {
   process.stderr.write(`pulsedns: ${message}\n`);
@@ -14,15 +15,21 @@ export const HEALTH_FLAGS = {
   sentinel: { type: 'string', multiple: true },
   'sentinel-name': { type: 'string' },
   'redis-prefix': { type: 'string' },
+  'stale-hold': { type: 'string' },
 } as const;
 
-export function healthOptions(values: { redis?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined }): StoreOptions {
+export function healthOptions(values: { redis?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined; 'stale-hold'?: string | undefined }): StoreOptions {
   const h: StoreOptions = {};
   const redis = values.redis ?? process.env.PULSEDNS_REDIS;
   if (redis) h.redis = redis;
   if (values.sentinel?.length) h.sentinels = values.sentinel.map(parseEndpoint);
   if (values['sentinel-name']) h.sentinelName = values['sentinel-name'];
   if (values['redis-prefix']) h.prefix = values['redis-prefix'];
+  if (values['stale-hold'] !== undefined) {
+    const ms = parseDuration(values['stale-hold']);
+    if (ms === undefined || ms < 1000) fail('--stale-hold is a duration of at least 1s, such as 5m (how long verdicts hold once every vantage is stale)');
+    h.holdMs = ms;
+  }
   return h;
 }
 

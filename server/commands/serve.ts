@@ -11,6 +11,7 @@ import { parseTsigKey } from '../xfr/tsig.js';
 import { checkChaosText } from '../engine/chaos.js';
 import { fail, HEALTH_FLAGS, healthOptions, LOG_FLAGS, logOptions, WEBHOOK_FLAGS, webhookSecret } from './options.js';
 import { isShared } from '../../checks/store/open.js';
+import { resolveStateDir } from '../runtime/statedir.js';
 
 export async function cmdServe(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -22,6 +23,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       'tcp-idle-timeout': { type: 'string' },
       'tcp-max-connections': { type: 'string' },
       ...LOG_FLAGS,
+      'tcp-per-client': { type: 'string' },
       ...HEALTH_FLAGS,
       probe: { type: 'boolean' },
       'no-probe': { type: 'boolean' },
@@ -43,6 +45,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       'git-cache': { type: 'string' },
       'rrl-rate': { type: 'string' },
       'rrl-slip': { type: 'string' },
+      'state-dir': { type: 'string' },
     },
   });
   const log = createLogger(logOptions(values));
@@ -59,6 +62,9 @@ export async function cmdServe(args: string[]): Promise<number> {
   const tcp = { ...DEFAULT_SERVE.tcp };
   if (values['tcp-idle-timeout']) tcp.idleTimeoutMs = Number(values['tcp-idle-timeout']) * 1000;
   if (values['tcp-max-connections']) tcp.maxConnections = Number(values['tcp-max-connections']);
+  if (values['tcp-per-client']) tcp.perClient = Number(values['tcp-per-client']);
+  if (!Number.isInteger(tcp.maxConnections) || tcp.maxConnections < 1) fail('--tcp-max-connections must be a positive whole number');
+  if (!Number.isInteger(tcp.perClient) || tcp.perClient < 1) fail('--tcp-per-client must be a positive whole number (connections per client address)');
   const health = healthOptions(values);
   const shared = isShared(health);
   // Embedded: probe here. Distributed: probers run as `pulsedns probe` unless --probe says otherwise.
@@ -76,6 +82,8 @@ export async function cmdServe(args: string[]): Promise<number> {
   };
   const secret = webhookSecret(values);
   if (secret) opts.webhookSecret = secret;
+  const stateDir = resolveStateDir(values['state-dir']);
+  if (stateDir) opts.stateDir = stateDir;
   const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
   if (token) opts.adminToken = token;
   try {

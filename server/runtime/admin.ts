@@ -82,8 +82,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
   const url = new URL(req.url ?? '/', 'http://admin');
   if (url.pathname === '/healthz') return send(res, 200, 'ok\n');
   if (url.pathname === '/readyz') {
-    const ready = o.zones.current.zones.size > 0;
-    return send(res, ready ? 200 : 503, ready ? 'ready\n' : 'no zones loaded\n');
+    // Refused credentials never heal by themselves: a server still answering
+    // from its last view is not ready (an unreachable Redis, which heals, is).
+    const refused = o.store.problem()?.kind === 'auth' ? o.store.problem()!.message : undefined;
+    const ready = o.zones.current.zones.size > 0 && !refused;
+    return send(res, ready ? 200 : 503, ready ? 'ready\n' : `${refused ?? 'no zones loaded'}\n`);
   }
   if (!authorized(req, o.token)) return send(res, 401, { error: 'missing or wrong bearer token' });
   if (url.pathname === '/metrics' && req.method === 'GET') {

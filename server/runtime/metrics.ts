@@ -74,7 +74,9 @@ export function trafficRegistry(stats: Stats, catalog: () => Catalog): Registry 
     ['pulsedns_send_errors_total', 'Replies the kernel refused to send.', () => stats.sendErrors],
     ['pulsedns_internal_errors_total', 'Queries whose handling threw (a bug; logged).', () => stats.internalErrors],
     ['pulsedns_tcp_connections_total', 'TCP connections accepted.', () => stats.tcpConnections],
-    ['pulsedns_tcp_rejected_total', 'TCP connections refused at the connection cap.', () => stats.tcpRejected],
+    ['pulsedns_tcp_rejected_total', 'TCP connections refused at the connection cap (every open connection busy).', () => stats.tcpRejected],
+    ['pulsedns_tcp_client_limited_total', 'TCP connections closed because their client address held its share already.', () => stats.tcpClientLimited],
+    ['pulsedns_tcp_idle_evicted_total', 'Idle TCP connections closed to make room at the connection cap.', () => stats.tcpIdleEvicted],
     ['pulsedns_tcp_idle_closed_total', 'TCP connections closed for idleness.', () => stats.tcpIdleClosed],
     ['pulsedns_rrl_dropped_total', 'UDP responses dropped by response-rate limiting.', () => stats.rrlDropped],
     ['pulsedns_rrl_slipped_total', 'UDP responses sent truncated (TC=1) by response-rate limiting.', () => stats.rrlSlipped],
@@ -174,6 +176,12 @@ export function controlRegistry(src: ControlSources): Registry {
   gauge('pulsedns_pool_tier', 'Tier answering for each pool (0 = primary); -1 when nothing is healthy.', ['pool'], () => [...zones.current.pools.pools.values()].map((p) => [{ pool: p.name }, live.tierOf(p.name) ?? 0]));
   counter('pulsedns_health_events_total', 'Health events (member.down, pool.failover, ...).', ['type'], () => [...src.events.counts].map(([type, n]) => [{ type }, n]));
   gauge('pulsedns_health_store_up', '1 when the health store (Redis) is reachable.', [], () => (live.storeHealthy() ? 1 : 0));
+  gauge('pulsedns_health_store_auth_failed', '1 while the health store (Redis) refuses our credentials or permissions (the reason is logged).', [], () => (live.storeProblem()?.kind === 'auth' ? 1 : 0));
+  gauge('pulsedns_vantages', 'Vantages (probers) with reports on pooled members, fresh or all known.', ['state'], () => {
+    const v = live.vantageSummary();
+    return [[{ state: 'fresh' }, v.fresh], [{ state: 'known' }, v.known]];
+  });
+  gauge('pulsedns_vantages_all_stale', '1 while every known vantage is stale: verdicts are held and fail open when --stale-hold runs out.', [], () => (live.vantageSummary().allStale ? 1 : 0));
   r.registerMetric(stats.probeSeconds);
 
   const git = src.git;

@@ -15,9 +15,12 @@ import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
-import { startHealth, type HealthRuntime } from './health.js';
+import { MIN_USEFUL_VANTAGES, startHealth, type HealthRuntime } from './health.js';
 import { isShared, openStore, type StoreOptions } from '../../checks/store/open.js';
 import { serveStoreToWorkers } from '../../checks/store/relay.js';
+import { viewFilePath } from './statedir.js';
+import { ViewFile } from '../../checks/viewfile.js';
+import { resolve } from 'node:path';
 import { startAdmin } from './admin.js';
 import { clusterMetrics, controlRegistry, EventCounter, processRegistry, singleProcessMetrics, trafficRegistry, type MetricsJson } from './metrics.js';
 import { readyFields } from './startup.js';
@@ -57,6 +60,8 @@ export interface ServeOptions {
   git?: GitSource;
   /** UDP response-rate limiting (--rrl-rate); off when absent. */
   rrl?: RrlOptions;
+  /** Where the last known health view is kept across restarts (--state-dir); absent keeps nothing. */
+  stateDir?: string;
 }
 
 export interface GitSource {
@@ -121,8 +126,15 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   }
   const zones = new ServedZones(zonesDir, log, stats, role !== 'worker');
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
+  // One store per host: workers reach the primary's over IPC in both modes,
+  // so with Redis there is one reader per host, not one per worker.
   const store = openStore(opts.health, log, role === 'worker');
-  if (role === 'primary' && !isShared(opts.health)) await serveStoreToWorkers(store);
+  if (role === 'primary') await serveStoreToWorkers(store);
+  const shared = isShared(opts.health);
+  // Workers start from the view too (a worker restarted during an outage
+  // must not answer differently from its siblings), but only one process writes it.
+  const viewFile = opts.stateDir ? new ViewFile(viewFilePath(opts.stateDir, opts.git?.repo ?? resolve(opts.zonesDir), opts.health), log.child({ component: 'state' })) : undefined;
+  if (viewFile && role !== 'worker') log.info({ file: viewFile.path }, 'health view kept on disk');
   const health = await startHealth(store, log, {
     probe: opts.probe && role !== 'worker',
     vantage: opts.vantage,
@@ -131,6 +143,10 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     pools: zones.current.pools,
     announce: role !== 'worker',
     onProbe: (check, result) => stats.probeSeconds.observe({ type: check.type, result: result.ok ? 'ok' : 'fail' }, result.ms / 1000),
+    ...(opts.health.holdMs !== undefined ? { holdMs: opts.health.holdMs } : {}),
+    ...(shared && role !== 'worker' ? { minVantages: MIN_USEFUL_VANTAGES } : {}),
+    ...(viewFile ? { restoreFrom: viewFile } : {}),
+    ...(viewFile && role !== 'worker' ? { saveTo: viewFile } : {}),
   });
   zones.setHealth(health.live);
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);

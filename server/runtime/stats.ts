@@ -27,6 +27,10 @@ export class Stats {
   tcpConnections = 0;
   tcpRejected = 0;
   tcpIdleClosed = 0;
+  /** Closed at once: the client address already held its share (--tcp-per-client). */
+  tcpClientLimited = 0;
+  /** Idle connections closed to make room for a new one at the cap. */
+  tcpIdleEvicted = 0;
   /** Response-rate limiting: responses dropped, and sent truncated instead. */
   rrlDropped = 0;
   rrlSlipped = 0;

@@ -11,15 +11,18 @@ import { FAILED, type RequestHandler } from '../engine/handler.js';
 import type { Query } from '../wire/query.js';
 import type { Stats } from '../runtime/stats.js';
 import type { Endpoint } from './udp.js';
+import { TcpLimits } from './tcplimits.js';
 
 export interface TcpOptions {
   idleTimeoutMs: number;
   maxConnections: number;
   /** Bytes of unsent answers per connection before we stop reading from it. */
   maxPendingBytes: number;
+  /** Connections one client address (/32, IPv6 /64) may hold (see tcplimits.ts). */
+  perClient: number;
 }
 
-export const TCP_DEFAULTS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxPendingBytes: 1 << 20 };
+export const TCP_DEFAULTS: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxPendingBytes: 1 << 20, perClient: 20 };
 
 /**
  * Queries whose answer is a stream of messages (zone transfers, see
@@ -34,13 +37,16 @@ export interface TcpStreamer {
 
 export function startTcp(ep: Endpoint, handler: RequestHandler, stats: Stats, log: Logger, opts: TcpOptions = TCP_DEFAULTS, streamer?: TcpStreamer): Promise<net.Server> {
   const server = net.createServer({ noDelay: true });
-  server.maxConnections = opts.maxConnections;
+  const limits = new TcpLimits(opts, stats);
+  // The cap proper is TcpLimits' (it closes an idle connection to make room,
+  // which needs to see the newcomer); this only bounds sockets still closing.
+  server.maxConnections = opts.maxConnections * 2;
   server.on('drop', () => {
     stats.tcpRejected++;
   });
   // One context for the listener, shared by its connections: each message is answered synchronously.
   const ctx = handler.context('tcp', streamer !== undefined);
-  server.on('connection', (sock) => handleConnection(sock, handler, ctx, stats, log, opts, streamer));
+  server.on('connection', (sock) => handleConnection(sock, handler, ctx, stats, log, opts, streamer, limits));
   server.on('error', (err) => log.warn({ err }, 'tcp server error'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -51,7 +57,7 @@ export function startTcp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
   });
 }
 
-function handleConnection(sock: net.Socket, handler: RequestHandler, ctx: QueryContext, stats: Stats, log: Logger, opts: TcpOptions, streamer: TcpStreamer | undefined): void {
+function handleConnection(sock: net.Socket, handler: RequestHandler, ctx: QueryContext, stats: Stats, log: Logger, opts: TcpOptions, streamer: TcpStreamer | undefined, limits: TcpLimits): void {
   stats.tcpConnections++;
   // Bytes read but not yet answered. Kept as a list and joined only once a
   // whole frame is there: joining on every read would make a frame dribbled
@@ -62,6 +68,7 @@ function handleConnection(sock: net.Socket, handler: RequestHandler, ctx: QueryC
   let streaming = false;
   // Paused because the client is not reading our answers; resumes on 'drain'.
   let blocked = false;
+  if (!limits.admit(sock, () => streaming || blocked || partsLen > 0 || sock.writableLength > 0)) return;
   sock.setTimeout(opts.idleTimeoutMs, () => {
     stats.tcpIdleClosed++;
     sock.destroy();
@@ -146,6 +153,7 @@ function handleConnection(sock: net.Socket, handler: RequestHandler, ctx: QueryC
     handle(buf);
   };
   sock.on('data', (chunk: Buffer) => {
+    limits.active(sock);
     parts.push(chunk);
     partsLen += chunk.length;
     // A read already under way when we paused is kept for after the transfer or the drain.

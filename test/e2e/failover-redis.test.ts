@@ -6,12 +6,13 @@
 // vantage differently (req.socket.remoteAddress).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { CLI, startPulse, type Spawned } from '../support/server.js';
+import { startProber, type Prober } from '../support/prober.js';
 import { query } from '../support/client.js';
 import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor } from '../support/backends.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
@@ -33,66 +34,6 @@ const ZONE = 'pulse.test';
 const PORT = await portFreeOn(MEMBERS);
 const backends = new Map(MEMBERS.map((a) => [a, new Backend(a, PORT)]));
 const be = (a: string): Backend => backends.get(a)!;
-
-interface Prober {
-  vantage: string;
-  proc: ChildProcess;
-  output: string[];
-  /** SIGKILL: a prober that dies without saying goodbye. */
-  kill(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** `pulsedns probe`, resolved once it logs "ready". */
-async function startProber(zonesDir: string, redisUrl: string, vantage: string, source?: string): Promise<Prober> {
-  const args = ['probe', '--redis', redisUrl, '--zones', zonesDir, '--vantage', vantage, ...(source ? ['--source', source] : [])];
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  let ready: () => void = () => undefined;
-  const isReady = new Promise<void>((r) => (ready = r));
-  for (const stream of [proc.stdout!, proc.stderr!]) {
-    let buf = '';
-    stream.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        output.push(line);
-        if (/"msg":"ready"/.test(line)) ready();
-      }
-    });
-  }
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      isReady,
-      exited.then(() => { throw new Error(`prober ${vantage} exited before ready:\n${output.join(' ; ')}`); }),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`prober ${vantage} not ready in 10 s:\n${output.join('\n')}`)), 10_000); }),
-    ]);
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-  const gone = (): boolean => proc.exitCode !== null || proc.signalCode !== null;
-  return {
-    vantage,
-    proc,
-    output,
-    async kill() {
-      if (!gone()) proc.kill('SIGKILL');
-      await Promise.race([exited, sleep(3000)]);
-    },
-    async stop() {
-      if (!gone()) proc.kill('SIGTERM');
-      await Promise.race([exited, sleep(3000)]);
-      if (!gone()) proc.kill('SIGKILL');
-    },
-  };
-}
 
 const CHECKS = `checks:
   web-http:

@@ -1,9 +1,24 @@
 // Starts a real pulsedns process (the compiled CLI) and waits until it says
 // it is ready. Tests talk to it over real sockets.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+
+// Servers keep their health view in a state directory; tests get one of
+// their own (removed on exit) rather than /var/lib/pulsedns or the cwd.
+// A test that restarts a server passes --state-dir itself.
+let stateDir: string | undefined;
+function testStateDir(): string {
+  if (!stateDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-state-'));
+    stateDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return stateDir;
+}
 
 export const CLI = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'server', 'cli.js');
 
@@ -33,7 +48,7 @@ export type CliProcess = Omit<Spawned, 'port' | 'admin' | 'host'>;
 export async function spawnCli(args: string[], opts: SpawnOptions = {}): Promise<CliProcess> {
   const proc = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(opts.env ? { env: opts.env } : {}),
+    env: { ...(opts.env ?? process.env), STATE_DIRECTORY: opts.env?.STATE_DIRECTORY ?? process.env.STATE_DIRECTORY ?? testStateDir() },
   });
   const output: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];

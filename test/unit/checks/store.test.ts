@@ -1,10 +1,13 @@
-// One contract for every HealthStore, run against the in-memory store and
-// against RedisStore on a real redis-server; then what only Redis can do
-// wrong: go away, come back, and ask for a password.
+// One contract for every HealthStore, run against the in-memory store,
+// against RedisStore on a real redis-server, and through the relay workers
+// use (over a MessagePort standing in for cluster IPC); then what only Redis
+// can do wrong: go away, come back, ask for a password, lose messages.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { MemoryStore } from '../../../checks/store/memory.js';
 import { RedisStore } from '../../../checks/store/redis.js';
+import { RelayStore, serveStoreToWorkers, type RelayHub, type RelayLink } from '../../../checks/store/relay.js';
 import type { FailoverLatch, HealthStore, Override, StoreChange, VantageReport } from '../../../checks/store/types.js';
 import { memberKey } from '../../../checks/model.js';
 import { needTool } from '../../support/tools.js';
@@ -201,6 +204,31 @@ async function contract(t: TestContext, open: OpenPair): Promise<void> {
     }
   });
 
+  await t.test('a follower sees every write made before its snapshot, routine reports included', async () => {
+    const { a, b, close } = await open();
+    try {
+      await collect(b); // b now follows changes
+      await b.snapshot();
+      const first = report('fra', false);
+      await a.report(member, first, true);
+      // Only the time moves on: published compactly, applied all the same.
+      const routine = { ...first, at: first.at + 1000 };
+      await a.report(member, routine, false);
+      assert.deepEqual((await b.snapshot()).reports.get(member), [routine]);
+      const o: Override = { pool: 'web', address: '192.0.2.10', mode: 'drain', reason: 'r', by: 'x', at: Date.now() };
+      await a.setOverride(o);
+      assert.deepEqual((await b.snapshot()).overrides, [o]);
+      await a.clearOverride('web', '192.0.2.10');
+      assert.deepEqual((await b.snapshot()).overrides, []);
+      await a.latch({ pool: 'web', tier: 1, since: 5 });
+      assert.deepEqual((await b.snapshot()).latches, [{ pool: 'web', tier: 1, since: 5 }]);
+      await a.unlatch('web');
+      assert.deepEqual((await b.snapshot()).latches, []);
+    } finally {
+      await close();
+    }
+  });
+
   await t.test('healthy once in use', async () => {
     const { a, b, close } = await open();
     try {
@@ -210,6 +238,7 @@ async function contract(t: TestContext, open: OpenPair): Promise<void> {
       await b.snapshot();
       assert.equal(a.healthy(), true);
       assert.equal(b.healthy(), true);
+      assert.equal(a.problem(), undefined);
     } finally {
       await close();
     }
@@ -220,6 +249,49 @@ test('MemoryStore meets the HealthStore contract', async (t) => {
   await contract(t, async () => {
     const store = new MemoryStore();
     return { a: store, b: store, close: () => store.close() };
+  });
+});
+
+/**
+ * The relay in front of `backing`: a primary's end and one worker's end per
+ * call of link(), joined by MessagePorts (structured clone, asynchronous,
+ * like cluster IPC).
+ */
+function relayTo(backing: HealthStore): { link(): RelayStore; close(): void } {
+  const ports: MessagePort[] = [];
+  const handlers: Array<(msg: unknown, reply: (m: unknown) => void) => void> = [];
+  const primaryEnds: MessagePort[] = [];
+  const hub: RelayHub = {
+    broadcast: (msg) => primaryEnds.forEach((p) => p.postMessage(msg)),
+    onMessage: (h) => void handlers.push(h),
+  };
+  const served = serveStoreToWorkers(backing, hub);
+  return {
+    link() {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1, port2);
+      primaryEnds.push(port1);
+      port1.on('message', (m: unknown) => handlers.forEach((h) => h(m, (r) => port1.postMessage(r))));
+      const end: RelayLink = {
+        send: (m) => void served.then(() => port2.postMessage(m)),
+        onMessage: (h) => void port2.on('message', h),
+        connected: () => true,
+      };
+      return new RelayStore(end);
+    },
+    close() {
+      for (const p of ports) p.close();
+    },
+  };
+}
+
+test('RelayStore (workers over IPC) meets the HealthStore contract', async (t) => {
+  await contract(t, async () => {
+    const backing = new MemoryStore();
+    const relay = relayTo(backing);
+    const a = relay.link();
+    const b = relay.link();
+    return { a, b, close: async () => { await Promise.all([a.close(), b.close(), backing.close()]); relay.close(); } };
   });
 });
 
@@ -246,6 +318,16 @@ test('RedisStore meets the HealthStore contract', async (t) => {
     const a = new RedisStore({ url: redis.url, prefix });
     const b = new RedisStore({ url: redis.url, prefix });
     return { a, b, close: async () => { await Promise.all([a.close(), b.close()]); } };
+  });
+
+  await t.test('through the relay too', async (tt) => {
+    await contract(tt, async () => {
+      const backing = new RedisStore({ url: redis.url, prefix: uniquePrefix() });
+      const direct = new RedisStore({ url: redis.url, prefix: (backing as unknown as { prefix: string }).prefix });
+      const relay = relayTo(backing);
+      const a = relay.link();
+      return { a, b: direct, close: async () => { await Promise.all([a.close(), direct.close(), backing.close()]); relay.close(); } };
+    });
   });
 
   await t.test('stores with different prefixes do not see each other', async () => {
@@ -278,7 +360,8 @@ test('RedisStore survives Redis going away and coming back', async (t) => {
   });
   const member = memberKey('web', '192.0.2.10');
   const seen = await collect(server);
-  assert.equal(server.healthy(), true);
+  // Both connections up (on a busy machine the command one may lag the subscription).
+  await waitFor(() => server.healthy(), 'the server store healthy at start');
   await prober.report(member, report('fra'), true);
   await waitFor(() => seen.length === 1, 'the first change');
 
@@ -394,6 +477,96 @@ test('RedisStore authenticates with requirepass', async (t) => {
   const { ok } = await settlesWithin(wrong.snapshot(), 2500, 'snapshot with a wrong password');
   assert.equal(ok, false);
   assert.equal(wrong.healthy(), false);
+  assert.equal(wrong.problem()?.kind, 'auth', 'a refused password is not an outage');
+  assert.match(wrong.problem()!.message, /WRONGPASS/);
+  assert.doesNotMatch(wrong.problem()!.message, /nope/, 'the password itself is never repeated');
+
+  // No password at all where one is required: NOAUTH, the same kind of problem.
+  const none = new RedisStore({ url: `redis://127.0.0.1:${redis.port}`, prefix });
+  t.after(() => none.close());
+  await settlesWithin(none.snapshot(), 2500, 'snapshot without a password');
+  assert.equal(none.problem()?.kind, 'auth');
+  assert.match(none.problem()!.message, /NOAUTH/);
+});
+
+test('RedisStore reports an ACL user without the permissions it needs (NOPERM)', async (t) => {
+  const redis = await withRedis(t);
+  if (!redis) return;
+  const raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  t.after(() => raw.disconnect());
+  // Everything the documented ACL grants, except scripting.
+  await raw.call('ACL', 'SETUSER', 'weak', 'on', '>pw', '~*', '&*', '+@read', '+@write', '+@pubsub', '+@transaction', '+@connection', '+info');
+  const store = new RedisStore({ url: `redis://weak:pw@127.0.0.1:${redis.port}`, prefix: uniquePrefix() });
+  t.after(() => store.close());
+  await store.snapshot();
+  assert.equal(store.problem(), undefined);
+  const { ok } = await settlesWithin(store.report('web|192.0.2.1', report('fra'), true), 2500, 'report without EVAL');
+  assert.equal(ok, false);
+  assert.equal(store.problem()?.kind, 'auth');
+  assert.match(store.problem()!.message, /NOPERM/);
+  assert.equal(store.healthy(), false);
+});
+
+/** Calls per command name since the last CONFIG RESETSTAT. */
+async function commandCounts(raw: Redis): Promise<Map<string, number>> {
+  const info = await raw.info('commandstats');
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+test('RedisStore follower: one full read, then only the version; a gap or a lost Redis means reading again', async (t) => {
+  const redis = await withRedis(t);
+  if (!redis) return;
+  const prefix = uniquePrefix();
+  const prober = new RedisStore({ url: redis.url, prefix, batchLingerMs: 20 });
+  const server = new RedisStore({ url: redis.url, prefix });
+  const raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  t.after(async () => {
+    await Promise.all([prober.close(), server.close()]);
+    raw.disconnect();
+  });
+  const members = Array.from({ length: 50 }, (_, i) => memberKey('web', `192.0.2.${i + 1}`));
+  await Promise.all(members.map((m) => prober.report(m, report('fra'), false)));
+  const seen = await collect(server);
+  assert.equal((await server.snapshot()).reports.size, 50);
+
+  await raw.config('RESETSTAT');
+  for (let round = 0; round < 5; round++) {
+    await Promise.all(members.map((m) => prober.report(m, report('fra'), false)));
+    const snap = await server.snapshot();
+    assert.equal(snap.reports.size, 50);
+    const newest = Math.max(...[...snap.reports.values()].map((l) => l[0]!.at));
+    assert.ok(Date.now() - newest < 1000, 'routine reports reach a follower without a full read');
+  }
+  const counts = await commandCounts(raw);
+  assert.equal(counts.get('hgetall') ?? 0, 0, `a follower in sync re-read report hashes: ${JSON.stringify([...counts])}`);
+  assert.equal(counts.get('smembers') ?? 0, 0);
+  assert.equal(counts.get('get'), 5, 'one version check per snapshot');
+  // 50 reports x 5 rounds, written in batches: far fewer scripts than reports.
+  const scripts = (counts.get('evalsha') ?? 0) + (counts.get('eval') ?? 0);
+  assert.ok(scripts <= 15, `${scripts} script calls for 250 reports`);
+
+  // A message lost on the way (simulated: the counter jumps without one):
+  // the next change shows a gap, listeners are told to resync, and the
+  // next snapshot reads everything.
+  await raw.incrby(`${prefix}version`, 3);
+  const before = seen.length;
+  await prober.report(members[0]!, report('fra', false), true);
+  await waitFor(() => seen.slice(before).some((c) => c.kind === 'override'), 'a resync notice after the gap');
+  await raw.config('RESETSTAT');
+  await server.snapshot();
+  // 50 report hashes, the overrides and the latches.
+  assert.equal((await commandCounts(raw)).get('hgetall'), 52, 'a full read after the gap');
+  await raw.config('RESETSTAT');
+  await server.snapshot();
+  assert.equal((await commandCounts(raw)).get('hgetall') ?? 0, 0, 'and in sync again after it');
+
+  // The counter going backwards means Redis lost its data: read everything.
+  await raw.set(`${prefix}version`, '1');
+  await raw.config('RESETSTAT');
+  await server.snapshot();
+  assert.equal((await commandCounts(raw)).get('hgetall'), 52, 'a full read after the counter went back');
 });
 
 /** A second instance sees a changed report from the first, and both read it back. */
@@ -478,11 +651,23 @@ test('RedisStore key layout is the documented one', async (t) => {
   const pttl = await raw.pttl(`${prefix}event:hook-1`);
   assert.ok(pttl > 50_000 && pttl <= 60_000, `event PTTL ${pttl}`);
 
-  await waitFor(() => messages.length === 3, 'three messages on the channel');
-  assert.deepEqual(messages.map((m) => JSON.parse(m)), [{ kind: 'report', member, report: r }, { kind: 'override' }, { kind: 'latch' }]);
+  await store.clearOverride('web', '192.0.2.10');
+  await store.report(member, r, false);
+
+  await waitFor(() => messages.length === 5, 'five messages on the channel');
+  assert.deepEqual(messages.map((m) => JSON.parse(m)), [
+    { v: 1, changes: [{ kind: 'report', member, report: r, changed: true }] },
+    { v: 2, changes: [{ kind: 'override', field: 'web|192.0.2.10', override: o }] },
+    { v: 3, changes: [{ kind: 'latch', pool: 'web', latch: l }] },
+    { v: 4, changes: [{ kind: 'override', field: 'web|192.0.2.10', override: null }] },
+    // A routine re-report (only its time would move) is published compactly.
+    { v: 5, changes: [{ kind: 'seen', vantage: 'fra', at: r.at, members: [member] }] },
+  ]);
+  assert.equal(await raw.get(`${prefix}version`), '5');
 
   const keys = (await raw.keys(`${prefix}*`)).sort();
-  assert.deepEqual(keys, [`${prefix}event:hook-1`, `${prefix}latches`, `${prefix}members`, `${prefix}overrides`, `${prefix}report:${member}`]);
+  // (The overrides hash went away with its last field.)
+  assert.deepEqual(keys, [`${prefix}event:hook-1`, `${prefix}latches`, `${prefix}members`, `${prefix}report:${member}`, `${prefix}version`]);
 });
 
 test('RedisStore skips what it cannot read and forgets members whose reports expired', async (t) => {

@@ -198,10 +198,11 @@ test('decide: a held up verdict stays up, and a fresh report ends the hold or th
   assert.equal(held.up, true);
 
   const down = [report('a', false, T0)];
-  const open = decide(down, T0 + HOLD_MS + 10_000, decide(down, T0));
+  const staleAt = T0 + STALE_INTERVALS * INTERVAL;
+  const open = decide(down, staleAt + HOLD_MS + 10_000, decide(down, T0));
   assert.equal(open.failedOpen, true);
   assert.equal(open.up, true);
-  const back = decide([report('a', false, T0 + HOLD_MS + 20_000)], T0 + HOLD_MS + 20_000, open);
+  const back = decide([report('a', false, staleAt + HOLD_MS + 20_000)], staleAt + HOLD_MS + 20_000, open);
   assert.equal(back.failedOpen, false);
   assert.equal(back.held, false);
   assert.equal(back.up, false);
@@ -212,10 +213,29 @@ test('decide: only stale reports and no previous verdict (a server just started)
   const v = decide(recent, T0);
   assert.equal(v.held, true, 'stale for less than 5 minutes: the stale majority still counts');
   assert.equal(v.up, false);
-  const old = recent.map((r) => ({ ...r, at: T0 - HOLD_MS - 1 }));
+  // The hold runs from when the reports went stale (3 intervals after their time).
+  const old = recent.map((r) => ({ ...r, at: T0 - HOLD_MS - STALE_INTERVALS * INTERVAL - 1 }));
   const w = decide(old, T0);
   assert.equal(w.failedOpen, true);
   assert.equal(w.up, true);
+});
+
+test('decide: a server restarted from saved reports fails open at the same moment as one that ran throughout', () => {
+  const reports = [report('a', false, T0), report('b', false, T0 + 700), report('c', true, T0 + 300)];
+  const hold = 60_000;
+  const openAt = (from: number, start: Verdict | undefined, tick: number): number => {
+    let v = start;
+    for (let now = from; ; now += tick) {
+      v = decide(reports, now, v, hold);
+      if (v.failedOpen) return now;
+    }
+  };
+  // Ran throughout, ticking at an odd phase; restarted 20 s in with the verdict it had saved.
+  const ran = openAt(T0 + 1, undefined, 7);
+  const saved = decide(reports, T0 + 800, undefined, hold);
+  const restarted = openAt(T0 + 20_000, saved, 7);
+  assert.ok(Math.abs(ran - restarted) <= 7, `ran throughout: ${ran - T0} ms, restarted: ${restarted - T0} ms`);
+  assert.ok(Math.abs(ran - (T0 + 700 + STALE_INTERVALS * INTERVAL + hold)) <= 7);
 });
 
 test('reports that vanish (a Redis restarted empty) hold the last verdict instead of reviving the member', () => {
