@@ -263,7 +263,7 @@ test('a wrong Redis password: probe exits non-zero with one line; serve keeps it
   assert.equal(await metric(s, 'pulsedns_health_store_auth_failed'), 1);
   const st = await getJson<Status>(`${s.admin}/status`);
   assert.equal(st.store.problem?.kind, 'auth');
-  assert.ok(s.output.some((l) => /"level":50.*refused our credentials/.test(l)), 'an error line says why');
+  assert.ok(s.output.some((l) => /"level":"error".*refused our credentials/.test(l)), 'an error line says why');
   assert.ok(!s.output.some((l) => /redis unreachable/.test(l)), 'refused credentials are not reported as an outage');
   assert.equal(await ask(s), set(X, Z));
 });
