@@ -5,6 +5,7 @@ import { Catalog } from '../engine/catalog.js';
 import { nameToText } from '../wire/names.js';
 import { formatError, type ZoneError } from './model.js';
 import { loadZonesDir, type SerialMemory } from './load.js';
+import { DEFAULT_READ, type ReadPolicy } from './readfile.js';
 import type { Stats } from '../stats.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 
@@ -17,7 +18,7 @@ export class ZoneSet {
   private serials = new Map<string, SerialMemory>();
   lastErrors: ZoneError[] = [];
 
-  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats) {}
+  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, private readonly policy: ReadPolicy = DEFAULT_READ) {}
 
   /** Installs a new health view; cached answers are dropped since pool answers may change. */
   setHealth(health: HealthLookup): void {
@@ -28,7 +29,7 @@ export class ZoneSet {
   /** Loads the directory; returns true when the new set is being served. */
   reload(): boolean {
     const started = process.hrtime.bigint();
-    const r = loadZonesDir(this.dir, this.serials);
+    const r = loadZonesDir(this.dir, this.serials, this.policy);
     if (r.errors.length) {
       this.stats.reloads.failed++;
       this.lastErrors = r.errors;

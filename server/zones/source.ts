@@ -11,6 +11,7 @@ import { parseZoneYaml } from './parse.js';
 import { validateZone } from './validate.js';
 import { compileZone, type Zone } from './compile.js';
 import { setSerial } from './serial.js';
+import { boundErrors } from './excerpt.js';
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
 export function isZoneFileName(name: string): boolean {
@@ -29,8 +30,8 @@ export function emptyPoolSet(): PoolSet {
 /** Parses and validates one zone file's text without compiling it. */
 export function zoneFromText(text: string, file: string, pools: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
   const parsed = parseZoneYaml(text, file, originFromFileName(file));
-  if (!parsed.zone) return parsed;
-  const errors = [...parsed.errors, ...validateZone(parsed.zone, pools)];
+  if (!parsed.zone) return { errors: boundErrors(parsed.errors) };
+  const errors = boundErrors([...parsed.errors, ...validateZone(parsed.zone, pools)]);
   return errors.length ? { errors } : { zone: parsed.zone, errors };
 }
 
@@ -57,7 +58,7 @@ export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, aut
   const errors: ZoneError[] = [];
   const poolsText = files.get(POOLS_FILE);
   const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : parsePoolsYaml(poolsText, join(dir, POOLS_FILE));
-  errors.push(...poolRead.errors);
+  errors.push(...boundErrors(poolRead.errors));
   const pools = poolRead.pools;
   const sources: ZoneSource[] = [];
   const byOrigin = new Map<string, string>();
