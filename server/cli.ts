@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // `pulsedns` command line. Each subcommand is a thin shell over a module.
 import { availableParallelism, hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from './log.js';
@@ -13,7 +12,7 @@ import { parseDuration } from './pools/parse.js';
 import { operatorCommand } from './operator.js';
 import { loadZonesDir, readZoneFile, zoneFiles } from './zones/load.js';
 import { formatError } from './zones/model.js';
-import { importMasterFile } from './zones/import.js';
+import { importMasterFile, type ImportOptions } from './zones/import.js';
 import { exportZone } from './zones/export.js';
 import { nameFromText, nameToText } from './wire/names.js';
 import { Type } from './wire/constants.js';
@@ -21,6 +20,10 @@ import { AddressAcl } from './xfr/acl.js';
 import { parseNotifyTarget } from './xfr/notify.js';
 import { parseTsigKey } from './xfr/tsig.js';
 import { checkChaosText } from './engine/chaos.js';
+import { secretList, secretValue } from './secrets.js';
+import { redactText } from './redact.js';
+import { validateWebhookUrl } from '../checks/webhook-url.js';
+import { DEFAULT_MAX_FILE_BYTES, parseBytes, readFailure, readTextFile } from './zones/readfile.js';
 
 const USAGE = `usage: pulsedns <command> [options]
 
@@ -38,6 +41,11 @@ commands:
           CHAOS TXT: [--chaos-version TEXT] [--chaos-id TEXT] (default: REFUSED)
           Zones from git: [--zones-git URL|PATH --branch main --zones-subdir DIR --sync-interval 30s]
           Rate limiting (UDP): [--rrl-rate N --rrl-slip 2] (off by default)
+          Files: [--max-zone-file-size 256M] (bigger zone files are refused)
+          Admin: [--admin-token-file PATH] [--admin-allow-host NAME ...]
+          Secrets from files instead of the command line (where ps shows them):
+                [--redis-file F] [--zones-git-file F] [--webhook-file F] [--admin-token-file F]
+                or PULSEDNS_REDIS_URL, PULSEDNS_ZONES_GIT, PULSEDNS_WEBHOOK, PULSEDNS_ADMIN_TOKEN
   probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides
@@ -47,15 +55,16 @@ commands:
   failback POOL                             return a manual-failback pool to its primaries
           (operator commands talk to the admin endpoint, default http://127.0.0.1:9153,
            or write to Redis directly with --redis URL; POOL may be * for every pool)
-  check   [DIR|FILE ...]   validate zone files; errors as file:line:col; exit 1 on any
+  check   [DIR|FILE ...] [--max-zone-file-size 256M]   validate zone files; errors as file:line:col; exit 1 on any
   plan    --from REV --to REV|WORKTREE [--zones DIR] [--format text|markdown] [--admin URL]
           what answers change between two git revisions of the zones, with risk warnings
-  import  FILE [--origin NAME]   RFC 1035 master file -> pulsedns YAML on stdout
+  import  FILE [--origin NAME] [--include-dir DIR]   RFC 1035 master file -> pulsedns YAML on stdout
+          ($INCLUDE reads files in FILE's directory, or below it, or in --include-dir)
   export  ZONE [--zones DIR]     a zone as an RFC 1035 master file on stdout
 `;
 
 function fail(message: string): never {
-  process.stderr.write(`pulsedns: ${message}\n`);
+  process.stderr.write(`pulsedns: ${redactText(message)}\n`);
   process.exit(2);
 }
 
@@ -94,14 +103,20 @@ async function main(argv: string[]): Promise<number> {
 
 const HEALTH_FLAGS = {
   redis: { type: 'string' },
+  'redis-file': { type: 'string' },
   sentinel: { type: 'string', multiple: true },
   'sentinel-name': { type: 'string' },
   'redis-prefix': { type: 'string' },
 } as const;
 
-function healthOptions(values: { redis?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined }): HealthOptions {
+function healthOptions(values: { redis?: string | undefined; 'redis-file'?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined }): HealthOptions {
   const h: HealthOptions = {};
-  const redis = values.redis ?? process.env.PULSEDNS_REDIS;
+  let redis: string | undefined;
+  try {
+    redis = secretValue({ flag: values.redis, file: values['redis-file'], env: ['PULSEDNS_REDIS_URL', 'PULSEDNS_REDIS'], name: '--redis' }, true);
+  } catch (e) {
+    fail((e as Error).message);
+  }
   if (redis) h.redis = redis;
   if (values.sentinel?.length) h.sentinels = values.sentinel.map(parseEndpoint);
   if (values['sentinel-name']) h.sentinelName = values['sentinel-name'];
@@ -124,8 +139,12 @@ async function cmdServe(args: string[]): Promise<number> {
       'no-probe': { type: 'boolean' },
       vantage: { type: 'string' },
       webhook: { type: 'string', multiple: true },
+      'webhook-file': { type: 'string' },
       admin: { type: 'string' },
       'admin-token': { type: 'string' },
+      'admin-token-file': { type: 'string' },
+      'admin-allow-host': { type: 'string', multiple: true },
+      'max-zone-file-size': { type: 'string' },
       'allow-transfer': { type: 'string', multiple: true },
       notify: { type: 'string', multiple: true },
       tsig: { type: 'string', multiple: true },
@@ -133,6 +152,7 @@ async function cmdServe(args: string[]): Promise<number> {
       'chaos-version': { type: 'string' },
       'chaos-id': { type: 'string' },
       'zones-git': { type: 'string' },
+      'zones-git-file': { type: 'string' },
       branch: { type: 'string' },
       'zones-subdir': { type: 'string' },
       'sync-interval': { type: 'string' },
@@ -167,12 +187,16 @@ async function cmdServe(args: string[]): Promise<number> {
     health,
     probe,
     vantage: values.vantage ?? DEFAULT_SERVE.vantage,
-    webhooks: values.webhook ?? [],
+    webhooks: [],
     admin,
   };
-  const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
-  if (token) opts.adminToken = token;
   try {
+    opts.webhooks = webhookUrls(values.webhook, values['webhook-file']);
+    opts.maxFileBytes = maxFileSize(values['max-zone-file-size']);
+    const token = secretValue({ flag: values['admin-token'], env: ['PULSEDNS_ADMIN_TOKEN'], name: '--admin-token' });
+    if (token) opts.adminToken = token;
+    if (values['admin-token-file']) opts.adminTokenFile = values['admin-token-file'];
+    if (values['admin-allow-host']?.length) opts.adminAllowHosts = values['admin-allow-host'];
     if (values['allow-transfer']?.length) opts.allowTransfer = AddressAcl.parse(values['allow-transfer']);
     if (values.notify?.length) opts.notify = values.notify.map(parseNotifyTarget);
     if (values.tsig?.length) {
@@ -196,10 +220,11 @@ async function cmdServe(args: string[]): Promise<number> {
     if (chaosVersion !== undefined || chaosId !== undefined) {
       opts.chaos = { ...(chaosVersion !== undefined ? { version: chaosVersion } : {}), ...(chaosId !== undefined ? { id: chaosId } : {}) };
     }
-    if (values['zones-git']) {
+    const zonesGit = secretValue({ flag: values['zones-git'], file: values['zones-git-file'], env: ['PULSEDNS_ZONES_GIT'], name: '--zones-git' }, true);
+    if (zonesGit) {
       const intervalMs = parseDuration(values['sync-interval'] ?? '30s');
       if (!intervalMs || intervalMs < 1000) throw new Error('--sync-interval is a duration of at least 1s, such as 30s or 5m');
-      opts.git = { repo: values['zones-git'], branch: values.branch ?? 'main', subdir: values['zones-subdir'] ?? '.', intervalMs, ...(values['git-cache'] ? { cacheDir: values['git-cache'] } : {}) };
+      opts.git = { repo: zonesGit, branch: values.branch ?? 'main', subdir: values['zones-subdir'] ?? '.', intervalMs, ...(values['git-cache'] ? { cacheDir: values['git-cache'] } : {}) };
     }
     if (values['rrl-rate']) {
       const rate = Number(values['rrl-rate']);
@@ -220,16 +245,36 @@ async function cmdServe(args: string[]): Promise<number> {
   return -1; // keep running
 }
 
+/** --webhook (repeatable), --webhook-file (one per line) or PULSEDNS_WEBHOOK (space-separated), each checked now. */
+function webhookUrls(flags: string[] | undefined, file: string | undefined): string[] {
+  return secretList(flags, file, 'PULSEDNS_WEBHOOK', '--webhook').map(validateWebhookUrl);
+}
+
+function maxFileSize(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_FILE_BYTES;
+  const n = parseBytes(text);
+  if (n === undefined) throw new Error(`--max-zone-file-size "${text}" is a size such as 256M, 64k or 1000000`);
+  return n;
+}
+
 async function cmdProbe(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { zones: { type: 'string' }, ...HEALTH_FLAGS, vantage: { type: 'string' }, source: { type: 'string' }, webhook: { type: 'string', multiple: true }, 'log-level': { type: 'string' } },
+    options: { zones: { type: 'string' }, ...HEALTH_FLAGS, vantage: { type: 'string' }, source: { type: 'string' }, webhook: { type: 'string', multiple: true }, 'webhook-file': { type: 'string' }, 'max-zone-file-size': { type: 'string' }, 'log-level': { type: 'string' } },
   });
   const log = createLogger(values['log-level']);
   const health = healthOptions(values);
   if (!health.redis && !health.sentinels) fail('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
+  let webhooks: string[] = [];
+  let maxBytes = DEFAULT_MAX_FILE_BYTES;
   try {
-    await runProber({ zonesDir: values.zones ?? 'zones', health, vantage: values.vantage ?? hostname(), webhooks: values.webhook ?? [], ...(values.source ? { source: values.source } : {}) }, log);
+    webhooks = webhookUrls(values.webhook, values['webhook-file']);
+    maxBytes = maxFileSize(values['max-zone-file-size']);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  try {
+    await runProber({ zonesDir: values.zones ?? 'zones', health, vantage: values.vantage ?? hostname(), webhooks, maxFileBytes: maxBytes, ...(values.source ? { source: values.source } : {}) }, log);
   } catch (e) {
     log.fatal({ err: e }, (e as Error).message);
     return 1;
@@ -238,13 +283,19 @@ async function cmdProbe(args: string[]): Promise<number> {
 }
 
 function cmdCheck(args: string[]): number {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'max-zone-file-size': { type: 'string' } } });
   const targets = positionals.length ? positionals : ['zones'];
+  let policy = { maxBytes: DEFAULT_MAX_FILE_BYTES };
+  try {
+    policy = { maxBytes: maxFileSize(values['max-zone-file-size']) };
+  } catch (e) {
+    fail((e as Error).message);
+  }
   let errors = 0;
   let zones = 0;
   for (const t of targets) {
     if (/\.ya?ml$/i.test(t)) {
-      const r = readZoneFile(t);
+      const r = readZoneFile(t, undefined, policy);
       for (const e of r.errors) process.stdout.write(formatError(e) + '\n');
       errors += r.errors.length;
       if (r.zone) zones++;
@@ -257,7 +308,7 @@ function cmdCheck(args: string[]): number {
         errors++;
         continue;
       }
-      const r = loadZonesDir(t);
+      const r = loadZonesDir(t, new Map(), policy);
       for (const e of r.errors) process.stdout.write(formatError(e) + '\n');
       errors += r.errors.length;
       zones += files.length;
@@ -272,16 +323,18 @@ function cmdCheck(args: string[]): number {
 }
 
 function cmdImport(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { origin: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { origin: { type: 'string' }, 'include-dir': { type: 'string', multiple: true }, 'max-zone-file-size': { type: 'string' } } });
   const file = positionals[0];
-  if (!file) fail('import needs a master file: pulsedns import FILE [--origin NAME]');
+  if (!file) fail('import needs a master file: pulsedns import FILE [--origin NAME] [--include-dir DIR]');
   let text: string;
+  let maxBytes = DEFAULT_MAX_FILE_BYTES;
   try {
-    text = readFileSync(file, 'utf8');
+    maxBytes = maxFileSize(values['max-zone-file-size']);
+    text = readTextFile(file, { maxBytes });
   } catch (e) {
-    fail(`cannot read ${file}: ${(e as Error).message}`);
+    fail(`${file}: ${readFailure(e)}`);
   }
-  const opts: { origin?: string; file: string; includeDir: string } = { file, includeDir: join(file, '..') };
+  const opts: ImportOptions = { file, includeDir: join(file, '..'), includeRoots: values['include-dir'] ?? [], maxBytes };
   if (values.origin) opts.origin = values.origin;
   const r = importMasterFile(text, opts);
   if (r.errors.length) {

@@ -15,10 +15,10 @@ export interface ReadPolicy {
   maxBytes: number;
   /**
    * The tree a file must stay inside once every symbolic link is resolved
-   * (the zones directory, the git checkout, the imported file's directory).
-   * Absent: any location, but still a regular file.
+   * (the zones directory, the git checkout, the imported file's directory),
+   * or several such trees. Absent: any location, but still a regular file.
    */
-  root?: string;
+  root?: string | readonly string[];
 }
 
 export const DEFAULT_READ: ReadPolicy = { maxBytes: DEFAULT_MAX_FILE_BYTES };
@@ -72,8 +72,9 @@ export function readTextFile(file: string, policy: ReadPolicy = DEFAULT_READ): s
   if (policy.root !== undefined || lstatSync(file).isSymbolicLink()) {
     // Resolve every link (the file's own and any directory's on the way) before deciding.
     target = realpathSync(file);
-    if (policy.root !== undefined && !within(realpathSync(policy.root), target)) {
-      throw new FileRefused(`refused: it is a symbolic link (or inside one) that leads out of ${policy.root}`);
+    const roots = typeof policy.root === 'string' ? [policy.root] : policy.root ?? [];
+    if (roots.length && !roots.some((r) => within(realpathSync(r), target))) {
+      throw new FileRefused(`refused: it is outside ${roots.join(' and ')} (symbolic links followed; a .git directory never counts)`);
     }
   }
   // Checked before opening, since opening some devices has effects of its own...
