@@ -419,7 +419,8 @@ class Importer {
       // Confined (import.md): a master file from elsewhere must not pull in /proc/self/environ or ../secret.txt.
       text = readTextFile(path, this.read);
     } catch (err) {
-      this.err(file, pathTok, `$INCLUDE ${path}: ${readFailure(err)}${/outside/.test(readFailure(err)) ? '; allow a directory with --include-dir DIR' : ''}`);
+      const why = readFailure(err).replace(/^cannot read: /, '');
+      this.err(file, pathTok, `cannot read $INCLUDE file ${path}: ${why}${/outside/.test(why) ? '; allow a directory with --include-dir DIR' : ''}`);
       return;
     }
     // RFC 1035 section 5.1: an included file's origin does not leak back into the including file.

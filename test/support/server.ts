@@ -19,13 +19,14 @@ export interface Spawned {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1'): Promise<Spawned> {
+export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1', env?: NodeJS.ProcessEnv): Promise<Spawned> {
   const port = await freePort(host);
   const adminPort = await freePort('127.0.0.1');
   const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const args = ['serve', '--zones', zonesDir, '--listen', listen, '--workers', '1', '--admin', `127.0.0.1:${adminPort}`, ...extra];
   const proc = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env ? { env } : {}),
   });
   const output: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
