@@ -6,8 +6,11 @@
 
 /** Characters of file text one quoted value in a message may show. */
 export const MAX_EXCERPT = 60;
-/** Longest message; our own wording stays well under it. */
-export const MAX_MESSAGE = 200;
+/** Longest message; our own wording (with file paths) stays under it. */
+export const MAX_MESSAGE = 400;
+/** The yaml package's messages may quote the source without quotation marks: they get a tighter cap. */
+const YAML_PREFIX = 'YAML syntax: ';
+const MAX_YAML_MESSAGE = YAML_PREFIX.length + 80;
 
 /** Printable, single-line and at most `max` characters (an ellipsis marks a cut). */
 export function excerpt(text: string, max = MAX_EXCERPT): string {
@@ -19,7 +22,7 @@ export function excerpt(text: string, max = MAX_EXCERPT): string {
 /** Cuts every quoted value in `message` to an excerpt, then the whole message to MAX_MESSAGE. */
 export function boundMessage(message: string): string {
   const quoted = message.replace(/"((?:[^"\\]|\\.)*)"/g, (_m, inner: string) => `"${excerpt(inner)}"`);
-  return excerpt(quoted, MAX_MESSAGE);
+  return excerpt(quoted, quoted.startsWith(YAML_PREFIX) ? MAX_YAML_MESSAGE : MAX_MESSAGE);
 }
 
 export function boundErrors<E extends { message: string }>(errors: E[]): E[] {

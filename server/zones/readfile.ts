@@ -74,7 +74,7 @@ export function readTextFile(file: string, policy: ReadPolicy = DEFAULT_READ): s
     target = realpathSync(file);
     const roots = typeof policy.root === 'string' ? [policy.root] : policy.root ?? [];
     if (roots.length && !roots.some((r) => within(realpathSync(r), target))) {
-      throw new FileRefused(`refused: it is outside ${roots.join(' and ')} (symbolic links followed; a .git directory never counts)`);
+      throw new FileRefused(`refused: it is outside ${roots.join(' and ')}`);
     }
   }
   // Checked before opening, since opening some devices has effects of its own...
