@@ -3,6 +3,7 @@
 // bearer token, since these calls change what the DNS answers. Who may call
 // what is decided in admin-guard.ts.
 import http from 'node:http';
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { HealthStore, Override, OverrideMode } from '../checks/store/types.js';
 import { parseDuration } from './pools/parse.js';
@@ -16,7 +17,7 @@ import { nameToText } from './wire/names.js';
 import { formatError } from './zones/model.js';
 import type { SyncState } from './zones/gitsync.js';
 import { checkRequest, type GuardOptions } from './admin-guard.js';
-import { removeTokenFile, serverToken } from './admin-token.js';
+import { removeTokenFile, serverToken, type AdminToken } from './admin-token.js';
 
 export interface AdminOptions {
   listen: Endpoint;
@@ -43,16 +44,17 @@ export function isLoopback(host: string): boolean {
 const MODES: OverrideMode[] = ['drain', 'force-up', 'force-down'];
 
 export function startAdmin(opts: AdminOptions): Promise<http.Server> {
-  if (!isLoopback(opts.listen.host) && !opts.token) {
-    return Promise.reject(new Error(`the admin endpoint on ${opts.listen.host} is reachable from the network; set --admin-token or PULSEDNS_ADMIN_TOKEN`));
+  if (!isLoopback(opts.listen.host) && !opts.token && !(opts.tokenFile && existsSync(opts.tokenFile))) {
+    return Promise.reject(new Error(`the admin endpoint on ${opts.listen.host} is reachable from the network; set --admin-token, PULSEDNS_ADMIN_TOKEN or --admin-token-file`));
   }
-  let changeToken;
+  let changeToken: AdminToken;
   try {
     changeToken = serverToken({ token: opts.token, file: opts.tokenFile, port: opts.listen.port }, (m) => opts.log.warn(m));
   } catch (e) {
     return Promise.reject(e);
   }
-  const guard: GuardOptions = { bindHost: opts.listen.host, allowHosts: opts.allowHosts ?? [], changeToken, ...(opts.token ? { readToken: opts.token } : {}) };
+  // A configured token (flag, environment or existing file) guards reads too; a generated one only changes.
+  const guard: GuardOptions = { bindHost: opts.listen.host, allowHosts: opts.allowHosts ?? [], changeToken, ...(changeToken.written ? {} : { readToken: changeToken.value }) };
   if (changeToken.written) opts.log.info({ file: changeToken.written }, 'admin token for changes written; pulsedns drain/force/failback on this host read it from there');
   const cleanup = (): void => removeTokenFile(changeToken);
   process.once('exit', cleanup);
