@@ -78,9 +78,12 @@ export class Webhooks {
         this.opts.log.error({ url: shown, err: result.why, event: event.type, id: event.id }, 'webhook failed for good; not retrying (the event is lost for this receiver)');
         return;
       }
+      if (attempt === this.attempts) {
+        this.opts.log.error({ url: shown, err: result.why, event: event.type, id: event.id }, 'webhook given up after retries');
+        return;
+      }
       this.opts.log.warn({ url: shown, err: result.why, attempt }, 'webhook failed; will retry');
-      if (attempt < this.attempts) await new Promise((r) => setTimeout(r, this.backoff * 2 ** (attempt - 1)));
+      await new Promise((r) => setTimeout(r, this.backoff * 2 ** (attempt - 1)));
     }
-    this.opts.log.error({ url: shown, event: event.type, id: event.id }, 'webhook given up after retries');
   }
 }
