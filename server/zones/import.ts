@@ -416,7 +416,7 @@ class Importer {
     const path = isAbsolute(pathTok.text) ? pathTok.text : resolve(this.includeBase, pathTok.text);
     let text: string;
     try {
-      // Confined (import.md): a master file from elsewhere must not pull in /proc/self/environ or ../secret.txt.
+      // Confined (docs/operations.md, Security): a master file from elsewhere must not pull in /proc/self/environ or ../secret.txt.
       text = readTextFile(path, this.read);
     } catch (err) {
       const why = readFailure(err).replace(/^cannot read: /, '');
