@@ -4,8 +4,12 @@
 // not retried and the transient ones are; logs show scheme://host/… only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -13,6 +17,7 @@ import { Webhooks } from '../../../checks/webhooks.js';
 import { MemoryStore } from '../../../checks/store/memory.js';
 import { CLI } from '../../support/server.js';
 import { freePort } from '../../support/ports.js';
+import { needTool } from '../../support/tools.js';
 
 async function listen(handler: (status: { hits: number }) => [number, Record<string, string>?]): Promise<{ server: Server; url: string; hits: () => number }> {
   const state = { hits: 0 };
@@ -84,6 +89,35 @@ test('408 and a refused connection are retried; 401 is not', async () => {
   } finally {
     await close(timeoutFirst.server);
     await close(unauthorized.server);
+  }
+});
+
+test('a certificate that does not verify is not retried: it will fail the same way next time', async (t) => {
+  const openssl = needTool(t, 'openssl');
+  if (!openssl) return;
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-hook-tls-'));
+  try {
+    execFileSync(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    let requests = 0;
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
+      requests++;
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { log, lines } = capture();
+    const hooks = new Webhooks({ urls: [`https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`], store: new MemoryStore(), log, source: 't', firstBackoffMs: 5, attempts: 3 });
+    try {
+      hooks.send({ ...EVENT });
+      await hooks.flush();
+      assert.equal(requests, 0);
+      assert.equal(lines.filter((l) => /will retry/.test(l)).length, 0, lines.join('\n'));
+      assert.match(lines.join('\n'), /TLS certificate: DEPTH_ZERO_SELF_SIGNED_CERT.*failed for good/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
