@@ -26,14 +26,14 @@ export interface AdminToken {
   value: string;
   /** Who a change made with it is recorded as: "admin-token" (configured) or "local-cli" (generated). */
   name: string;
-  /** The file the server wrote, removed again on close. */
-  written?: string;
+  /** Generated: the file to write it to (writeTokenFile, once the endpoint listens) and remove on close. */
+  file?: string;
 }
 
 /**
  * The server's token: the configured one (flag, environment, or an existing
- * --admin-token-file), or a fresh one written to the token file (the given
- * path or the default for `port`).
+ * --admin-token-file), or a fresh one for the token file (the given path or
+ * the default for `port`).
  */
 export function serverToken(opts: { token?: string | undefined; file?: string | undefined; port: number }, warn: (msg: string) => void): AdminToken {
   if (opts.token) return { value: opts.token, name: 'admin-token' };
@@ -43,24 +43,28 @@ export function serverToken(opts: { token?: string | undefined; file?: string | 
     registerSecret(value);
     return { value, name: 'admin-token' };
   }
-  const file = opts.file ?? defaultTokenFile(opts.port);
   if (!opts.file) ensurePrivateDir(runtimeDir());
   const value = randomBytes(24).toString('base64url');
   registerSecret(value);
+  return { value, name: 'local-cli', file: opts.file ?? defaultTokenFile(opts.port) };
+}
+
+/** Writes a generated token, mode 0600; only once the port is ours, so another server's file is never replaced. */
+export function writeTokenFile(t: AdminToken): void {
+  if (!t.file) return;
   // Written aside and renamed: the CLI never reads half a token, and an old file is replaced whole.
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${t.file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, `${value}\n`);
+    writeSync(fd, `${t.value}\n`);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, file);
-  return { value, name: 'local-cli', written: file };
+  renameSync(tmp, t.file);
 }
 
 export function removeTokenFile(t: AdminToken): void {
-  if (t.written) rmSync(t.written, { force: true });
+  if (t.file) rmSync(t.file, { force: true });
 }
 
 /**

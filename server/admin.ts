@@ -17,7 +17,7 @@ import { nameToText } from './wire/names.js';
 import { formatError } from './zones/model.js';
 import type { SyncState } from './zones/gitsync.js';
 import { checkRequest, type GuardOptions } from './admin-guard.js';
-import { removeTokenFile, serverToken, type AdminToken } from './admin-token.js';
+import { removeTokenFile, serverToken, writeTokenFile, type AdminToken } from './admin-token.js';
 
 export interface AdminOptions {
   listen: Endpoint;
@@ -54,10 +54,8 @@ export function startAdmin(opts: AdminOptions): Promise<http.Server> {
     return Promise.reject(e);
   }
   // A configured token (flag, environment or existing file) guards reads too; a generated one only changes.
-  const guard: GuardOptions = { bindHost: opts.listen.host, allowHosts: opts.allowHosts ?? [], changeToken, ...(changeToken.written ? {} : { readToken: changeToken.value }) };
-  if (changeToken.written) opts.log.info({ file: changeToken.written }, 'admin token for changes written; pulsedns drain/force/failback on this host read it from there');
+  const guard: GuardOptions = { bindHost: opts.listen.host, allowHosts: opts.allowHosts ?? [], changeToken, ...(changeToken.file ? {} : { readToken: changeToken.value }) };
   const cleanup = (): void => removeTokenFile(changeToken);
-  process.once('exit', cleanup);
   const server = http.createServer((req, res) => {
     handle(req, res, opts, guard).catch((e: unknown) => {
       opts.log.error({ err: e }, 'admin request failed');
@@ -66,9 +64,20 @@ export function startAdmin(opts: AdminOptions): Promise<http.Server> {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.once('close', cleanup);
     server.listen(opts.listen.port, opts.listen.host, () => {
       server.off('error', reject);
+      try {
+        writeTokenFile(changeToken);
+      } catch (e) {
+        server.close();
+        reject(e);
+        return;
+      }
+      if (changeToken.file) {
+        process.once('exit', cleanup);
+        server.once('close', cleanup);
+        opts.log.info({ file: changeToken.file }, 'admin token for changes written; pulsedns drain/force/failback on this host read it from there');
+      }
       resolve(server);
     });
   });

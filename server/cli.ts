@@ -54,7 +54,9 @@ commands:
   force   up|down POOL ADDRESS [--reason TEXT] [--for 30m]   override the checks
   failback POOL                             return a manual-failback pool to its primaries
           (operator commands talk to the admin endpoint, default http://127.0.0.1:9153,
-           or write to Redis directly with --redis URL; POOL may be * for every pool)
+           or write to Redis directly with --redis URL; POOL may be * for every pool;
+           the token: --admin-token, --admin-token-file, PULSEDNS_ADMIN_TOKEN, or the
+           file a server on this host wrote)
   check   [DIR|FILE ...] [--max-zone-file-size 256M]   validate zone files; errors as file:line:col; exit 1 on any
   plan    --from REV --to REV|WORKTREE [--zones DIR] [--format text|markdown] [--admin URL]
           what answers change between two git revisions of the zones, with risk warnings
