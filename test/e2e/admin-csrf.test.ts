@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, startPulse, type Spawned } from '../support/server.js';
 import { query } from '../support/client.js';
+import { POOLED_EXAMPLE_ZONE } from '../support/zones.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pulse-admin-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -21,13 +22,7 @@ const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: runtime };
 delete env.PULSEDNS_ADMIN_TOKEN;
 const zones = join(root, 'zones');
 mkdirSync(zones);
-writeFileSync(join(zones, 'example.com.yaml'), `records:
-  '@':
-    - { type: SOA, value: { mname: ns1, rname: hostmaster } }
-    - { type: NS, value: ns1 }
-  ns1: { type: A, value: 192.0.2.1 }
-  www: { type: A, pool: web }
-`);
+writeFileSync(join(zones, 'example.com.yaml'), POOLED_EXAMPLE_ZONE);
 writeFileSync(join(zones, '_pools.yaml'), `pools:
   web:
     policy: all

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { CLI, startPulse } from '../support/server.js';
 import { query } from '../support/client.js';
+import { POOLED_EXAMPLE_ZONE } from '../support/zones.js';
 import { startRedis } from '../support/redis.js';
 import { needTool } from '../support/tools.js';
 
@@ -51,13 +52,7 @@ test('secrets from the environment and files stay out of ps, /status and the log
   const work = join(root, 'work');
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
   execFileSync('git', ['clone', '-q', bare, work], { env, stdio: 'ignore' });
-  writeFileSync(join(work, 'example.com.yaml'), `records:
-  '@':
-    - { type: SOA, value: { mname: ns1, rname: hostmaster } }
-    - { type: NS, value: ns1 }
-  ns1: { type: A, value: 192.0.2.1 }
-  www: { type: A, pool: web }
-`);
+  writeFileSync(join(work, 'example.com.yaml'), POOLED_EXAMPLE_ZONE);
   writeFileSync(join(work, '_pools.yaml'), `checks:
   dead:
     type: tcp
