@@ -27,6 +27,11 @@ commands:
           Rate limiting (UDP): [--rrl-rate N --rrl-slip 2] (off by default)
           TCP: [--tcp-max-connections 1000] [--tcp-per-client 20] [--tcp-idle-timeout 10]
           Health across restarts: [--state-dir DIR|off] [--stale-hold 5m] (docs/failover.md)
+          Files: [--max-zone-file-size 256M] (bigger zone files are refused)
+          Admin: [--admin-token-file PATH] [--admin-allow-host NAME ...]
+          Secrets from files instead of the command line (where ps shows them):
+                [--redis-file F] [--zones-git-file F] [--webhook-file F] [--admin-token-file F]
+                or PULSEDNS_REDIS_URL, PULSEDNS_ZONES_GIT, PULSEDNS_WEBHOOK, PULSEDNS_ADMIN_TOKEN
   probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...] [--stale-hold 5m]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides
@@ -35,11 +40,14 @@ commands:
   force   up|down POOL ADDRESS [--reason TEXT] [--for 30m]   override the checks
   failback POOL                             return a manual-failback pool to its primaries
           (operator commands talk to the admin endpoint, default http://127.0.0.1:9153,
-           or write to Redis directly with --redis URL; POOL may be * for every pool)
-  check   [DIR|FILE ...]   validate zone files; errors as file:line:col; exit 1 on any
+           or write to Redis directly with --redis URL; POOL may be * for every pool;
+           the token: --admin-token, --admin-token-file, PULSEDNS_ADMIN_TOKEN, or the
+           file a server on this host wrote)
+  check   [DIR|FILE ...] [--max-zone-file-size 256M]   validate zone files; errors as file:line:col; exit 1 on any
   plan    --from REV --to REV|WORKTREE [--zones DIR] [--format text|markdown] [--admin URL]
           what answers change between two git revisions of the zones, with risk warnings
-  import  FILE [--origin NAME]   RFC 1035 master file -> pulsedns YAML on stdout
+  import  FILE [--origin NAME] [--include-dir DIR]   RFC 1035 master file -> pulsedns YAML on stdout
+          ($INCLUDE reads files in FILE's directory, or below it, or in --include-dir)
   export  ZONE [--zones DIR]     a zone as an RFC 1035 master file on stdout
 `;
 

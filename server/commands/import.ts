@@ -1,22 +1,24 @@
 // `pulsedns import`: an RFC 1035 master file -> zone YAML on stdout.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatError } from '../zones/model.js';
-import { importMasterFile } from '../zones/import.js';
-import { fail } from './options.js';
+import { importMasterFile, type ImportOptions } from '../zones/import.js';
+import { readFailure, readTextFile } from '../zones/readfile.js';
+import { fail, FILE_SIZE_FLAG, maxFileSize } from './options.js';
 
 export function cmdImport(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { origin: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { origin: { type: 'string' }, 'include-dir': { type: 'string', multiple: true }, ...FILE_SIZE_FLAG } });
   const file = positionals[0];
-  if (!file) fail('import needs a master file: pulsedns import FILE [--origin NAME]');
+  if (!file) fail('import needs a master file: pulsedns import FILE [--origin NAME] [--include-dir DIR]');
+  const maxBytes = maxFileSize(values);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, { maxBytes });
   } catch (e) {
-    fail(`cannot read ${file}: ${(e as Error).message}`);
+    fail(`${file}: ${readFailure(e)}`);
   }
-  const opts: { origin?: string; file: string; includeDir: string } = { file, includeDir: join(file, '..') };
+  // $INCLUDE stays in FILE's directory (or below) and the --include-dir trees (docs/operations.md, Security).
+  const opts: ImportOptions = { file, includeDir: join(file, '..'), includeRoots: values['include-dir'] ?? [], maxBytes };
   if (values.origin) opts.origin = values.origin;
   const r = importMasterFile(text, opts);
   if (r.errors.length) {

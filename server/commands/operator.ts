@@ -8,6 +8,9 @@ import { openStore } from '../../checks/store/open.js';
 import { parseDuration } from '../pools/parse.js';
 import { formatStatus, type StatusReport } from '../../checks/status.js';
 import type { Override, OverrideMode } from '../../checks/store/types.js';
+import { clientToken } from '../runtime/admin-token.js';
+import { redactText } from '../runtime/redact.js';
+import { secretValue } from '../runtime/secrets.js';
 
 const DEFAULT_ADMIN = 'http://127.0.0.1:9153';
 
@@ -45,7 +48,9 @@ export async function operatorCommand(command: string, args: string[]): Promise<
     options: {
       admin: { type: 'string' },
       'admin-token': { type: 'string' },
+      'admin-token-file': { type: 'string' },
       redis: { type: 'string' },
+      'redis-file': { type: 'string' },
       'redis-prefix': { type: 'string' },
       reason: { type: 'string' },
       for: { type: 'string' },
@@ -53,13 +58,19 @@ export async function operatorCommand(command: string, args: string[]): Promise<
     },
   });
   const base = values.admin ?? process.env.PULSEDNS_ADMIN ?? DEFAULT_ADMIN;
-  const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
-  const redis = values.redis ?? process.env.PULSEDNS_REDIS;
   const out = (s: string): void => void process.stdout.write(s);
   const err = (s: string): number => {
-    process.stderr.write(`pulsedns ${command}: ${s}\n`);
+    process.stderr.write(`pulsedns ${command}: ${redactText(s)}\n`);
     return 1;
   };
+  let token: string | undefined;
+  let redis: string | undefined;
+  try {
+    token = clientToken(base, values['admin-token'], values['admin-token-file']);
+    redis = secretValue({ flag: values.redis, file: values['redis-file'], env: ['PULSEDNS_REDIS_URL', 'PULSEDNS_REDIS'], name: '--redis' }, true);
+  } catch (e) {
+    return err((e as Error).message);
+  }
   try {
     if (command === 'status') {
       if (redis) return err('status reads a server\'s view: use --admin URL (it needs the zones to know the pools)');

@@ -9,7 +9,7 @@ import { AddressAcl } from '../xfr/acl.js';
 import { parseNotifyTarget } from '../xfr/notify.js';
 import { parseTsigKey } from '../xfr/tsig.js';
 import { checkChaosText } from '../engine/chaos.js';
-import { fail, HEALTH_FLAGS, healthOptions, LOG_FLAGS, logOptions, WEBHOOK_FLAGS, webhookSecret } from './options.js';
+import { fail, FILE_SIZE_FLAG, HEALTH_FLAGS, healthOptions, LOG_FLAGS, logOptions, maxFileSize, secretOrFail, WEBHOOK_FLAGS, WEBHOOK_URL_FLAGS, webhookSecret, webhookUrls } from './options.js';
 import { isShared } from '../../checks/store/open.js';
 import { resolveStateDir } from '../runtime/statedir.js';
 
@@ -28,10 +28,13 @@ export async function cmdServe(args: string[]): Promise<number> {
       probe: { type: 'boolean' },
       'no-probe': { type: 'boolean' },
       vantage: { type: 'string' },
-      webhook: { type: 'string', multiple: true },
+      ...WEBHOOK_URL_FLAGS,
       ...WEBHOOK_FLAGS,
       admin: { type: 'string' },
       'admin-token': { type: 'string' },
+      'admin-token-file': { type: 'string' },
+      'admin-allow-host': { type: 'string', multiple: true },
+      ...FILE_SIZE_FLAG,
       'allow-transfer': { type: 'string', multiple: true },
       notify: { type: 'string', multiple: true },
       tsig: { type: 'string', multiple: true },
@@ -39,6 +42,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       'chaos-version': { type: 'string' },
       'chaos-id': { type: 'string' },
       'zones-git': { type: 'string' },
+      'zones-git-file': { type: 'string' },
       branch: { type: 'string' },
       'zones-subdir': { type: 'string' },
       'sync-interval': { type: 'string' },
@@ -77,15 +81,19 @@ export async function cmdServe(args: string[]): Promise<number> {
     health,
     probe,
     vantage: values.vantage ?? DEFAULT_SERVE.vantage,
-    webhooks: values.webhook ?? [],
+    webhooks: webhookUrls(values),
     admin,
+    maxFileBytes: maxFileSize(values),
   };
   const secret = webhookSecret(values);
   if (secret) opts.webhookSecret = secret;
   const stateDir = resolveStateDir(values['state-dir']);
   if (stateDir) opts.stateDir = stateDir;
-  const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
+  const token = secretOrFail({ flag: values['admin-token'], env: ['PULSEDNS_ADMIN_TOKEN'], name: '--admin-token' });
   if (token) opts.adminToken = token;
+  if (values['admin-token-file']) opts.adminTokenFile = values['admin-token-file'];
+  if (values['admin-allow-host']?.length) opts.adminAllowHosts = values['admin-allow-host'];
+  const zonesGit = secretOrFail({ flag: values['zones-git'], file: values['zones-git-file'], env: ['PULSEDNS_ZONES_GIT'], name: '--zones-git' }, true);
   try {
     if (values['allow-transfer']?.length) opts.allowTransfer = AddressAcl.parse(values['allow-transfer']);
     if (values.notify?.length) opts.notify = values.notify.map(parseNotifyTarget);
@@ -110,10 +118,10 @@ export async function cmdServe(args: string[]): Promise<number> {
     if (chaosVersion !== undefined || chaosId !== undefined) {
       opts.chaos = { ...(chaosVersion !== undefined ? { version: chaosVersion } : {}), ...(chaosId !== undefined ? { id: chaosId } : {}) };
     }
-    if (values['zones-git']) {
+    if (zonesGit) {
       const intervalMs = parseDuration(values['sync-interval'] ?? '30s');
       if (!intervalMs || intervalMs < 1000) throw new Error('--sync-interval is a duration of at least 1s, such as 30s or 5m');
-      opts.git = { repo: values['zones-git'], branch: values.branch ?? 'main', subdir: values['zones-subdir'] ?? '.', intervalMs, ...(values['git-cache'] ? { cacheDir: values['git-cache'] } : {}) };
+      opts.git = { repo: zonesGit, branch: values.branch ?? 'main', subdir: values['zones-subdir'] ?? '.', intervalMs, ...(values['git-cache'] ? { cacheDir: values['git-cache'] } : {}) };
     }
     if (values['rrl-rate']) {
       const rate = Number(values['rrl-rate']);

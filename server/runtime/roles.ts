@@ -30,6 +30,8 @@ import { Notifier, type NotifyTarget } from '../xfr/notify.js';
 import type { TsigKey } from '../xfr/tsig.js';
 import { chaosAnswers, type ChaosConfig } from '../engine/chaos.js';
 import { RequestHandler } from '../engine/handler.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../zones/readfile.js';
+import { redactUrl } from './redact.js';
 
 export interface ServeOptions {
   zonesDir: string;
@@ -62,6 +64,12 @@ export interface ServeOptions {
   rrl?: RrlOptions;
   /** Where the last known health view is kept across restarts (--state-dir); absent keeps nothing. */
   stateDir?: string;
+  /** Zone files bigger than this are refused (--max-zone-file-size). */
+  maxFileBytes?: number;
+  /** Admin token file: read when it exists, else written with a fresh token (--admin-token-file). */
+  adminTokenFile?: string;
+  /** Names accepted in the admin endpoint's Host header (--admin-allow-host). */
+  adminAllowHosts?: string[];
 }
 
 export interface GitSource {
@@ -114,17 +122,19 @@ interface Control {
 /** Zones + health (+ admin): what both a single process and a cluster primary run. */
 async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role: 'all' | 'primary' | 'worker'): Promise<Control> {
   let zonesDir = opts.zonesDir;
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let git: GitSync | undefined;
   if (opts.git) {
-    git = new GitSync({ repo: opts.git.repo, branch: opts.git.branch, subdir: opts.git.subdir, log, ...(opts.git.cacheDir ? { cacheDir: opts.git.cacheDir } : {}) });
+    git = new GitSync({ repo: opts.git.repo, branch: opts.git.branch, subdir: opts.git.subdir, log, maxFileBytes, ...(opts.git.cacheDir ? { cacheDir: opts.git.cacheDir } : {}) });
     // Workers read the checkout the primary keeps; only one process fetches.
     if (role !== 'worker') {
       await git.init();
-      if (!git.state.served) throw new Error(`no valid commit to serve from ${opts.git.repo} (${opts.git.branch}); see the errors above`);
+      if (!git.state.served) throw new Error(`no valid commit to serve from ${redactUrl(opts.git.repo)} (${opts.git.branch}); see the errors above`);
     }
     zonesDir = git.zonesDir;
   }
-  const zones = new ServedZones(zonesDir, log, stats, role !== 'worker');
+  // In git mode a zone file may link elsewhere in the checkout, never out of it.
+  const zones = new ServedZones(zonesDir, log, stats, role !== 'worker', { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) });
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   // One store per host: workers reach the primary's over IPC in both modes,
   // so with Redis there is one reader per host, not one per worker.
@@ -167,13 +177,13 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   }
   const events = new EventCounter();
   health.live.onEvent((e) => events.count(e.type));
-  const gitState = git ? () => ({ repo: opts.git!.repo, branch: opts.git!.branch, ...git!.state }) : undefined;
+  const gitState = git ? () => ({ repo: redactUrl(opts.git!.repo), branch: opts.git!.branch, ...git!.state }) : undefined;
   let metrics: () => Promise<string> = async () => '';
   if (role !== 'worker') {
     const control = controlRegistry({ stats, zones, live: health.live, events, ...(gitState ? { git: gitState } : {}) });
     metrics = role === 'primary' ? clusterMetrics(processRegistry(), control, askWorkers) : singleProcessMetrics(trafficRegistry(stats, () => zones.current), control);
   }
-  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log, metrics, ...(gitState ? { git: gitState } : {}) }) : undefined;
+  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), ...(opts.adminTokenFile ? { tokenFile: opts.adminTokenFile } : {}), ...(opts.adminAllowHosts ? { allowHosts: opts.adminAllowHosts } : {}), zones, live: health.live, store, log, metrics, ...(gitState ? { git: gitState } : {}) }) : undefined;
   const refresh = async (): Promise<boolean> => {
     if (git && role !== 'worker') {
       const fresh = await git.sync().catch((e: unknown) => {
