@@ -128,9 +128,15 @@ class MessageBuilder {
  * old clients expect). Throws if a single record cannot fit any message,
  * which zone validation makes impossible in practice.
  */
-export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes = DEFAULT_MESSAGE_BYTES, trailer = 0, body: readonly RRset[] = transferOrder(zone)): Generator<Buffer> {
+export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes = DEFAULT_MESSAGE_BYTES, trailer = 0, body: Iterable<RRset> = transferOrder(zone)): Generator<Buffer> {
   const b = new MessageBuilder(query, q, trailer);
-  const items = [zone.soa, ...body, zone.soa];
+  // Lazily: a signed body signs as the messages go out (signed.ts).
+  function* sequence(): Generator<RRset> {
+    yield zone.soa;
+    yield* body;
+    yield zone.soa;
+  }
+  const items = sequence();
   b.start(messageBytes);
   for (const set of items) {
     if (b.add(set)) continue;
@@ -297,6 +303,8 @@ export class ZoneTransfers implements TcpStreamer {
         sent++;
         bytes += out.length;
         if (!sock.write(frame(out))) await writable(sock);
+        // A fast reader never makes us wait for drain; let queued queries in now and then.
+        else if (sent % 16 === 0) await new Promise<void>((r) => setImmediate(r));
       }
     } catch (e) {
       this.opts.log.error({ err: e, zone: nameToText(zone.origin), client }, 'zone transfer failed');

@@ -47,11 +47,18 @@ const bodies = new WeakMap<Zone, { signer: ZoneSigner; refreshAt: number; body: 
  * Every RRset of the signed zone except the leading and trailing SOA, in
  * canonical name order: each name's RRsets, each followed by its RRSIG,
  * then the name's NSEC and its RRSIG. `plain`: the unsigned body
- * (axfr.ts transferOrder); `now` in seconds since 1970.
+ * (axfr.ts transferOrder); `now` in seconds since 1970. The first transfer
+ * after a load signs as it is consumed, so a large zone is signed message by
+ * message between socket writes rather than in one block that would stall
+ * the queries; once complete, the body is kept for the next transfers.
  */
-export function signedTransferBody(zone: Zone, signer: ZoneSigner, plain: readonly RRset[], now = Math.floor(Date.now() / 1000)): RRset[] {
+export function signedTransferBody(zone: Zone, signer: ZoneSigner, plain: readonly RRset[], now = Math.floor(Date.now() / 1000)): Iterable<RRset> {
   const cached = bodies.get(zone);
   if (cached && cached.signer === signer && now < cached.refreshAt) return cached.body;
+  return buildBody(zone, signer, plain, now);
+}
+
+function* buildBody(zone: Zone, signer: ZoneSigner, plain: readonly RRset[], now: number): Generator<RRset> {
   const origin = zone.origin;
   const byOwner = new Map<Name, RRset[]>([[origin, [zone.soa]]]);
   for (const set of plain) {
@@ -69,21 +76,25 @@ export function signedTransferBody(zone: Zone, signer: ZoneSigner, plain: readon
     return { owner: set.owner, type: Type.RRSIG, ttl: set.ttl, rdata: sigs.map((s) => made(s, rrsigText(s))) };
   };
   const body: RRset[] = [];
+  const emit = (set: RRset): RRset => {
+    body.push(set);
+    return set;
+  };
   for (const [owner, sets] of byOwner) {
     // Not authoritative (RFC 4035 2.2): glue and anything else below a cut, and at a cut all but DS.
     const belowCut = cutAbove(owner, origin, zone.cuts) !== undefined;
     const atCut = owner !== origin && zone.cuts.has(owner);
     for (const set of sets) {
-      if (set !== zone.soa) body.push(set);
-      if (!belowCut && (!atCut || set.type === Type.DS)) body.push(rrsig(set));
+      if (set !== zone.soa) yield emit(set);
+      if (!belowCut && (!atCut || set.type === Type.DS)) yield emit(rrsig(set));
     }
     const link = chain.get(owner);
     if (link) {
       const rd = nsecRdata(link.next, link.types);
       const nsec: RRset = { owner, type: Type.NSEC, ttl: zone.negativeTtl, rdata: [made(rd, nsecText(rd))] };
-      body.push(nsec, rrsig(nsec));
+      yield emit(nsec);
+      yield emit(rrsig(nsec));
     }
   }
   bodies.set(zone, { signer, refreshAt: signer.window.at(now).refreshAt, body });
-  return body;
 }
