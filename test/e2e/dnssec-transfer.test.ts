@@ -6,13 +6,14 @@
 // taken from the NSD secondary, positive and negative alike.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createKey } from '../../server/dnssec/keys.js';
+import { dsRdata, dsText } from '../../server/dnssec/dnskey.js';
 import { nameFromText } from '../../server/wire/names.js';
 import { needTool } from '../support/tools.js';
 import { startNsdSecondary } from '../support/nsd-secondary.js';
@@ -43,6 +44,15 @@ test('a signed zone transfers fully signed: ldns-verify-zone accepts the AXFR, d
   const zones = join(dir, 'zones');
   cpSync(join(REPO, 'zones'), zones, { recursive: true });
   rmSync(join(zones, '2.0.192.in-addr.arpa.yaml'));
+  // A signed child: its DS is the parent's to sign, its NS and glue are not.
+  const child = createKey(join(dir, 'child-keys'), nameFromText('secure.example.com.'), 13);
+  appendFileSync(join(zones, 'example.com.yaml'), [
+    '  secure:',
+    '    - { type: NS, value: ns.secure }',
+    `    - { type: DS, value: '${dsText(dsRdata(child.zone, child.dnskey))}' }`,
+    '  ns.secure: { type: A, value: 192.0.2.54 }',
+    '',
+  ].join('\n'));
   const key = createKey(join(dir, 'keys'), nameFromText('example.com.'), 13);
   const primary = await startSignedPrimary(zones, join(dir, 'keys'));
   t.after(() => primary.stop());
@@ -62,6 +72,8 @@ test('a signed zone transfers fully signed: ldns-verify-zone accepts the AXFR, d
   assert.ok(has(/^example\.com\.\s+\d+\s+IN\s+CDS\s/) && has(/^example\.com\.\s+\d+\s+IN\s+CDNSKEY\s/), 'CDS and CDNSKEY at the apex');
   assert.ok(has(/^lab\.example\.com\.\s+\d+\s+IN\s+NSEC\s+\S+\s+NS RRSIG NSEC$/), 'the delegation NSEC lists NS (no DS here), RRSIG, NSEC');
   assert.ok(!has(/^lab\.example\.com\.\s+\d+\s+IN\s+RRSIG\s+NS\s/), 'delegation NS is not signed');
+  assert.ok(has(/^secure\.example\.com\.\s+\d+\s+IN\s+NSEC\s+\S+\s+NS DS RRSIG NSEC$/), 'a signed delegation NSEC lists NS DS');
+  assert.ok(has(/^secure\.example\.com\.\s+\d+\s+IN\s+RRSIG\s+DS\s/) && !has(/^secure\.example\.com\.\s+\d+\s+IN\s+RRSIG\s+NS\s/), 'DS signed, NS not');
   assert.ok(!has(/^ns1\.lab\.example\.com\.\s+\d+\s+IN\s+(RRSIG|NSEC)\s/), 'glue is neither signed nor in the chain');
   assert.ok(!has(/^_tcp\.example\.com\.\s+\d+\s+IN\s+NSEC\s/), 'an empty non-terminal is not in the chain');
   // IXFR is answered with the same signed zone.
@@ -81,6 +93,7 @@ test('a signed zone transfers fully signed: ldns-verify-zone accepts the AXFR, d
     ['blog.example.com', 'A'],
     ['x.apps.example.com', 'A'],
     ['_sip._tcp.example.com', 'SRV'],
+    ['secure.example.com', 'DS'],
   ];
   const negative: [string, string][] = [
     ['nope.example.com', 'A'],
