@@ -267,8 +267,9 @@ export async function cmdKeys(args: string[]): Promise<number> {
         return roll(zone, dir, values as Partial<Record<keyof typeof TIMING_FLAGS, string>>);
     }
   } catch (e) {
-    if (e instanceof KeyError) {
-      process.stderr.write(`pulsedns keys: ${e.message}\n`);
+    // Key-file problems and file-system refusals (permissions, a full disk) are one line, not a stack.
+    if (e instanceof KeyError || typeof (e as NodeJS.ErrnoException).code === 'string') {
+      process.stderr.write(`pulsedns keys: ${(e as Error).message}\n`);
       return 1;
     }
     throw e;
