@@ -54,8 +54,8 @@ test('a CSK rollover validates in delv at every phase, with the old key as ancho
     { name: 'old key retired, still published', at: (span.old.retire + span.old.remove) / 2, oldValid: false, newValid: true },
     { name: 'old key removed', at: span.old.remove + 30, oldValid: false, newValid: true },
   ];
+  // A positive answer and a denial; delv checks the DNSKEY RRset against the anchor for both. Each run costs about a second.
   const questions: [string, string][] = [
-    ['example.com', 'DNSKEY'],
     ['www.example.com', 'A'],
     ['nope.example.com', 'A'],
   ];
