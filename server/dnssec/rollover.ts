@@ -31,12 +31,10 @@ export interface RolloverTimings {
   registrarDelay: number;
 }
 
-/** The TTL pulsedns gives DNSKEY, CDS and CDNSKEY (and what rollover planning assumes by default). */
-export const DNSKEY_TTL = 3600;
-
+/** Defaults for `keys roll`. pulsedns gives DNSKEY the zone's SOA TTL; pass the real one when it is longer than an hour. */
 export const DEFAULT_TIMINGS: RolloverTimings = {
   propagation: 3600,
-  dnskeyTtl: DNSKEY_TTL,
+  dnskeyTtl: 3600,
   maxZoneTtl: 86_400,
   dsTtl: 86_400,
   registrarDelay: 86_400,

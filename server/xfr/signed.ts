@@ -10,7 +10,6 @@
 import type { Catalog } from '../engine/catalog.js';
 import { cutAbove, nsecChain, nsecRdata } from '../dnssec/denial.js';
 import { dnskeyText, dsText } from '../dnssec/dnskey.js';
-import { DNSKEY_TTL } from '../dnssec/rollover.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
 import { nsecText, rrsigText } from '../dnssec/text.js';
 import { Type } from '../wire/constants.js';
@@ -68,7 +67,8 @@ function* buildBody(zone: Zone, signer: ZoneSigner, plain: readonly RRset[], now
     else byOwner.set(set.owner, [set]);
   }
   for (const s of signer.apexRRsets()) {
-    byOwner.get(origin)!.push({ owner: origin, type: s.type, ttl: DNSKEY_TTL, rdata: s.rdata.map((rd) => made(rd, apexText(s.type, rd))) });
+    // The SOA's TTL, as online answers give them (engine side).
+    byOwner.get(origin)!.push({ owner: origin, type: s.type, ttl: zone.soa.ttl, rdata: s.rdata.map((rd) => made(rd, apexText(s.type, rd))) });
   }
   const chain = new Map(nsecChain(origin, [...byOwner].map(([owner, sets]) => [owner, sets.map((s) => s.type)] as const), zone.cuts).map((e) => [e.owner, e]));
   const rrsig = (set: RRset): RRset => {
