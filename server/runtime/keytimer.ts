@@ -5,6 +5,29 @@
 // runs (the caller reloads, which rebuilds the signers and schedules again).
 // Times live in the key files, so a restart simply schedules afresh.
 
+import { loadZoneKeys } from '../dnssec/keys.js';
+import { keyStateAt } from '../dnssec/rollover.js';
+import type { Name } from '../wire/names.js';
+
+/**
+ * The earliest key phase change after `now` (seconds) among the signed
+ * zones' keys in `keysDir`, for schedule(). A zone whose keys cannot be read
+ * is skipped: the load that built its signer has reported it already.
+ */
+export function nextKeyChange(keysDir: string, signedZones: Iterable<Name>, now = Math.floor(Date.now() / 1000)): number | undefined {
+  let next: number | undefined;
+  for (const origin of signedZones) {
+    let at: number | undefined;
+    try {
+      at = keyStateAt(loadZoneKeys(keysDir, origin).keys, now).nextChange;
+    } catch {
+      continue;
+    }
+    if (at !== undefined && (next === undefined || at < next)) next = at;
+  }
+  return next;
+}
+
 /** setTimeout's ceiling (about 24.8 days); longer waits are taken in steps. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
