@@ -5,7 +5,9 @@
 // query file at each: first flat out for throughput, then at half of NSD's
 // peak rate for latency. Then the failover benchmarks of bench/failover.ts
 // (failover time, propagation through Redis, prober capacity, pool-backed
-// q/s); `--only dns|failover` runs one part. Each run is bounded by dnsperf's
+// q/s), and the DNSSEC runs of bench/dnssec.ts (signed against unsigned,
+// and a random-name flood against Knot's mod-onlinesign); `--only
+// dns|failover|dnssec` runs one part. Each run is bounded by dnsperf's
 // -l and every process started here is stopped before exit. Results are
 // printed and written to .bench/last.json. See docs/performance.md.
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,6 +23,7 @@ import { failoverTables, runFailoverBench, type FailoverReport } from './failove
 import type { PerfResult, PerfRun, Proc } from './support.js';
 import { makeRng } from '../test/support/rng.js';
 import { benchZoneYaml } from './zonegen.js';
+import { dnssecTables, KNOTD, runDnssecBench, type DnssecReport } from './dnssec.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist', 'server', 'cli.js');
@@ -42,7 +45,7 @@ const OUTSTANDING = 200;
 
 // ---------------------------------------------------------------- options
 
-type Part = 'dns' | 'failover';
+type Part = 'dns' | 'failover' | 'dnssec';
 
 interface Options {
   duration: number;
@@ -64,12 +67,13 @@ function options(): Options {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--duration SECONDS] [--quick] [--keep] [--only dns|failover]\n' +
+    process.stdout.write('usage: npm run bench -- [--duration SECONDS] [--quick] [--keep] [--only dns|failover|dnssec]\n' +
       '  --duration N  seconds per measured run (default 10; the failover q/s runs take at most 4)\n' +
       '  --quick       3-second runs, 3 failover kills\n' +
       '  --keep        leave the temporary directory (zones, configs, query file) in place\n' +
       '  --only PART   dns: pulsedns against NSD; failover: failover time, propagation,\n' +
-      '                prober capacity, pool-backed q/s (needs redis-server)\n');
+      '                prober capacity, pool-backed q/s (needs redis-server);\n' +
+      '                dnssec: signed vs unsigned answers, random-name flood vs Knot (needs knotd)\n');
     process.exit(0);
   }
   let duration = values.quick ? 3 : 10;
@@ -81,8 +85,8 @@ function options(): Options {
     }
   }
   const only = values.only ?? null;
-  if (only !== null && only !== 'dns' && only !== 'failover') {
-    process.stderr.write('bench: --only must be dns or failover\n');
+  if (only !== null && only !== 'dns' && only !== 'failover' && only !== 'dnssec') {
+    process.stderr.write('bench: --only must be dns, failover or dnssec\n');
     process.exit(2);
   }
   return { duration, quick: values.quick ?? false, keep: values.keep ?? false, only };
@@ -102,6 +106,8 @@ function checkTools(parts: Part[]): { taskset: string | null } {
   if (parts.includes('dns')) packages.push('nsd');
   if (parts.includes('failover') && !haveTool(REDIS)) missing.push(`redis-server (${REDIS})`);
   if (parts.includes('failover')) packages.push('redis-server');
+  if (parts.includes('dnssec') && !haveTool(KNOTD)) missing.push(`knotd (${KNOTD})`);
+  if (parts.includes('dnssec')) packages.push('knot');
   if (!existsSync(CLI)) missing.push(`the compiled CLI (${CLI}): run \`npx tsc -p .\``);
   if (missing.length) {
     process.stderr.write(`bench: missing ${missing.join(', ')}\n` +
@@ -273,6 +279,7 @@ async function dnsperf(taskset: string | null, run: PerfRun): Promise<PerfResult
     '-c', String(CLIENTS), '-q', String(OUTSTANDING), '-t', '2'];
   if (run.rate !== null) args.push('-Q', String(run.rate));
   if (run.perQuery) args.push('-v');
+  if (run.extra) args.push(...run.extra);
   // dnsperf gets core 1; the pinned servers get core 0.
   const [cmd, argv] = pinned(taskset, availableParallelism() > 1 ? 1 : null, DNSPERF, args);
   // stdout goes to a file, read after the run: parsing per-query lines while
@@ -520,7 +527,7 @@ function previousReport(file: string): Record<string, unknown> {
 
 async function main(): Promise<number> {
   const opts = options();
-  const parts: Part[] = opts.only ? [opts.only] : ['dns', 'failover'];
+  const parts: Part[] = opts.only ? [opts.only] : ['dns', 'failover', 'dnssec'];
   const { taskset } = checkTools(parts);
   const cores = availableParallelism();
   const dir = mkdtempSync(join(tmpdir(), 'pulsedns-bench-'));
@@ -546,8 +553,17 @@ async function main(): Promise<number> {
       });
     }
 
+    let dnssec: DnssecReport | undefined;
+    if (parts.includes('dnssec')) {
+      const mixFile = join(dir, 'dnssec-mix-queries.txt');
+      writeFileSync(mixFile, queryFile().text);
+      process.stdout.write('DNSSEC runs\n');
+      dnssec = await runDnssecBench({ dir, taskset, seconds: Math.min(opts.duration, 5), cli: CLI, origin: ORIGIN, zoneYaml: zoneYaml(), mixFile, launch, pinned, dnsperf });
+    }
+
     if (dns) process.stdout.write(dns.text);
     if (failover) process.stdout.write(failoverTables(failover, table));
+    if (dnssec) process.stdout.write(dnssecTables(dnssec, table));
 
     const benchDir = join(ROOT, '.bench');
     const file = join(benchDir, 'last.json');
@@ -568,6 +584,7 @@ async function main(): Promise<number> {
     });
     if (dns) Object.assign(report, { setup: dns.setup, throughput: dns.throughput, latency: dns.latency });
     if (failover) report.failover = failover;
+    if (dnssec) report.dnssec = dnssec;
     mkdirSync(benchDir, { recursive: true });
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
     process.stdout.write(`wrote ${file}\n`);

@@ -38,4 +38,6 @@ export interface PerfRun {
   /** -Q: a queries-per-second cap, or null for flat out. */
   rate: number | null;
   perQuery: boolean;
+  /** More dnsperf flags, e.g. -D (DNSSEC OK). */
+  extra?: string[];
 }

@@ -8,6 +8,7 @@ import { operatorCommand } from './commands/operator.js';
 import { cmdCheck } from './commands/check.js';
 import { cmdImport } from './commands/import.js';
 import { cmdExport } from './commands/export.js';
+import { cmdKeys } from './commands/keys.js';
 
 const USAGE = `usage: pulsedns <command> [options]
 
@@ -49,6 +50,7 @@ commands:
   import  FILE [--origin NAME] [--include-dir DIR]   RFC 1035 master file -> pulsedns YAML on stdout
           ($INCLUDE reads files in FILE's directory, or below it, or in --include-dir)
   export  ZONE [--zones DIR]     a zone as an RFC 1035 master file on stdout
+  keys    generate|list|ds|import|roll ZONE --keys DIR   DNSSEC signing keys (keys --help)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -72,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdImport(rest);
     case 'export':
       return cmdExport(rest);
+    case 'keys':
+      return cmdKeys(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -113,12 +113,18 @@ function privateFromField(algorithm: Algorithm, secret: Buffer): KeyObject {
 
 // --- generation and writing ---------------------------------------------------
 
-function newKey(zone: Name, algorithm: Algorithm, now: number, dir: string): ZoneKey {
+/** When a new key enters the zone and starts signing; both default to its creation time. */
+export interface KeySchedule {
+  publish?: number;
+  activate?: number;
+}
+
+function newKey(zone: Name, algorithm: Algorithm, now: number, dir: string, at: KeySchedule): ZoneKey {
   const privateKey =
     algorithm === DnssecAlg.ED25519 ? generateKeyPairSync('ed25519').privateKey : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const dnskey = dnskeyRdata(FLAGS_CSK, algorithm, publicKeyField(algorithm, privateKey));
   const tag = keyTag(dnskey);
-  const timing: KeyTiming = { created: now, publish: now, activate: now };
+  const timing: KeyTiming = { created: now, publish: at.publish ?? now, activate: at.activate ?? now };
   return { zone, algorithm, flags: FLAGS_CSK, tag, dnskey, privateKey, timing, base: join(dir, keyFileStem(zone, algorithm, tag)) };
 }
 
@@ -181,16 +187,17 @@ export function writeTiming(key: ZoneKey): void {
 
 /**
  * Makes a new combined signing key (flags 257) for `zone` in `dir` and
- * writes its three files; published and active from `now` (seconds). A key
+ * writes its three files; published and active from `now` (seconds) unless
+ * `at` says later (a rollover's next key). A key
  * tag already used by a key of this zone in `dir` is avoided (RFC 4034 B:
  * tags are not unique, but validators try keys by tag). A missing directory
  * is made, readable by its owner only.
  */
-export function createKey(dir: string, zone: Name, algorithm: Algorithm, now = Math.floor(Date.now() / 1000)): ZoneKey {
+export function createKey(dir: string, zone: Name, algorithm: Algorithm, now = Math.floor(Date.now() / 1000), at: KeySchedule = {}): ZoneKey {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const taken = new Set(loadZoneKeys(dir, zone).keys.map((k) => k.tag));
   for (let attempt = 0; attempt < 20; attempt++) {
-    const key = newKey(zone, algorithm, now, dir);
+    const key = newKey(zone, algorithm, now, dir, at);
     if (taken.has(key.tag) || taken.has(keyTag(revoked(key.dnskey)))) continue;
     // The .key file last: it is what makes the key visible to loadZoneKeys.
     writeNew(`${key.base}.private`, privateFileText(key), 0o600);

@@ -17,6 +17,7 @@ import type { RRset, Zone } from '../zones/compile.js';
 import { compareTypes } from '../zones/export.js';
 import type { Rdata } from '../zones/rdata.js';
 import type { AddressAcl } from './acl.js';
+import { signedTransferBody, zoneSignerOf } from './signed.js';
 import { keyNameText, signedTsigError, TSIG_ERROR_NAMES, TsigError, type TsigKey, TsigSigner, tsigSpace, unsignedTsigError, verifyRequest } from './tsig.js';
 
 /** RFC 2136 NOTAUTH: what NSD answers an allowed client asking for a zone it does not serve. */
@@ -121,15 +122,21 @@ class MessageBuilder {
 }
 
 /**
- * The messages of a full transfer, built lazily: SOA, every other RRset, SOA
- * (RFC 5936 section 2.2). Each message carries the query's ID and question
+ * The messages of a full transfer, built lazily: SOA, every other RRset
+ * (`body`; for a signed zone signed.ts makes it), SOA (RFC 5936 section 2.2). Each message carries the query's ID and question
  * (copied from the query, which section 2.2.1 allows in every message and
  * old clients expect). Throws if a single record cannot fit any message,
  * which zone validation makes impossible in practice.
  */
-export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes = DEFAULT_MESSAGE_BYTES, trailer = 0): Generator<Buffer> {
+export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes = DEFAULT_MESSAGE_BYTES, trailer = 0, body: Iterable<RRset> = transferOrder(zone)): Generator<Buffer> {
   const b = new MessageBuilder(query, q, trailer);
-  const items = [zone.soa, ...transferOrder(zone), zone.soa];
+  // Lazily: a signed body signs as the messages go out (signed.ts).
+  function* sequence(): Generator<RRset> {
+    yield zone.soa;
+    yield* body;
+    yield zone.soa;
+  }
+  const items = sequence();
   b.start(messageBytes);
   for (const set of items) {
     if (b.add(set)) continue;
@@ -284,7 +291,9 @@ export class ZoneTransfers implements TcpStreamer {
     const clientSerial = q.qtype === Type.IXFR ? ixfrClientSerial(msg, q) : undefined;
     const current = clientSerial !== undefined && !serialNewer(zone.serial, clientSerial);
     const trailer = verdict.kind === 'ok' ? tsigSpace(verdict.key) : 0;
-    const messages = current ? [soaOnly(zone, msg, q, trailer)] : zoneMessages(zone, msg, q, this.messageBytes, trailer);
+    const zoneSigner = zoneSignerOf(catalog, zone);
+    const body = current ? [] : zoneSigner ? signedTransferBody(zone, zoneSigner, transferOrder(zone)) : transferOrder(zone);
+    const messages = current ? [soaOnly(zone, msg, q, trailer)] : zoneMessages(zone, msg, q, this.messageBytes, trailer, body);
     let sent = 0;
     let bytes = 0;
     try {
@@ -294,6 +303,8 @@ export class ZoneTransfers implements TcpStreamer {
         sent++;
         bytes += out.length;
         if (!sock.write(frame(out))) await writable(sock);
+        // A fast reader never makes us wait for drain; let queued queries in now and then.
+        else if (sent % 16 === 0) await new Promise<void>((r) => setImmediate(r));
       }
     } catch (e) {
       this.opts.log.error({ err: e, zone: nameToText(zone.origin), client }, 'zone transfer failed');

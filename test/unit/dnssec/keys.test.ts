@@ -161,7 +161,7 @@ test("Knot's keymgr imports a key we made, with its times, and derives the same 
     const k = createKey(join(dir, 'keys'), zone, 13, NOW);
     const run = (...args: string[]): string => execFileSync(keymgr, ['-D', join(dir, 'kasp'), 'example.com', ...args], { encoding: 'utf8', timeout: 20_000 });
     run('import-bind', `${k.base}.key`);
-    assert.match(run('list'), new RegExp(`^\\S+ ${k.tag} KSK ECDSAP256SHA256 publish=${NOW} active=${NOW}$`, 'm'));
+    assert.match(run('list'), new RegExp(`^\\S+\\s+${k.tag} KSK ECDSAP256SHA256 publish=${NOW} active=${NOW}$`, 'm'));
     const ds = run('ds').split('\n').find((l) => / DS \d+ 13 2 /.test(l))!;
     assert.equal(ds.split(' DS ')[1]!.toUpperCase(), dsText(dsRdata(zone, k.dnskey)));
   });

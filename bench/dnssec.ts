@@ -1,0 +1,208 @@
+// The DNSSEC part of `npm run bench` (docs/performance.md):
+//  (a) signed answers (DO set) to the realistic mix against the same queries
+//      without DO, from one pulsedns serving the zone with `dnssec: true`;
+//  (b) signed pool answers against unsigned pool answers, likewise;
+//  (c) a random-name flood with DO set (every query a new name, so every
+//      answer a fresh denial signature) against Knot with mod-onlinesign
+//      serving the same zone (the master file `pulsedns export` writes),
+//      each pinned to one core with one worker.
+// When the running pulsedns cannot sign (the serving seam of issue 11 is not
+// merged), the pulsedns side says "pulsedns signing not available" and Knot
+// is still measured. Every run is bounded by dnsperf's -l.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { udpExchange } from '../test/support/client.js';
+import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
+import { freePort } from '../test/support/ports.js';
+import { makeRng } from '../test/support/rng.js';
+import type { PerfResult, PerfRun, Proc } from './support.js';
+
+export const KNOTD = '/usr/sbin/knotd';
+const RRSIG = 46;
+const POOL_NAMES = 100;
+const FLOOD_QUERIES = 400_000;
+const WARM_SECONDS = 20;
+
+export interface DnssecBenchContext {
+  dir: string;
+  taskset: string | null;
+  seconds: number;
+  cli: string;
+  origin: string;
+  /** The bench zone as YAML (bench/zonegen.ts) and the realistic-mix query file. */
+  zoneYaml: string;
+  mixFile: string;
+  launch(name: string, cmd: string, args: string[]): Proc;
+  pinned(taskset: string | null, core: number | null, cmd: string, args: string[]): [string, string[]];
+  dnsperf(taskset: string | null, run: PerfRun): Promise<PerfResult>;
+}
+
+export interface DnssecRow {
+  label: string;
+  qps: number;
+  avgMs: number;
+  lost: number;
+  rcodes: string;
+}
+
+export interface DnssecReport {
+  /** Why pulsedns's signed side was not measured, when it was not. */
+  unavailable?: string;
+  knot: string;
+  rows: DnssecRow[];
+  /** signed/unsigned for (a) and (b), pulsedns/Knot for (c); absent when not measured. */
+  ratios: { mix?: number; pool?: number; flood?: number };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The bench zone plus pool-backed names p0..p99 on one always-healthy pool; optionally signed. */
+function writeZones(ctx: DnssecBenchContext, into: string, signed: boolean): void {
+  mkdirSync(into, { recursive: true });
+  const pools = ['pools:', '  bench:', '    policy: all', '    members: [192.0.2.10, 192.0.2.11, 192.0.2.12, 192.0.2.13]', '    ttl: 60', ''];
+  writeFileSync(join(into, '_pools.yaml'), pools.join('\n'));
+  const names = Array.from({ length: POOL_NAMES }, (_, i) => `  p${i}: { type: A, pool: bench }`);
+  writeFileSync(join(into, `${ctx.origin}.yaml`), (signed ? 'dnssec: true\n' : '') + ctx.zoneYaml + names.join('\n') + '\n');
+}
+
+function queryFiles(ctx: DnssecBenchContext, dir: string): { pool: string; flood: string } {
+  const rng = makeRng(911);
+  const pool = Array.from({ length: 50_000 }, () => `p${Math.floor(rng() * POOL_NAMES)}.${ctx.origin} A`);
+  // Fresh names: 12 random letters each, so no two queries of a run share an answer.
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const flood = Array.from({ length: FLOOD_QUERIES }, () => {
+    let l = '';
+    for (let i = 0; i < 12; i++) l += letters[Math.floor(rng() * 26)];
+    return `${l}.${ctx.origin} A`;
+  });
+  const files = { pool: join(dir, 'pool-queries.txt'), flood: join(dir, 'flood-queries.txt') };
+  writeFileSync(files.pool, pool.join('\n') + '\n');
+  writeFileSync(files.flood, flood.join('\n') + '\n');
+  return files;
+}
+
+function knotConf(dir: string, port: number, origin: string, zoneFile: string): string {
+  return [
+    'server:',
+    `  listen: 127.0.0.1@${port}`,
+    `  rundir: "${dir}"`,
+    '  udp-workers: 1',
+    '  tcp-workers: 1',
+    '  background-workers: 1',
+    'log:',
+    '  - target: stderr',
+    '    any: warning',
+    'database:',
+    `  storage: "${dir}"`,
+    'zone:',
+    `  - domain: ${origin}`,
+    `    file: "${zoneFile}"`,
+    '    module: mod-onlinesign',
+    '',
+  ].join('\n');
+}
+
+/** Until `name` answers NOERROR (with an RRSIG when `wantSig`); false when the process died or time ran out. */
+async function answering(proc: Proc, port: number, name: string, wantSig: boolean, timeoutMs = 20_000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) return false;
+    try {
+      const m = parseMessage(await udpExchange({ host: '127.0.0.1', port }, buildQuery(name, 'A', { edns: { dnssecOk: true } }), 300));
+      if (m.rcode === 0) return !wantSig || m.answer.some((rr) => rr.type === RRSIG);
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecReport> {
+  const dir = join(ctx.dir, 'dnssec');
+  mkdirSync(dir, { recursive: true });
+  const n = ctx.seconds;
+  const files = queryFiles(ctx, dir);
+  const rows: DnssecRow[] = [];
+  const report: DnssecReport = { knot: versionOf(KNOTD), rows, ratios: {} };
+  // `warm`: first one pass through the query file (at most WARM_SECONDS), so
+  // the signature cache holds what the file asks for, as on a server that has
+  // been up a while; otherwise a 1-second warm-up.
+  const measure = async (label: string, port: number, file: string, dnssecOk: boolean, warm = false): Promise<number> => {
+    const flags = dnssecOk ? ['-D'] : [];
+    const run: PerfRun = { dir, port, seconds: 1, file, rate: null, perQuery: false, extra: flags };
+    process.stdout.write(`  ${label}: warm-up ${warm ? 'one pass' : '1 s'}, then ${n} s flat out ... `);
+    await ctx.dnsperf(ctx.taskset, warm ? { ...run, seconds: WARM_SECONDS, extra: [...flags, '-n', '1'] } : run);
+    const r = await ctx.dnsperf(ctx.taskset, { ...run, seconds: n });
+    process.stdout.write(`${r.qps} q/s\n`);
+    rows.push({ label, qps: r.qps, avgMs: r.avgMs, lost: r.lost, rcodes: r.rcodes });
+    return r.qps;
+  };
+
+  // Knot first: it needs only the master file.
+  writeZones(ctx, join(dir, 'plain'), false);
+  const exp = spawnSync(process.execPath, [ctx.cli, 'export', ctx.origin, '--zones', join(dir, 'plain')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (exp.status !== 0) throw new Error(`pulsedns export failed (${exp.status}):\n${exp.stderr}`);
+  const zoneFile = join(dir, `${ctx.origin}.zone`);
+  writeFileSync(zoneFile, exp.stdout);
+  const knotDir = join(dir, 'knot');
+  mkdirSync(knotDir);
+  const knotPort = await freePort();
+  writeFileSync(join(knotDir, 'knot.conf'), knotConf(knotDir, knotPort, ctx.origin, zoneFile));
+  const [kcmd, kargs] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, KNOTD, ['-c', join(knotDir, 'knot.conf')]);
+  const knot = ctx.launch('knotd', kcmd, kargs);
+  let knotFlood: number;
+  try {
+    if (!(await answering(knot, knotPort, `h0.${ctx.origin}`, true))) throw new Error(`knotd did not answer signed:\n${knot.tail.join('\n')}`);
+    knotFlood = await measure('(c) Knot mod-onlinesign, random names, DO (core 0)', knotPort, files.flood, true);
+  } finally {
+    await knot.stop();
+  }
+
+  // pulsedns: one server, the zone signed; DO decides whether answers are signed.
+  writeZones(ctx, join(dir, 'signed'), true);
+  const keys = join(dir, 'keys');
+  const gen = spawnSync(process.execPath, [ctx.cli, 'keys', 'generate', ctx.origin, '--keys', keys], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`pulsedns keys generate failed (${gen.status}):\n${gen.stderr}`);
+  const port = await freePort();
+  const serve = [ctx.cli, 'serve', '--zones', join(dir, 'signed'), '--keys', keys, '--listen', `127.0.0.1:${port}`, '--workers', '1', '--admin', 'off'];
+  const [cmd, args] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, process.execPath, serve);
+  const pulse = ctx.launch('pulsedns (signed zone)', cmd, args);
+  try {
+    if (!(await answering(pulse, port, `h0.${ctx.origin}`, true))) {
+      const why = pulse.tail.find((l) => /error|unknown|pulsedns:/i.test(l)) ?? 'answers carry no RRSIG';
+      report.unavailable = `pulsedns signing not available (serve --keys with a dnssec: true zone): ${why.slice(0, 200)}`;
+      process.stdout.write(`  ${report.unavailable}\n`);
+      return report;
+    }
+    const mixPlain = await measure('(a) pulsedns realistic mix, no DO', port, ctx.mixFile, false, true);
+    const mixSigned = await measure('(a) pulsedns realistic mix, DO (signed)', port, ctx.mixFile, true, true);
+    const poolPlain = await measure('(b) pulsedns pool names, no DO', port, files.pool, false, true);
+    const poolSigned = await measure('(b) pulsedns pool names, DO (signed)', port, files.pool, true, true);
+    const flood = await measure('(c) pulsedns random names, DO (core 0)', port, files.flood, true);
+    report.ratios = { mix: mixSigned / mixPlain, pool: poolSigned / poolPlain, flood: flood / knotFlood };
+  } finally {
+    await pulse.stop();
+  }
+  return report;
+}
+
+function versionOf(cmd: string): string {
+  const r = spawnSync(cmd, ['-V'], { encoding: 'utf8' });
+  return /version (\S+)/.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? 'unknown';
+}
+
+export function dnssecTables(r: DnssecReport, table: (head: string[], rows: string[][]) => string): string {
+  const pct = (x: number | undefined, target: string): string => (x === undefined ? 'not measured' : `${x.toFixed(2)}x (target ${target})`);
+  const out = [
+    '',
+    `DNSSEC (pulsedns --workers 1 and Knot ${r.knot} with mod-onlinesign, one core each)`,
+    table(['run', 'q/s', 'avg ms', 'lost', 'rcodes'], r.rows.map((x) => [x.label, String(x.qps), Number.isFinite(x.avgMs) ? x.avgMs.toFixed(3) : '-', String(x.lost), x.rcodes])),
+    `signed/unsigned, realistic mix: ${pct(r.ratios.mix, '>= 0.9x')}`,
+    `signed/unsigned, pool answers:  ${pct(r.ratios.pool, '>= 0.9x')}`,
+    `random-name flood, pulsedns/Knot: ${pct(r.ratios.flood, '>= 2x')}`,
+  ];
+  if (r.unavailable) out.push(r.unavailable);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,85 @@
+// Wakes the server when a signing key changes phase (a rollover step), so a
+// rollover moves on with nobody at the keyboard. The serving side computes
+// keyStateAt(keys, now).nextChange for every signed zone at each reload and
+// hands the earliest to schedule(); when that moment passes, `onChange`
+// runs (the caller reloads, which rebuilds the signers and schedules again).
+// Times live in the key files, so a restart simply schedules afresh.
+
+import { loadZoneKeys } from '../dnssec/keys.js';
+import { keyStateAt } from '../dnssec/rollover.js';
+import type { Name } from '../wire/names.js';
+
+/**
+ * The earliest key phase change after `now` (seconds) among the signed
+ * zones' keys in `keysDir`, for schedule(). A zone whose keys cannot be read
+ * is skipped: the load that built its signer has reported it already.
+ */
+export function nextKeyChange(keysDir: string, signedZones: Iterable<Name>, now = Math.floor(Date.now() / 1000)): number | undefined {
+  let next: number | undefined;
+  for (const origin of signedZones) {
+    let at: number | undefined;
+    try {
+      at = keyStateAt(loadZoneKeys(keysDir, origin).keys, now).nextChange;
+    } catch {
+      continue;
+    }
+    if (at !== undefined && (next === undefined || at < next)) next = at;
+  }
+  return next;
+}
+
+/** setTimeout's ceiling (about 24.8 days); longer waits are taken in steps. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+export interface KeyTimer {
+  /** Replaces any pending wake-up; `at` in seconds since 1970, undefined for none. */
+  schedule(at: number | undefined): void;
+  /** When the pending wake-up is due (seconds), if one is. */
+  readonly due: number | undefined;
+  stop(): void;
+}
+
+export interface KeyTimerOptions {
+  /** Milliseconds since 1970; injectable for tests. */
+  nowMs?: () => number;
+  /** Wake this long after the change time so the new phase is certainly in force (default 1 s). */
+  slackMs?: number;
+}
+
+export function keyTimer(onChange: () => void, o: KeyTimerOptions = {}): KeyTimer {
+  const nowMs = o.nowMs ?? Date.now;
+  const slack = o.slackMs ?? 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let due: number | undefined;
+  const clear = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    due = undefined;
+  };
+  const arm = (): void => {
+    if (due === undefined) return;
+    const wait = due * 1000 + slack - nowMs();
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        if (due !== undefined && due * 1000 + slack > nowMs()) return arm(); // a long wait taken in steps
+        due = undefined;
+        onChange();
+      },
+      Math.max(0, Math.min(wait, MAX_DELAY_MS)),
+    );
+    // The server stays up for its sockets, not for this timer.
+    timer.unref();
+  };
+  return {
+    schedule(at) {
+      clear();
+      due = at;
+      arm();
+    },
+    get due() {
+      return due;
+    },
+    stop: clear,
+  };
+}
