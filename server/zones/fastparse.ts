@@ -12,6 +12,7 @@ import { RdataError, type Rdata } from './rdata.js';
 import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 import { type ZoneSource, type SourcePos, DEFAULT_TTL } from './model.js';
 import type { ParseResult } from './parse.js';
+import { dnssecOption, type DnssecOption } from './dnssec-option.js';
 
 /** Thrown anywhere to mean "not sure: let the full parser decide". */
 class Bail extends Error {}
@@ -399,7 +400,7 @@ function blockMap(r: Reader, ind: number, off: number, onPair?: (p: FPair) => vo
 
 // ---- zone semantics (mirror of parse.ts) ---------------------------------
 
-const ZONE_KEYS = new Set(['origin', 'ttl', 'records']);
+const ZONE_KEYS = new Set(['origin', 'ttl', 'dnssec', 'records']);
 const RECORD_KEY_BITS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { type: 1, ttl: 2, value: 4, values: 8, pool: 16 });
 
 /**
@@ -425,6 +426,7 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
   // block is read after the others so records can be handled as they are read.
   let originText = defaultOrigin;
   let ttlDefault = DEFAULT_TTL;
+  let dnssec: DnssecOption | undefined;
   let recordsFrom = -1;
   let recordsTo = -1;
   const zoneKeys = new Set<string>();
@@ -456,6 +458,10 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
       originText = value.v;
     } else if (k === 'ttl') {
       ttlDefault = ttlOf(value);
+    } else if (k === 'dnssec') {
+      // Only the plain booleans here; a mapping (or a mistake) is the full parser's to read and report.
+      if (value.k !== 's' || typeof value.v !== 'boolean') bail();
+      dnssec = dnssecOption(value.v).option;
     } else bail(); // records: must be a block mapping here
   }
   if (!originText || recordsFrom < 0 || recordsFrom === recordsTo) bail();
@@ -467,7 +473,7 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
   }
 
   const posOf = (n: FNode | null): SourcePos => r.posOf(n ? n.off : 0, file);
-  const zone: ZoneSource = { origin, file, defaultTtl: ttlDefault, serialAuto: false, records: [], poolRefs: [] };
+  const zone: ZoneSource = { origin, file, defaultTtl: ttlDefault, serialAuto: false, records: [], poolRefs: [], ...(dnssec ? { dnssec } : {}) };
   const owners = new Set<string>();
   const onOwner = (pair: FPair): void => {
     const ownerText = String(pair.key.v);
