@@ -25,6 +25,7 @@ commands:
           CHAOS TXT: [--chaos-version TEXT] [--chaos-id TEXT] (default: REFUSED)
           Zones from git: [--zones-git URL|PATH --branch main --zones-subdir DIR --sync-interval 30s]
           Rate limiting (UDP): [--rrl-rate N --rrl-slip 2] (off by default)
+          DNSSEC: [--keys DIR] (or PULSEDNS_KEYS; for zones with dnssec:)  NSID: [--nsid TEXT|hex:HEX]
   probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides

@@ -3,7 +3,7 @@
 import { Rcode, typeName } from '../wire/constants.js';
 import { nameToText } from '../wire/names.js';
 import { isFresh } from '../../checks/verdict.js';
-import { LATENCY_BUCKETS, type Stats } from './stats.js';
+import { LATENCY_BUCKETS, signingCounters, type Stats } from './stats.js';
 import type { ServedZones } from './reloader.js';
 import type { LiveHealth, HealthEventType } from '../../checks/live.js';
 import type { SyncState } from './gitsync.js';
@@ -61,9 +61,29 @@ export function renderMetrics(stats: Stats, zones: ServedZones, live: LiveHealth
     ['pulsedns_rrl_dropped_total', 'UDP responses dropped by response-rate limiting.', stats.rrlDropped],
     ['pulsedns_rrl_slipped_total', 'UDP responses sent truncated (TC=1) by response-rate limiting.', stats.rrlSlipped],
   ];
+  const sig = signingCounters(stats);
+  if (sig) {
+    counters.push(
+      ['pulsedns_dnssec_signatures_total', 'RRSIGs made by online signing (cache misses and fresh denials).', sig.signatures],
+      ['pulsedns_dnssec_signature_cache_hits_total', 'Signatures served from the signature cache.', sig.hits],
+      ['pulsedns_dnssec_signature_cache_misses_total', 'Signature cache lookups that had to sign.', sig.misses],
+      ['pulsedns_dnssec_signature_cache_evictions_total', 'Signature cache entries dropped to stay within its bounds.', sig.evictions],
+    );
+  }
   for (const [name, help, v] of counters) {
     w.family(name, 'counter', help);
     w.sample(name, {}, v);
+  }
+  if (sig) {
+    const gauges: Array<[string, string, number]> = [
+      ['pulsedns_dnssec_signature_cache_entries', 'Signature sets held in the signature cache.', sig.entries],
+      ['pulsedns_dnssec_signature_cache_protected_entries', 'Of those, entries used more than once (safe from one-off floods).', sig.protectedEntries],
+      ['pulsedns_dnssec_signature_cache_bytes', 'Bytes the signature cache holds (bounded).', sig.bytes],
+    ];
+    for (const [name, help, v] of gauges) {
+      w.family(name, 'gauge', help);
+      w.sample(name, {}, v);
+    }
   }
 
   w.family('pulsedns_query_duration_seconds', 'histogram', 'Time from receiving a query to handing its reply to the kernel.');

@@ -7,6 +7,8 @@ import { formatError, type ZoneError } from '../zones/model.js';
 import { loadZonesDir, type SerialMemory } from '../zones/load.js';
 import type { Stats } from './stats.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
+import { SigCache } from '../dnssec/cache.js';
+import { buildSigners } from './signers.js';
 
 export class ServedZones {
   current: Catalog = new Catalog([]);
@@ -16,8 +18,13 @@ export class ServedZones {
   onLoaded: (catalog: Catalog) => void = () => undefined;
   private serials = new Map<string, SerialMemory>();
   lastErrors: ZoneError[] = [];
+  /** One signature cache for every signed zone and every load (its keys carry the key set). */
+  readonly sigCache = new SigCache();
 
-  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats) {}
+  /** `keysDir`: where signed zones' keys are (serve --keys); read again on every load. */
+  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, readonly keysDir?: string) {
+    stats.signing = () => this.sigCache.stats();
+  }
 
   /** Installs a new health view; cached answers are dropped since pool answers may change. */
   setHealth(health: HealthLookup): void {
@@ -29,6 +36,11 @@ export class ServedZones {
   reload(): boolean {
     const started = process.hrtime.bigint();
     const r = loadZonesDir(this.dir, this.serials);
+    const signing = r.errors.length ? undefined : buildSigners(r.zones, { keysDir: this.keysDir, cache: this.sigCache });
+    if (signing) {
+      for (const w of signing.warnings) this.log.warn(w);
+      r.errors.push(...signing.errors);
+    }
     if (r.errors.length) {
       this.stats.reloads.failed++;
       this.lastErrors = r.errors;
@@ -37,14 +49,14 @@ export class ServedZones {
       return false;
     }
     this.serials = r.serials;
-    const catalog = new Catalog(r.zones, r.pools);
+    const catalog = new Catalog(r.zones, r.pools, signing?.signers);
     catalog.health = this.health;
     this.current = catalog;
     this.onLoaded(catalog);
     this.lastErrors = [];
     this.stats.reloads.ok++;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    this.log.info({ zones: r.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, names: z.nodes.size })), ms: Math.round(ms) }, 'zones loaded');
+    this.log.info({ zones: r.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, names: z.nodes.size, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) })), ms: Math.round(ms) }, 'zones loaded');
     return true;
   }
 }

@@ -55,6 +55,10 @@ export interface ServeOptions {
   git?: GitSource;
   /** UDP response-rate limiting (--rrl-rate); off when absent. */
   rrl?: RrlOptions;
+  /** Key directory for zones served signed (--keys, PULSEDNS_KEYS). */
+  keysDir?: string;
+  /** NSID option bytes for queries that ask (--nsid; engine/nsid.ts). */
+  nsidOption?: Buffer;
 }
 
 export interface GitSource {
@@ -117,7 +121,7 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     }
     zonesDir = git.zonesDir;
   }
-  const zones = new ServedZones(zonesDir, log, stats);
+  const zones = new ServedZones(zonesDir, log, stats, opts.keysDir);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, log, role === 'worker');
   if (role === 'primary' && !isShared(opts.health)) await serveStoreToWorkers(store);
@@ -208,7 +212,7 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   const stats = new Stats();
   const control = await startControl(opts, log, stats, role);
   const { zones } = control;
-  const handler = new RequestHandler(() => zones.current, stats, (e) => log.error({ err: e }, 'query handling failed'), { chaos: chaosAnswers(opts.chaos ?? {}) });
+  const handler = new RequestHandler(() => zones.current, stats, (e) => log.error({ err: e }, 'query handling failed'), { chaos: chaosAnswers(opts.chaos ?? {}), ...(opts.nsidOption ? { nsidOption: opts.nsidOption } : {}) });
   const udp: Socket[] = [];
   const tcp: Server[] = [];
   // Always installed: with no --allow-transfer it refuses every transfer, as before.

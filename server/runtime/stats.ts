@@ -1,6 +1,7 @@
 // Counters every transport bumps. Plain numbers and typed arrays on one
 // object: the hot path pays an increment; /metrics reads them (summed over
 // workers in cluster mode, see serializeStats/mergeStats).
+import type { SigCacheStats } from '../dnssec/cache.js';
 
 /** Upper bounds (seconds) of the query latency histogram. */
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25] as const;
@@ -27,6 +28,10 @@ export class Stats {
   /** Cumulative per bucket is computed at render time; these are per-bucket counts, last = overflow. */
   latency = new Float64Array(LATENCY_BUCKETS.length + 1);
   latencySum = 0;
+  /** Signature cache and signer counters of this process (runtime/reloader.ts installs it). */
+  signing: () => SigCacheStats | undefined = () => undefined;
+  /** Workers' signing counters summed in by mergeStats (the primary's /metrics). */
+  signingMerged: SigCacheStats | undefined;
 
   countRcode(rcode: number): void {
     if (rcode >= 0 && rcode < 24) this.rcodes[rcode]!++;
@@ -65,7 +70,18 @@ export function serializeStats(s: Stats): StatsJson {
     rrlSlipped: s.rrlSlipped,
     latency: [...s.latency],
     latencySum: s.latencySum,
+    ...(signingCounters(s) ? { signing: { ...signingCounters(s)! } } : {}),
   };
+}
+
+/** This process's signing counters plus any merged in from workers; undefined when nothing signs. */
+export function signingCounters(s: Stats): SigCacheStats | undefined {
+  const own = s.signing();
+  const m = s.signingMerged;
+  if (!own || !m) return own ?? m;
+  const sum = { ...own };
+  for (const k of Object.keys(sum) as (keyof SigCacheStats)[]) sum[k] += m[k];
+  return sum;
 }
 
 /** Adds a serialized worker's counters into `into` (reload counters stay the primary's own). */
@@ -79,5 +95,10 @@ export function mergeStats(into: Stats, j: StatsJson): void {
   add(into.latency, j.latency as number[]);
   for (const k of ['cacheHits', 'truncated', 'dropped', 'sendErrors', 'internalErrors', 'tcpConnections', 'tcpRejected', 'tcpIdleClosed', 'rrlDropped', 'rrlSlipped', 'latencySum'] as const) {
     into[k] += j[k] as number;
+  }
+  const sig = j.signing as unknown as SigCacheStats | undefined;
+  if (sig) {
+    const m = (into.signingMerged ??= { entries: 0, bytes: 0, protectedEntries: 0, hits: 0, misses: 0, evictions: 0, signatures: 0 });
+    for (const k of Object.keys(m) as (keyof SigCacheStats)[]) m[k] += sig[k] ?? 0;
   }
 }

@@ -1,6 +1,7 @@
 // The `dnssec:` key of a zone file: whether and how the zone is signed when
 // served. Shared by parse.ts and fastparse.ts so both read it alike; takes the
 // value as plain data (what YAML made of it) and says what is wrong in words.
+import { parseAlgorithm } from '../dnssec/keys.js';
 
 export type DenialMode = 'compact' | 'nsec';
 
@@ -13,7 +14,6 @@ export interface DnssecOption {
 
 export const DNSSEC_DEFAULTS: DnssecOption = { algorithm: 13, denial: 'compact' };
 
-const ALGORITHMS: Readonly<Record<string, 13 | 15>> = { ecdsap256sha256: 13, ed25519: 15, '13': 13, '15': 15 };
 const USAGE = 'dnssec is true, false, or a mapping with algorithm (ecdsap256sha256 | ed25519) and denial (compact | nsec)';
 
 /** The option for `value`, undefined for "not signed", or an error message. */
@@ -24,7 +24,7 @@ export function dnssecOption(value: unknown): { option?: DnssecOption; error?: s
   const out: DnssecOption = { ...DNSSEC_DEFAULTS };
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (k === 'algorithm') {
-      const a = typeof v === 'string' || typeof v === 'number' ? ALGORITHMS[String(v).toLowerCase()] : undefined;
+      const a = typeof v === 'string' || typeof v === 'number' ? parseAlgorithm(String(v)) : undefined;
       if (a === undefined) return { error: `dnssec algorithm "${String(v)}": pulsedns signs with ecdsap256sha256 (13) or ed25519 (15)` };
       out.algorithm = a;
     } else if (k === 'denial') {
