@@ -450,6 +450,15 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
       continue;
     }
     inl.skipSpaces();
+    if (k === 'dnssec') {
+      // Plain booleans only (the scalar reader leaves booleans to the full parser); a mapping, a
+      // comment or a mistake is the full parser's to read and report.
+      const word = text.slice(inl.pos, inl.end).trimEnd();
+      if (!RE_BOOL.test(word)) bail();
+      dnssec = dnssecOption(word.toLowerCase() === 'true').option;
+      r.i++;
+      continue;
+    }
     const value = inl.value(false);
     inl.expectLineEnd();
     r.i++;
@@ -458,10 +467,6 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
       originText = value.v;
     } else if (k === 'ttl') {
       ttlDefault = ttlOf(value);
-    } else if (k === 'dnssec') {
-      // Only the plain booleans here; a mapping (or a mistake) is the full parser's to read and report.
-      if (value.k !== 's' || typeof value.v !== 'boolean') bail();
-      dnssec = dnssecOption(value.v).option;
     } else bail(); // records: must be a block mapping here
   }
   if (!originText || recordsFrom < 0 || recordsFrom === recordsTo) bail();
