@@ -19,6 +19,13 @@ class Writer {
   family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string): void {
     this.out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   }
+  /** Families of one unlabelled sample each: [name, help, value]. */
+  singles(type: 'counter' | 'gauge', rows: ReadonlyArray<readonly [string, string, number]>): void {
+    for (const [name, help, v] of rows) {
+      this.family(name, type, help);
+      this.sample(name, {}, v);
+    }
+  }
   sample(name: string, labels: Record<string, string>, value: number): void {
     const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
     this.out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}`);
@@ -70,20 +77,13 @@ export function renderMetrics(stats: Stats, zones: ServedZones, live: LiveHealth
       ['pulsedns_dnssec_signature_cache_evictions_total', 'Signature cache entries dropped to stay within its bounds.', sig.evictions],
     );
   }
-  for (const [name, help, v] of counters) {
-    w.family(name, 'counter', help);
-    w.sample(name, {}, v);
-  }
+  w.singles('counter', counters);
   if (sig) {
-    const gauges: Array<[string, string, number]> = [
+    w.singles('gauge', [
       ['pulsedns_dnssec_signature_cache_entries', 'Signature sets held in the signature cache.', sig.entries],
       ['pulsedns_dnssec_signature_cache_protected_entries', 'Of those, entries used more than once (safe from one-off floods).', sig.protectedEntries],
       ['pulsedns_dnssec_signature_cache_bytes', 'Bytes the signature cache holds (bounded).', sig.bytes],
-    ];
-    for (const [name, help, v] of gauges) {
-      w.family(name, 'gauge', help);
-      w.sample(name, {}, v);
-    }
+    ]);
   }
 
   w.family('pulsedns_query_duration_seconds', 'histogram', 'Time from receiving a query to handing its reply to the kernel.');
