@@ -82,7 +82,8 @@ function answerFromNode(zone: Zone, node: ZoneNode, owner: Name, qtype: number, 
     return cname.rdata[0]!.target;
   }
   if (qtype === Type.ANY && (node.rrsets.size > 0 || extra?.size)) {
-    const sets = [...node.rrsets.values(), ...(extra?.values() ?? [])].sort((a, b) => a.type - b.type);
+    const own = extra ? [...node.rrsets.values()].filter((x) => !extra.has(x.type)) : [...node.rrsets.values()];
+    const sets = [...own, ...(extra?.values() ?? [])].sort((a, b) => a.type - b.type);
     // ANY is best effort: a pool with nothing to give (empty or servfail) is left out,
     // never turning the whole answer into SERVFAIL.
     for (const s of opts.minimalAny ? sets.slice(0, 1) : sets) {
@@ -92,7 +93,8 @@ function answerFromNode(zone: Zone, node: ZoneNode, owner: Name, qtype: number, 
     if (res.answer.length === 0) denyData(zone, node, owner, qtype, res);
     return undefined;
   }
-  const set = node.rrsets.get(qtype) ?? extra?.get(qtype);
+  // The key directory's DNSKEY/CDS/CDNSKEY replace any the zone file has at the apex.
+  const set = extra?.get(qtype) ?? node.rrsets.get(qtype);
   const chosen = set && resolvePool(set, opts, res);
   if (chosen && chosen.rdata.length) res.answer.push({ owner, rrset: chosen, zone });
   else if (res.rcode !== Rcode.SERVFAIL) denyData(zone, node, owner, qtype, res);
