@@ -13,6 +13,7 @@ import { SigCache } from '../../server/dnssec/cache.js';
 import { Catalog } from '../../server/engine/catalog.js';
 import { buildSigners } from '../../server/runtime/signers.js';
 import type { Zone } from '../../server/zones/compile.js';
+import type { PoolSet } from '../../server/pools/model.js';
 import { encodeName, readName } from './dnsmsg.js';
 
 export interface RawRR {
@@ -94,11 +95,11 @@ export function signatureProblems(records: RawRR[], dnskey: Buffer, unsigned: (r
 }
 
 /** A catalog of `zones` with signers from keys made now in a fresh directory; returns the DNSKEY rdata per zone too. */
-export function signedCatalog(zones: Zone[], algorithm: Algorithm = 13): { catalog: Catalog; keysDir: string; dnskeys: Map<Name, Buffer> } {
+export function signedCatalog(zones: Zone[], algorithm: Algorithm = 13, pools?: PoolSet): { catalog: Catalog; keysDir: string; dnskeys: Map<Name, Buffer> } {
   const keysDir = mkdtempSync(join(tmpdir(), 'pulsedns-keys-'));
   const dnskeys = new Map<Name, Buffer>();
   for (const z of zones) if (z.dnssec) dnskeys.set(z.origin, createKey(keysDir, z.origin, algorithm).dnskey);
   const built = buildSigners(zones, { keysDir, cache: new SigCache() });
   if (built.errors.length) throw new Error(built.errors.map((e) => e.message).join('\n'));
-  return { catalog: new Catalog(zones, undefined, built.signers), keysDir, dnskeys };
+  return { catalog: new Catalog(zones, pools, built.signers), keysDir, dnskeys };
 }

@@ -13,6 +13,9 @@ import { nameFromText } from '../../../server/wire/names.js';
 import { parseNsecRdata } from '../../../server/dnssec/denial.js';
 import { parseRrsig } from '../../../server/dnssec/sign.js';
 import type { Transport } from '../../../server/engine/context.js';
+import { parsePoolsYaml } from '../../../server/pools/parse.js';
+import { parseZoneYaml } from '../../../server/zones/parse.js';
+import { compileZone } from '../../../server/zones/compile.js';
 
 const ZONE = (dnssec: string): string => `
 dnssec: ${dnssec}
@@ -222,4 +225,45 @@ test('RRSIG TTL follows the covered RRset; NSEC TTL is the negative TTL', () => 
   const n = q('nothing.example.com', 'A');
   for (const r of n.m.authority) assert.equal(r.ttl, 60, `${r.type}`);
   assert.ok(rawRdata(n.m.authority.find((r) => r.type === Type.NSEC)!).length > 0);
+});
+
+test('pool answers: one signature per member subset, reused across reshuffles, a new one when health moves', () => {
+  const pools = parsePoolsYaml('pools:\n  web:\n    members: [192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4]\n', '_pools.yaml').pools;
+  const src = parseZoneYaml(`dnssec: true
+records:
+  '@':
+    - { type: SOA, value: { mname: ns1, rname: h } }
+    - { type: NS, value: ns1 }
+  ns1: { type: A, value: 192.0.2.53 }
+  www: { type: A, pool: web }
+`, 'example.com.yaml', 'example.com').zone!;
+  const { catalog, dnskeys } = signedCatalog([compileZone(src, pools)], 13, pools);
+  const dnskey = dnskeys.get(nameFromText('example.com.'))!;
+  let gen = 1;
+  const down = new Set<string>();
+  catalog.health = { state: (_p, m) => (down.has(m.address) ? 'down' : 'up'), latchedTier: () => undefined, generation: () => gen };
+  const signer = catalog.signed.get(nameFromText('example.com.'))!.signer;
+  const orders = new Set<string>();
+  for (let i = 0; i < 50; i++) {
+    const out = ask(catalog, buildQuery('www.example.com', 'A', { edns: { dnssecOk: true } }), 'udp')!;
+    const raw = rawSections(out);
+    assert.deepEqual(raw[0]!.map((r) => r.type), [Type.A, Type.A, Type.A, Type.A, Type.RRSIG], 'RRSIG after the shuffled addresses');
+    ok(dnskey, raw);
+    orders.add(raw[0]!.slice(0, 4).map((r) => r.rdata.toString('hex')).join());
+  }
+  assert.ok(orders.size > 3, 'still shuffled');
+  assert.equal(catalog.poolCache.size, 1);
+  const made = signer.cache.stats().signatures;
+  down.add('192.0.2.3');
+  gen++;
+  for (let i = 0; i < 10; i++) {
+    const raw = rawSections(ask(catalog, buildQuery('www.example.com', 'A', { edns: { dnssecOk: true } }), 'udp')!);
+    assert.equal(raw[0]!.filter((r) => r.type === Type.A).length, 3);
+    ok(dnskey, raw);
+  }
+  assert.equal(signer.cache.stats().signatures, made + 1, 'the new subset signed once');
+  down.clear();
+  gen++;
+  ask(catalog, buildQuery('www.example.com', 'A', { edns: { dnssecOk: true } }), 'udp');
+  assert.equal(signer.cache.stats().signatures, made + 1, 'the old subset\'s signature reused');
 });
