@@ -33,6 +33,7 @@ commands:
           Secrets from files instead of the command line (where ps shows them):
                 [--redis-file F] [--zones-git-file F] [--webhook-file F] [--admin-token-file F]
                 or PULSEDNS_REDIS_URL, PULSEDNS_ZONES_GIT, PULSEDNS_WEBHOOK, PULSEDNS_ADMIN_TOKEN
+          DNSSEC: [--keys DIR] (or PULSEDNS_KEYS; for zones with dnssec:)  NSID: [--nsid TEXT|hex:HEX]
   probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...] [--stale-hold 5m]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides

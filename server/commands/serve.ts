@@ -9,6 +9,7 @@ import { AddressAcl } from '../xfr/acl.js';
 import { parseNotifyTarget } from '../xfr/notify.js';
 import { parseTsigKey } from '../xfr/tsig.js';
 import { checkChaosText } from '../engine/chaos.js';
+import { nsidOption } from '../engine/nsid.js';
 import { fail, FILE_SIZE_FLAG, HEALTH_FLAGS, healthOptions, LOG_FLAGS, logOptions, maxFileSize, secretOrFail, WEBHOOK_FLAGS, WEBHOOK_URL_FLAGS, webhookSecret, webhookUrls } from './options.js';
 import { isShared } from '../../checks/store/open.js';
 import { resolveStateDir } from '../runtime/statedir.js';
@@ -50,6 +51,8 @@ export async function cmdServe(args: string[]): Promise<number> {
       'rrl-rate': { type: 'string' },
       'rrl-slip': { type: 'string' },
       'state-dir': { type: 'string' },
+      keys: { type: 'string' },
+      nsid: { type: 'string' },
     },
   });
   const log = createLogger(logOptions(values));
@@ -123,6 +126,9 @@ export async function cmdServe(args: string[]): Promise<number> {
       if (!intervalMs || intervalMs < 1000) throw new Error('--sync-interval is a duration of at least 1s, such as 30s or 5m');
       opts.git = { repo: zonesGit, branch: values.branch ?? 'main', subdir: values['zones-subdir'] ?? '.', intervalMs, ...(values['git-cache'] ? { cacheDir: values['git-cache'] } : {}) };
     }
+    const keysDir = values.keys ?? process.env.PULSEDNS_KEYS;
+    if (keysDir) opts.keysDir = keysDir;
+    if (values.nsid !== undefined) opts.nsidOption = nsidOption(values.nsid);
     if (values['rrl-rate']) {
       const rate = Number(values['rrl-rate']);
       const slip = values['rrl-slip'] === undefined ? 2 : Number(values['rrl-slip']);

@@ -16,14 +16,16 @@ export function addAdditional(zone: Zone, rrset: RRset, res: LookupResult, opts:
     const t = rd.target;
     if (t === undefined || !isSubdomain(t, zone.origin)) continue;
     if (res.additional.some((e) => e.owner === t)) continue;
-    if (!glue && zone.cuts.size && findCut(zone, t) !== undefined) continue;
+    const below = zone.cuts.size > 0 && findCut(zone, t) !== undefined;
+    if (!glue && below) continue;
     const node = zone.nodes.get(t);
     if (!node) continue;
     for (const type of [Type.A, Type.AAAA]) {
       const set = node.rrsets.get(type);
       // Pool-backed targets (a mail server behind a pool) get the same healthy choice an A query would.
       const chosen = set && resolvePool(set, opts, res, true);
-      if (chosen && chosen.rdata.length) res.additional.push({ owner: t, rrset: chosen });
+      // Glue (at or below a cut) is not the zone's authoritative data: it goes unsigned (RFC 4035 2.2).
+      if (chosen && chosen.rdata.length) res.additional.push(below ? { owner: t, rrset: chosen } : { owner: t, rrset: chosen, zone });
     }
   }
 }

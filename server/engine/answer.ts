@@ -2,7 +2,9 @@
 // or STREAM for a transfer the transport streams). No sockets, no clocks, no
 // I/O; every piece of scratch state is in the QueryContext the caller hands in.
 import { Class, Opcode, Rcode, Type } from '../wire/constants.js';
-import { decodeQuery, type Edns, type Query } from '../wire/query.js';
+import { decodeQuery, EDNS_CO, EDNS_DO, type Edns, type Query } from '../wire/query.js';
+import { parentName } from '../wire/names.js';
+import { signResult } from './signing.js';
 import { SECTION_ADDITIONAL, SECTION_ANSWER, SECTION_AUTHORITY } from '../wire/response.js';
 import type { Catalog } from './catalog.js';
 import { lookup } from './lookup.js';
@@ -64,8 +66,13 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
 
   const transport = ctx.transport;
   const limit = sizeLimit(transport, q.edns);
-  // Everything that shapes the bytes besides ID and qname case: qtype, RD/CD, EDNS and DO, size limit, ANY policy.
-  const key = q.qname + String.fromCharCode(q.qtype, (q.flags & 0x0110) | (q.edns ? 2 : 0) | (q.edns?.dnssecOk ? 4 : 0) | (transport === 'tcp' ? 8 : 0), limit);
+  const edns = q.edns;
+  const signing = edns !== null && edns.dnssecOk && catalog.signed.size > 0;
+  // Signed responses hold signatures with an end date: the caches start over once per period.
+  if (signing) catalog.freshenSigned();
+  // Everything that shapes the bytes besides ID and qname case: qtype, RD/CD, EDNS, DO, CO and NSID, size limit, ANY policy.
+  const ednsBits = edns ? 2 | (edns.dnssecOk ? 4 : 0) | (edns.compactOk ? 32 : 0) | (edns.nsid ? 64 : 0) : 0;
+  const key = q.qname + String.fromCharCode(q.qtype, (q.flags & 0x0110) | ednsBits | (transport === 'tcp' ? 8 : 0), limit);
   const hit = catalog.cache.get(key);
   if (hit) {
     const out = Buffer.allocUnsafe(hit.length);
@@ -90,32 +97,45 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
     }
   }
 
-  const zone = catalog.findZone(q.qname);
+  let zone = catalog.findZone(q.qname);
   if (!zone) return finishBare(ctx, msg, q, Rcode.REFUSED);
+  // DS belongs to the parent side of a cut (RFC 4035 3.1.4.1): when we serve both, the parent answers.
+  if (q.qtype === Type.DS && zone.origin === q.qname && q.qname.length > 1) zone = catalog.findZone(parentName(q.qname)) ?? zone;
   const opts = ctx.lookupOptions;
   opts.health = catalog.health;
   const res = lookup(catalog, zone, q.qname, q.qtype, opts);
+  let rcode = res.rcode;
+  let cacheable = true;
+  if (signing) ({ rcode, cacheable } = signResult(catalog, res, edns.compactOk));
 
   const writer = ctx.writer;
   const offsets = ctx.offsets;
   offsets.length = 0;
   writer.begin(msg, q.questionEnd, q.qname, limit);
-  if (q.edns) writer.reserve(OPT_SIZE);
+  const nsid = edns?.nsid ? ctx.config.nsidOption : undefined;
+  const optSize = OPT_SIZE + (nsid?.length ?? 0);
+  if (edns) writer.reserve(optSize);
   const complete = writeSection(ctx, SECTION_ANSWER, res.answer, res.reshuffle) && writeSection(ctx, SECTION_AUTHORITY, res.authority, res.reshuffle);
   if (!complete) writer.truncated = true;
   else writeSection(ctx, SECTION_ADDITIONAL, res.additional, res.reshuffle); // extra data may be left out silently
-  if (q.edns) {
-    writer.release(OPT_SIZE);
-    writer.addOpt(EDNS_PAYLOAD, 0, q.edns.dnssecOk);
+  if (edns) {
+    writer.release(optSize);
+    writer.addOpt(EDNS_PAYLOAD, 0, echoedFlags(edns), nsid);
   }
-  writer.setFlags(q.flags, res.aa, res.rcode);
+  writer.setFlags(q.flags, res.aa, rcode);
   const out = writer.finish();
-  if (!res.dynamic) catalog.remember(key, out);
+  if (!res.dynamic && cacheable) catalog.remember(key, out);
   else if (gen !== undefined && res.pooled === 1 && res.reshuffleable && !writer.truncated && offsets.length === (res.reshuffle?.rdata.length ?? 0)) {
     catalog.rememberPooled(key, { generation: gen, bytes: out, offsets: offsets.slice(), width: res.reshuffle?.type === Type.AAAA ? 16 : 4 });
   }
-  setOutcome(outcome, res.rcode, false, writer.truncated);
+  setOutcome(outcome, rcode, false, writer.truncated);
   return out;
+}
+
+/** DO echoed (RFC 3225); CO echoed with it, saying compact answers are understood (RFC 9824). */
+function echoedFlags(edns: Edns): number {
+  if (!edns.dnssecOk) return 0;
+  return EDNS_DO | (edns.compactOk ? EDNS_CO : 0);
 }
 
 /** Writes one section; the pool's addresses are recorded in ctx.offsets as they land. */
@@ -123,7 +143,7 @@ function writeSection(ctx: QueryContext, section: number, entries: PlannedRRset[
   const offsets = ctx.offsets;
   for (const e of entries) {
     const mark = offsets.length;
-    if (!ctx.writer.addRRset(section, e.owner, e.rrset, e.rrset.rdata, e.rrset === reshuffle ? offsets : undefined)) {
+    if (!ctx.writer.addRRset(section, e.owner, e.rrset, e.rrset.rdata, e.rrset === reshuffle ? offsets : undefined, e.sigs)) {
       offsets.length = mark; // the RRset was rolled back: so are its addresses
       return false;
     }
@@ -162,7 +182,7 @@ function finishBare(ctx: QueryContext, msg: Buffer, q: Query, rcode: number): Bu
 function bare(ctx: QueryContext, msg: Buffer, questionEnd: number, flags: number, rcode: number, edns: Edns | null): Buffer {
   const writer = ctx.writer;
   writer.begin(msg, questionEnd, null, sizeLimit(ctx.transport, edns));
-  if (edns) writer.addOpt(EDNS_PAYLOAD, rcode >> 4, edns.dnssecOk);
+  if (edns) writer.addOpt(EDNS_PAYLOAD, rcode >> 4, echoedFlags(edns), edns.nsid ? ctx.config.nsidOption : undefined);
   writer.setFlags(flags, false, rcode & 0xf);
   return writer.finish();
 }

@@ -5,6 +5,8 @@ import { type Name, parentName, ROOT } from '../wire/names.js';
 import type { Zone } from '../zones/compile.js';
 import type { PoolSet } from '../pools/model.js';
 import { type HealthLookup, ALL_UP } from '../pools/select.js';
+import type { ZoneSigner } from '../dnssec/signer.js';
+import { signedZone, type SignedZone } from './signed.js';
 
 export interface PooledResponse {
   generation: number;
@@ -16,6 +18,13 @@ export interface PooledResponse {
 
 /** Responses remembered per catalog; bounded so random names cannot grow it without end. */
 const CACHE_LIMIT = 100_000;
+
+/**
+ * Signed responses are kept at most this long (ms): the signatures in them were
+ * good for at least the signer's refresh margin (days) when cached, and the
+ * cache is emptied once per period, so no response outlives its signatures.
+ */
+export const SIGNED_CACHE_PERIOD_MS = 3_600_000;
 
 export class Catalog {
   readonly zones: ReadonlyMap<Name, Zone>;
@@ -32,11 +41,37 @@ export class Catalog {
   /** Member health for pool-backed names; the server installs its live view. */
   health: HealthLookup = ALL_UP;
 
-  constructor(zones: Iterable<Zone>, pools: PoolSet = { pools: new Map(), checks: new Map() }) {
+  /** The signer of every zone served signed (zone file `dnssec:` and keys at load); others are never signed. */
+  readonly signers: ReadonlyMap<Name, ZoneSigner>;
+  /** Per signed zone: signer, apex DNSKEY/CDS/CDNSKEY, the NSEC chain for `denial: nsec`. */
+  readonly signed = new Map<Name, SignedZone>();
+  /** Clock for the signed-response period (ms); injectable for tests. */
+  now: () => number = Date.now;
+  private period = -1;
+
+  constructor(zones: Iterable<Zone>, pools: PoolSet = { pools: new Map(), checks: new Map() }, signers: ReadonlyMap<Name, ZoneSigner> = new Map()) {
     this.pools = pools;
     const m = new Map<Name, Zone>();
     for (const z of zones) m.set(z.origin, z);
     this.zones = m;
+    this.signers = signers;
+    for (const [origin, signer] of signers) {
+      const z = m.get(origin);
+      if (z?.dnssec) this.signed.set(origin, signedZone(z, signer));
+    }
+  }
+
+  /**
+   * Called before a signed response may be served from or put into the
+   * caches: once per SIGNED_CACHE_PERIOD_MS both caches start over, so cached
+   * signatures are never older than the period.
+   */
+  freshenSigned(): void {
+    const p = Math.floor(this.now() / SIGNED_CACHE_PERIOD_MS);
+    if (p === this.period) return;
+    this.period = p;
+    this.cache.clear();
+    this.poolCache.clear();
   }
 
   /** The deepest served zone containing `name`, if any. */

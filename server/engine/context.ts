@@ -32,6 +32,8 @@ export const STREAM = Symbol('stream');
 export interface EngineConfig {
   /** CHAOS TXT answers (--chaos-version, --chaos-id); empty refuses every CH query. */
   chaos: ChaosAnswers;
+  /** The NSID option (RFC 5001: code, length, data) for queries that ask (--nsid); absent: none sent. */
+  nsidOption?: Buffer;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = { chaos: NO_CHAOS };

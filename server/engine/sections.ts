@@ -2,13 +2,31 @@
 // each section, before anything is written. lookup.ts fills it, additional.ts
 // and pooled.ts add to it, answer.ts writes it.
 import type { Name } from '../wire/names.js';
-import type { RRset } from '../zones/compile.js';
+import type { RRset, Zone, ZoneNode } from '../zones/compile.js';
+import type { WireRdata } from '../wire/response.js';
 import type { HealthLookup } from '../pools/select.js';
 
 export interface PlannedRRset {
   /** Owner to write: the query name for wildcard answers, else rrset.owner. */
   owner: Name;
   rrset: RRset;
+  /** The zone whose authoritative data this is; absent for a referral's NS and for glue (never signed). */
+  zone?: Zone;
+  /** RRSIG rdata written right after the RRset, as one unit (signing.ts fills it for DO queries). */
+  sigs?: readonly WireRdata[];
+}
+
+/** Why the answer is negative, for the denial proof of a signed zone (signing.ts). */
+export interface Denial {
+  zone: Zone;
+  /** The name denied: the query name, or the last CNAME target. */
+  name: Name;
+  kind: 'nxdomain' | 'nodata';
+  qtype: number;
+  /** NODATA: the node that exists (for a wildcard NODATA, the `*` node). */
+  node?: ZoneNode;
+  /** NODATA from a wildcard: the `*` owner whose node matched. */
+  wildcard?: Name;
 }
 
 export interface LookupResult {
@@ -28,6 +46,10 @@ export interface LookupResult {
   answer: PlannedRRset[];
   authority: PlannedRRset[];
   additional: PlannedRRset[];
+  /** Set when the answer is negative (NXDOMAIN or NODATA). */
+  denial: Denial | null;
+  /** Set when the answer is a referral: the zone and its cut. */
+  referral: { zone: Zone; cut: Name } | null;
 }
 
 export interface LookupOptions {

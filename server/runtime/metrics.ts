@@ -12,6 +12,7 @@ import { nameToText } from '../wire/names.js';
 import type { Catalog } from '../engine/catalog.js';
 import { isFresh } from '../../checks/verdict.js';
 import { LATENCY_BUCKETS, OUTSIDE, type Stats } from './stats.js';
+import type { SigCacheStats } from '../dnssec/cache.js';
 import type { ServedZones } from './reloader.js';
 import type { LiveHealth, HealthEventType } from '../../checks/live.js';
 import type { SyncState } from './gitsync.js';
@@ -82,6 +83,22 @@ export function trafficRegistry(stats: Stats, catalog: () => Catalog): Registry 
     ['pulsedns_rrl_slipped_total', 'UDP responses sent truncated (TC=1) by response-rate limiting.', () => stats.rrlSlipped],
   ];
   for (const [name, help, read] of plain) counter(name, help, [], read);
+  // Online signing (DNSSEC): each process keeps its own signature cache; the
+  // primary sums them like every other traffic counter.
+  const sig = (pick: (c: SigCacheStats) => number) => (): number => {
+    const c = stats.signing();
+    return c ? pick(c) : 0;
+  };
+  const signing: Array<[string, string, 'counter' | 'gauge', () => number]> = [
+    ['pulsedns_dnssec_signatures_total', 'RRSIGs made by online signing (cache misses and fresh denials).', 'counter', sig((c) => c.signatures)],
+    ['pulsedns_dnssec_signature_cache_hits_total', 'Signatures served from the signature cache.', 'counter', sig((c) => c.hits)],
+    ['pulsedns_dnssec_signature_cache_misses_total', 'Signature cache lookups that had to sign.', 'counter', sig((c) => c.misses)],
+    ['pulsedns_dnssec_signature_cache_evictions_total', 'Signature cache entries dropped to stay within its bounds.', 'counter', sig((c) => c.evictions)],
+    ['pulsedns_dnssec_signature_cache_entries', 'Signature sets held in the signature cache.', 'gauge', sig((c) => c.entries)],
+    ['pulsedns_dnssec_signature_cache_protected_entries', 'Of those, entries used more than once (safe from one-off floods).', 'gauge', sig((c) => c.protectedEntries)],
+    ['pulsedns_dnssec_signature_cache_bytes', 'Bytes the signature cache holds (bounded).', 'gauge', sig((c) => c.bytes)],
+  ];
+  for (const [name, help, kind, read] of signing) readAtScrape(kind, r, name, help, [], read);
   r.registerMetric(bucketHistogram('pulsedns_query_duration_seconds', 'Time from receiving a query to handing its reply to the kernel.', LATENCY_BUCKETS, () => ({ counts: stats.latency, sum: stats.latencySum })));
   return r;
 }

@@ -7,8 +7,11 @@ import { formatError, type ZoneError } from '../zones/model.js';
 import { loadZonesDir, type SerialMemory } from '../zones/load.js';
 import { DEFAULT_READ, type ReadPolicy } from '../zones/readfile.js';
 import type { SerialFallback } from '../zones/serial.js';
+import { appendErrors } from '../zones/limits.js';
 import type { Stats } from './stats.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
+import { SigCache } from '../dnssec/cache.js';
+import { buildSigners } from './signers.js';
 
 export class ServedZones {
   current: Catalog = new Catalog([]);
@@ -21,13 +24,19 @@ export class ServedZones {
   /** Zone files whose serial: auto came from file times in the last load (pulsedns_zone_serial_fallbacks). */
   lastSerialFallbacks = 0;
 
+  /** One signature cache for every signed zone and every load (its keys carry the key set). */
+  readonly sigCache = new SigCache();
+
   /**
    * `announce: false` in cluster workers: the primary loads the same files and
    * logs each load, refusal and serial warning once for the server; a worker
    * keeps those lines at debug. `read`: the size cap (--max-zone-file-size)
-   * and the tree the files must stay in (readfile.ts).
+   * and the tree the files must stay in (readfile.ts). `keysDir`: where signed
+   * zones' keys are (serve --keys); read again on every load.
    */
-  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, private readonly announce = true, private readonly read: ReadPolicy = DEFAULT_READ) {}
+  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, private readonly announce = true, private readonly read: ReadPolicy = DEFAULT_READ, readonly keysDir?: string) {
+    stats.signing = () => this.sigCache.stats();
+  }
 
   /** Installs a new health view; cached answers are dropped since pool answers may change. */
   setHealth(health: HealthLookup): void {
@@ -39,6 +48,11 @@ export class ServedZones {
   reload(): boolean {
     const started = process.hrtime.bigint();
     const r = loadZonesDir(this.dir, this.serials, { read: this.read });
+    const signing = r.errors.length ? undefined : buildSigners(r.zones, { keysDir: this.keysDir, cache: this.sigCache });
+    if (signing) {
+      for (const w of signing.warnings) this.log.warn(w);
+      appendErrors(r.errors, signing.errors);
+    }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const error = this.announce ? this.log.error.bind(this.log) : this.log.debug.bind(this.log);
     if (r.errors.length) {
@@ -51,7 +65,7 @@ export class ServedZones {
     }
     this.warnSerialFallbacks(r.serialFallbacks);
     this.serials = r.serials;
-    const catalog = new Catalog(r.zones, r.pools);
+    const catalog = new Catalog(r.zones, r.pools, signing?.signers);
     catalog.health = this.health;
     this.current = catalog;
     this.onLoaded(catalog);
@@ -59,7 +73,7 @@ export class ServedZones {
     this.stats.reloads.ok++;
     this.stats.reloadSeconds.observe({ result: 'ok' }, seconds);
     const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
-    info({ zones: r.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, names: z.nodes.size })), ms: Math.round(seconds * 1000) }, 'zones loaded');
+    info({ zones: r.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, names: z.nodes.size, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) })), ms: Math.round(seconds * 1000) }, 'zones loaded');
     return true;
   }
 

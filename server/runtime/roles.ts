@@ -70,6 +70,10 @@ export interface ServeOptions {
   adminTokenFile?: string;
   /** Names accepted in the admin endpoint's Host header (--admin-allow-host). */
   adminAllowHosts?: string[];
+  /** Key directory for zones served signed (--keys, PULSEDNS_KEYS). */
+  keysDir?: string;
+  /** NSID option bytes for queries that ask (--nsid; engine/nsid.ts). */
+  nsidOption?: Buffer;
 }
 
 export interface GitSource {
@@ -134,7 +138,7 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     zonesDir = git.zonesDir;
   }
   // In git mode a zone file may link elsewhere in the checkout, never out of it.
-  const zones = new ServedZones(zonesDir, log, stats, role !== 'worker', { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) });
+  const zones = new ServedZones(zonesDir, log, stats, role !== 'worker', { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) }, opts.keysDir);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   // One store per host: workers reach the primary's over IPC in both modes,
   // so with Redis there is one reader per host, not one per worker.
@@ -240,7 +244,7 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   const stats = new Stats();
   const control = await startControl(opts, log, stats, role);
   const { zones } = control;
-  const handler = new RequestHandler(() => zones.current, stats, (e) => log.error({ err: e }, 'query handling failed'), { chaos: chaosAnswers(opts.chaos ?? {}) });
+  const handler = new RequestHandler(() => zones.current, stats, (e) => log.error({ err: e }, 'query handling failed'), { chaos: chaosAnswers(opts.chaos ?? {}), ...(opts.nsidOption ? { nsidOption: opts.nsidOption } : {}) });
   const udp: Socket[] = [];
   const tcp: Server[] = [];
   // Always installed: with no --allow-transfer it refuses every transfer, as before.

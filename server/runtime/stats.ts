@@ -5,6 +5,7 @@
 import { Histogram } from 'prom-client';
 import type { Catalog } from '../engine/catalog.js';
 import type { Name } from '../wire/names.js';
+import type { SigCacheStats } from '../dnssec/cache.js';
 
 /** Upper bounds (seconds) of the query latency histogram. */
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25] as const;
@@ -48,6 +49,8 @@ export class Stats {
   /** Probe wall time by check type and result (only where this process probes). */
   readonly probeSeconds = new Histogram({ name: 'pulsedns_probe_duration_seconds', help: 'Health probe wall time, by check type and result.', labelNames: ['type', 'result'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [] });
   readonly reloadSeconds = new Histogram({ name: 'pulsedns_zone_reload_duration_seconds', help: 'Time to read, validate and compile the zone set, by result.', labelNames: ['result'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [] });
+  /** Signature cache and signer counters of this process (runtime/reloader.ts installs it). */
+  signing: () => SigCacheStats | undefined = () => undefined;
 
   countRcode(rcode: number): void {
     if (rcode >= 0 && rcode < 24) this.rcodes[rcode]!++;

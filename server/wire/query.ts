@@ -8,6 +8,24 @@ export interface Edns {
   payload: number;
   version: number;
   dnssecOk: boolean;
+  /** RFC 9824 Compact Answers OK (EDNS flag 0x4000): the client wants NXDOMAIN back in compact denial answers. */
+  compactOk: boolean;
+  /** The query carries an (empty) NSID option (RFC 5001). */
+  nsid: boolean;
+}
+
+/** EDNS header flags (the low 16 bits of the OPT TTL). */
+export const EDNS_DO = 0x8000;
+export const EDNS_CO = 0x4000;
+/** RFC 5001 option code. */
+export const OPT_NSID = 3;
+
+/** Whether the OPT rdata at [start, end) holds an NSID option; malformed option lists count as none. */
+function hasNsid(msg: Buffer, start: number, end: number): boolean {
+  for (let p = start; p + 4 <= end; p += 4 + msg.readUInt16BE(p + 2)) {
+    if (msg.readUInt16BE(p) === OPT_NSID) return true;
+  }
+  return false;
 }
 
 export interface Query {
@@ -126,7 +144,13 @@ export function decodeQuery(msg: Buffer): DecodeResult {
       // RFC 6891 section 6.1.1: one OPT, owned by the root.
       if (edns || nameEnd !== pos + 1 || msg[pos] !== 0) return { kind: 'formerr', id, flags, questionEnd, edns: null };
       const ttl = msg.readUInt32BE(nameEnd + 4);
-      edns = { payload: msg.readUInt16BE(nameEnd + 2), version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0 };
+      edns = {
+        payload: msg.readUInt16BE(nameEnd + 2),
+        version: (ttl >>> 16) & 0xff,
+        dnssecOk: (ttl & EDNS_DO) !== 0,
+        compactOk: (ttl & EDNS_CO) !== 0,
+        nsid: rdlen > 0 && hasNsid(msg, nameEnd + 10, nameEnd + 10 + rdlen),
+      };
     }
     pos = nameEnd + 10 + rdlen;
   }

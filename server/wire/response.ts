@@ -109,40 +109,48 @@ export class ResponseWriter {
 
   /**
    * Appends a whole RRset under `owner` (which differs from rrset.owner for
-   * wildcard answers). Returns false, leaving nothing behind, when it does
-   * not fit: RRsets are never split.
+   * wildcard answers), followed by its RRSIGs when `sigs` is given: the two
+   * are one unit. Returns false, leaving nothing behind, when it does not
+   * fit: RRsets are never split, nor parted from their signatures.
    */
-  addRRset(section: number, owner: Name, rrset: WireRRset, rdataList: readonly WireRdata[] = rrset.rdata, offsets?: number[]): boolean {
+  addRRset(section: number, owner: Name, rrset: WireRRset, rdataList: readonly WireRdata[] = rrset.rdata, offsets?: number[], sigs?: readonly WireRdata[]): boolean {
     const mark = this.pos;
     const saved = this.names.size;
+    if (!this.writeRecords(owner, rrset.type, rrset.ttl, rdataList, offsets)) return this.rollback(mark, saved);
+    // RRSIG TTL = the covered RRset's TTL (RFC 4035 2.2); signatures are never compressed (RFC 3597).
+    if (sigs && !this.writeRecords(owner, Type.RRSIG, rrset.ttl, sigs)) return this.rollback(mark, saved);
+    this.counts[section]! += rdataList.length + (sigs?.length ?? 0);
+    return true;
+  }
+
+  private writeRecords(owner: Name, type: number, ttl: number, rdataList: readonly WireRdata[], offsets?: number[]): boolean {
     const buf = this.buf;
     for (const rd of rdataList) {
-      if (!this.writeName(owner, true) || this.pos + 10 > SCRATCH_SIZE) return this.rollback(mark, saved);
-      buf.writeUInt16BE(rrset.type, this.pos);
+      if (!this.writeName(owner, true) || this.pos + 10 > SCRATCH_SIZE) return false;
+      buf.writeUInt16BE(type, this.pos);
       buf.writeUInt16BE(Class.IN, this.pos + 2);
-      buf.writeUInt32BE(rrset.ttl, this.pos + 4);
+      buf.writeUInt32BE(ttl, this.pos + 4);
       const lenAt = this.pos + 8;
       this.pos += 10;
       if (rd.compressible) {
         for (const part of rd.parts) {
           if (typeof part === 'string') {
-            if (!this.writeName(part, true)) return this.rollback(mark, saved);
+            if (!this.writeName(part, true)) return false;
           } else {
-            if (this.pos + part.length > SCRATCH_SIZE) return this.rollback(mark, saved);
+            if (this.pos + part.length > SCRATCH_SIZE) return false;
             part.copy(buf, this.pos);
             this.pos += part.length;
           }
         }
       } else {
-        if (this.pos + rd.wire.length > SCRATCH_SIZE) return this.rollback(mark, saved);
+        if (this.pos + rd.wire.length > SCRATCH_SIZE) return false;
         offsets?.push(this.pos);
         rd.wire.copy(buf, this.pos);
         this.pos += rd.wire.length;
       }
       buf.writeUInt16BE(this.pos - lenAt - 2, lenAt);
-      if (this.pos > this.limit) return this.rollback(mark, saved);
+      if (this.pos > this.limit) return false;
     }
-    this.counts[section]! += rdataList.length;
     return true;
   }
 
@@ -155,17 +163,26 @@ export class ResponseWriter {
     return false;
   }
 
-  /** OPT pseudo-RR (RFC 6891): our payload size, extended rcode bits, DO copied. */
-  addOpt(payload: number, extRcode: number, dnssecOk: boolean): void {
+  /**
+   * OPT pseudo-RR (RFC 6891): our payload size, extended rcode bits, the
+   * EDNS flags to echo (`true` for just DO, or the flags word: DO, CO), and
+   * options already encoded (NSID).
+   */
+  addOpt(payload: number, extRcode: number, flags: boolean | number, options?: Buffer): void {
+    if (typeof flags === 'boolean') flags = flags ? 0x8000 : 0;
     const b = this.buf;
     b[this.pos] = 0;
     b.writeUInt16BE(Type.OPT, this.pos + 1);
     b.writeUInt16BE(payload, this.pos + 3);
     b[this.pos + 5] = extRcode;
     b[this.pos + 6] = 0; // version
-    b.writeUInt16BE(dnssecOk ? 0x8000 : 0, this.pos + 7);
-    b.writeUInt16BE(0, this.pos + 9);
+    b.writeUInt16BE(flags & 0xffff, this.pos + 7);
+    b.writeUInt16BE(options?.length ?? 0, this.pos + 9);
     this.pos += 11;
+    if (options) {
+      options.copy(b, this.pos);
+      this.pos += options.length;
+    }
     this.counts[SECTION_ADDITIONAL]!++;
   }
 

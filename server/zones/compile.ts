@@ -4,6 +4,7 @@ import { Type } from '../wire/constants.js';
 import { type Name, parentName, isWildcard } from '../wire/names.js';
 import type { Rdata } from './rdata.js';
 import type { ZoneSource } from './model.js';
+import type { DnssecOption } from './dnssec-option.js';
 import type { Pool, PoolSet } from '../pools/model.js';
 
 export interface RRset {
@@ -33,6 +34,8 @@ export interface Zone {
   cuts: Set<Name>;
   hasWildcards: boolean;
   source: ZoneSource;
+  /** Present when the zone is served signed (zone file `dnssec:`); the keys come at serve time. */
+  dnssec?: DnssecOption;
 }
 
 export function soaSerial(soa: RRset): number {
@@ -87,5 +90,6 @@ export function compileZone(src: ZoneSource, pools?: PoolSet): Zone {
     cuts,
     hasWildcards,
     source: src,
+    ...(src.dnssec ? { dnssec: src.dnssec } : {}),
   };
 }

@@ -12,6 +12,7 @@ import { RdataError, type Rdata } from './rdata.js';
 import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 import { type ZoneSource, type SourcePos, DEFAULT_TTL } from './model.js';
 import type { ParseResult } from './parse.js';
+import { dnssecOption, type DnssecOption } from './dnssec-option.js';
 
 /** Thrown anywhere to mean "not sure: let the full parser decide". */
 class Bail extends Error {}
@@ -399,7 +400,7 @@ function blockMap(r: Reader, ind: number, off: number, onPair?: (p: FPair) => vo
 
 // ---- zone semantics (mirror of parse.ts) ---------------------------------
 
-const ZONE_KEYS = new Set(['origin', 'ttl', 'records']);
+const ZONE_KEYS = new Set(['origin', 'ttl', 'dnssec', 'records']);
 const RECORD_KEY_BITS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { type: 1, ttl: 2, value: 4, values: 8, pool: 16 });
 
 /**
@@ -425,6 +426,7 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
   // block is read after the others so records can be handled as they are read.
   let originText = defaultOrigin;
   let ttlDefault = DEFAULT_TTL;
+  let dnssec: DnssecOption | undefined;
   let recordsFrom = -1;
   let recordsTo = -1;
   const zoneKeys = new Set<string>();
@@ -448,6 +450,15 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
       continue;
     }
     inl.skipSpaces();
+    if (k === 'dnssec') {
+      // Plain booleans only (the scalar reader leaves booleans to the full parser); a mapping, a
+      // comment or a mistake is the full parser's to read and report.
+      const word = text.slice(inl.pos, inl.end).trimEnd();
+      if (!RE_BOOL.test(word)) bail();
+      dnssec = dnssecOption(word.toLowerCase() === 'true').option;
+      r.i++;
+      continue;
+    }
     const value = inl.value(false);
     inl.expectLineEnd();
     r.i++;
@@ -467,7 +478,7 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
   }
 
   const posOf = (n: FNode | null): SourcePos => r.posOf(n ? n.off : 0, file);
-  const zone: ZoneSource = { origin, file, defaultTtl: ttlDefault, serialAuto: false, records: [], poolRefs: [] };
+  const zone: ZoneSource = { origin, file, defaultTtl: ttlDefault, serialAuto: false, records: [], poolRefs: [], ...(dnssec ? { dnssec } : {}) };
   const owners = new Set<string>();
   const onOwner = (pair: FPair): void => {
     const ownerText = String(pair.key.v);

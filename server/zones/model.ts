@@ -2,6 +2,7 @@
 // positions for error messages) and errors. Compiled form lives in compile.ts.
 import type { Name } from '../wire/names.js';
 import type { Rdata } from './rdata.js';
+import type { DnssecOption } from './dnssec-option.js';
 
 export interface SourcePos {
   file: string;
@@ -37,6 +38,8 @@ export interface ZoneSource {
   serialAuto: boolean;
   records: RecordSource[];
   poolRefs: PoolRef[];
+  /** Present when the zone file asks for online signing (`dnssec:`). */
+  dnssec?: DnssecOption;
 }
 
 export const MAX_TTL = 2147483647; // RFC 2181 section 8

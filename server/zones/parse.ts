@@ -9,13 +9,14 @@ import { fastParseZoneYaml } from './fastparse.js';
 import { yamlSyntaxErrors } from './yaml-errors.js';
 import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 import { capErrors, nestingTooDeep } from './limits.js';
+import { dnssecOption, type DnssecOption } from './dnssec-option.js';
 
 export interface ParseResult {
   zone?: ZoneSource;
   errors: ZoneError[];
 }
 
-const ZONE_KEYS = new Set(['origin', 'ttl', 'records']);
+const ZONE_KEYS = new Set(['origin', 'ttl', 'dnssec', 'records']);
 const RECORD_KEYS = new Set(['type', 'ttl', 'value', 'values', 'pool']);
 
 /**
@@ -58,7 +59,7 @@ function parseAny(text: string, file: string, defaultOrigin?: string): ParseResu
 
   const root = doc.contents;
   if (!isMap(root)) {
-    err(root, 'a zone file is a mapping with "records:" (and optionally "origin:" and "ttl:")');
+    err(root, 'a zone file is a mapping with "records:" (and optionally "origin:", "ttl:" and "dnssec:")');
     return { errors };
   }
 
@@ -66,6 +67,7 @@ function parseAny(text: string, file: string, defaultOrigin?: string): ParseResu
   let originNode: YNode | null = null;
   let defaultTtl = DEFAULT_TTL;
   let recordsNode: YNode | null = null;
+  let dnssec: DnssecOption | undefined;
   const zoneKeys = new Set<string>();
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
@@ -86,6 +88,10 @@ function parseAny(text: string, file: string, defaultOrigin?: string): ParseResu
     } else if (key === 'ttl') {
       const t = ttlOf(value, err);
       if (t !== undefined) defaultTtl = t;
+    } else if (key === 'dnssec') {
+      const d = dnssecOption(value === null ? null : (value.toJSON() as unknown));
+      if (d.error) err(value ?? (pair.key as YNode), d.error);
+      else dnssec = d.option;
     } else {
       recordsNode = value;
     }
@@ -106,7 +112,7 @@ function parseAny(text: string, file: string, defaultOrigin?: string): ParseResu
     return { errors };
   }
 
-  const zone: ZoneSource = { origin, file, defaultTtl, serialAuto: false, records: [], poolRefs: [] };
+  const zone: ZoneSource = { origin, file, defaultTtl, serialAuto: false, records: [], poolRefs: [], ...(dnssec ? { dnssec } : {}) };
   const ownerLines = new Map<string, number>();
   for (const pair of recordsNode.items) {
     const keyNode = pair.key as YNode;

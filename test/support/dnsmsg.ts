@@ -10,7 +10,7 @@ export interface QueryOptions {
   rd?: boolean;
   cd?: boolean;
   /** Adds an OPT record. */
-  edns?: { payload?: number; version?: number; dnssecOk?: boolean };
+  edns?: { payload?: number; version?: number; dnssecOk?: boolean; compactOk?: boolean; nsid?: boolean };
 }
 
 export function encodeName(name: string): Buffer {
@@ -40,11 +40,15 @@ export function buildQuery(name: string, type: string | number, opts: QueryOptio
   q.writeUInt16BE(opts.qclass ?? 1, 2);
   const parts = [header, encodeName(name), q];
   if (opts.edns) {
-    const opt = Buffer.alloc(11);
+    const opt = Buffer.alloc(opts.edns.nsid ? 15 : 11);
     opt.writeUInt16BE(41, 1);
     opt.writeUInt16BE(opts.edns.payload ?? 1232, 3);
     opt[6] = opts.edns.version ?? 0;
-    opt.writeUInt16BE(opts.edns.dnssecOk ? 0x8000 : 0, 7);
+    opt.writeUInt16BE((opts.edns.dnssecOk ? 0x8000 : 0) | (opts.edns.compactOk ? 0x4000 : 0), 7);
+    if (opts.edns.nsid) {
+      opt.writeUInt16BE(4, 9);
+      opt.writeUInt16BE(3, 11); // NSID, empty (RFC 5001)
+    }
     parts.push(opt);
   }
   return Buffer.concat(parts);
@@ -74,7 +78,17 @@ export interface Message {
   authority: RR[];
   additional: RR[];
   opt: { payload: number; extRcode: number; version: number; dnssecOk: boolean } | null;
+  /** OPT header flags (DO 0x8000, CO 0x4000) and options; 0 and [] without OPT. */
+  ednsFlags: number;
+  ednsOptions: { code: number; data: Buffer }[];
   size: number;
+}
+
+/** The RDATA bytes of a record parsed by parseMessage whose text is the generic `\\# len hex` form. */
+export function rawRdata(rr: RR): Buffer {
+  const m = /^\\# \d+ ?([0-9a-f]*)$/.exec(rr.data);
+  if (!m) throw new Error(`not generic rdata: ${rr.data}`);
+  return Buffer.from(m[1]!, 'hex');
 }
 
 /** A name as spelled on the wire (case kept; parseMessage lowercases its own copy). */
@@ -155,6 +169,8 @@ export function parseMessage(buf: Buffer): Message {
   }
   const sections: RR[][] = [[], [], []];
   let opt: Message['opt'] = null;
+  let ednsFlags = 0;
+  const ednsOptions: Message['ednsOptions'] = [];
   for (let s = 0; s < 3; s++) {
     for (let i = 0; i < counts[s + 1]!; i++) {
       const r = readName(buf, pos);
@@ -165,6 +181,10 @@ export function parseMessage(buf: Buffer): Message {
       const off = r.end + 10;
       if (type === 41) {
         opt = { payload: cls, extRcode: ttl >>> 24, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0 };
+        ednsFlags = ttl & 0xffff;
+        for (let p = off; p + 4 <= off + len; p += 4 + buf.readUInt16BE(p + 2)) {
+          ednsOptions.push({ code: buf.readUInt16BE(p), data: Buffer.from(buf.subarray(p + 4, p + 4 + buf.readUInt16BE(p + 2))) });
+        }
       } else {
         sections[s]!.push({ name: r.name.toLowerCase(), type, class: cls, ttl, data: rdataText(buf, type, off, len) });
       }
@@ -186,6 +206,8 @@ export function parseMessage(buf: Buffer): Message {
     authority: sections[1]!,
     additional: sections[2]!,
     opt,
+    ednsFlags,
+    ednsOptions,
     size: buf.length,
   };
 }

@@ -1,0 +1,186 @@
+// Online signing of one planned answer (DO set, zone served signed): the
+// RRSIGs of every authoritative RRset, the denial proof of a negative answer
+// (compact, RFC 9824, or the zone's classic NSEC chain), DS or its absence at
+// a referral, and the wildcard proofs `denial: nsec` needs. Runs between
+// lookup() and the writer; the signatures come from the zone's ZoneSigner,
+// which caches them, so a repeated RRset is signed once per validity period.
+import { Rcode, Type } from '../wire/constants.js';
+import { type Name, wildcardOf } from '../wire/names.js';
+import type { WireRdata } from '../wire/response.js';
+import type { RRset, Zone, ZoneNode } from '../zones/compile.js';
+import { rdataSetId } from '../dnssec/signer.js';
+import { compactNodata, compactNxdomain, nsecRdata, type NsecEntry } from '../dnssec/denial.js';
+import type { Catalog } from './catalog.js';
+import { closestEncloser } from './closest.js';
+import type { SignedZone } from './signed.js';
+import { opaqueRdata } from './signed.js';
+import type { LookupResult, PlannedRRset } from './sections.js';
+
+export interface SigningOutcome {
+  /** The rcode to send (compact denial turns NXDOMAIN into NOERROR unless the client set CO). */
+  rcode: number;
+  /**
+   * False when the response is one of an unbounded family (a compact denial
+   * or a wildcard expansion per query name): not worth a response-cache slot,
+   * and a flood of random names must not evict the answers in real use.
+   */
+  cacheable: boolean;
+}
+
+/** Stable ids of static RRsets' data, so their signatures are found again without re-canonicalizing. */
+const setIds = new WeakMap<object, string>();
+
+/**
+ * The signer cache's name for an RRset's data. Pool answers (A/AAAA, fixed
+ * width) are named by their sorted member addresses: one signature per member
+ * subset, whatever order the shuffle gives. Static RRsets by their canonical
+ * data, remembered per RRset object.
+ */
+export function setIdOf(rrset: RRset): string {
+  if (rrset.type === Type.A || rrset.type === Type.AAAA) {
+    const parts: string[] = [];
+    for (const r of rrset.rdata) parts.push(r.wire.toString('latin1'));
+    return parts.sort().join('');
+  }
+  let id = setIds.get(rrset);
+  if (id === undefined) {
+    id = rdataSetId(rrset.type, rrset.rdata.map((r) => r.wire));
+    setIds.set(rrset, id);
+  }
+  return id;
+}
+
+/** RRSIG rdata as the writer lays it down, made once per signature array (the signer returns cached arrays). */
+const sigRdata = new WeakMap<readonly Buffer[], readonly WireRdata[]>();
+
+function asRdata(sigs: readonly Buffer[]): readonly WireRdata[] {
+  let w = sigRdata.get(sigs);
+  if (!w) {
+    w = sigs.map((b) => opaqueRdata(b, ''));
+    sigRdata.set(sigs, w);
+  }
+  return w;
+}
+
+/** Signs `e` in place: `signOwner` differs from e.owner for a wildcard expansion signed as the wildcard. */
+function signEntry(sz: SignedZone, e: PlannedRRset, signOwner: Name = e.owner): void {
+  const r = e.rrset;
+  e.sigs = asRdata(sz.signer.sign(signOwner, r.type, r.ttl, r.rdata.map((d) => d.wire), setIdOf(r)));
+}
+
+/** An NSEC RRset (one record) at `owner`, signed fresh through the cache. */
+function nsecEntry(sz: SignedZone, owner: Name, rdata: Buffer): PlannedRRset {
+  const set: RRset = { owner, type: Type.NSEC, ttl: sz.zone.negativeTtl, rdata: [opaqueRdata(rdata, '')] };
+  const e: PlannedRRset = { owner, rrset: set, zone: sz.zone };
+  e.sigs = asRdata(sz.signer.sign(owner, Type.NSEC, set.ttl, [rdata]));
+  return e;
+}
+
+/** The chain link as an NSEC entry; for NODATA at its owner, `without` is left out of the bitmap. */
+function chainEntry(sz: SignedZone, link: NsecEntry, without?: number): PlannedRRset {
+  const types = without === undefined ? link.types : link.types.filter((t) => t !== without);
+  return nsecEntry(sz, link.owner, nsecRdata(link.next, types));
+}
+
+/** Types that exist at a node for a NODATA bitmap: at a cut only NS and DS are the parent's (RFC 4035 2.3). */
+function typesAt(sz: SignedZone, node: ZoneNode | undefined, name: Name, qtype: number): number[] {
+  const out: number[] = [];
+  if (node) for (const t of node.rrsets.keys()) out.push(t);
+  if (name === sz.zone.origin) for (const t of sz.apex.keys()) out.push(t);
+  const cut = sz.zone.cuts.has(name);
+  // The asked type is never listed: an empty pool answer is a NODATA like any other.
+  return out.filter((t) => t !== qtype && (!cut || t === Type.NS || t === Type.DS));
+}
+
+/** Adds the NSEC records proving the negative answer; returns the rcode to send. */
+function addDenial(sz: SignedZone, res: LookupResult, compactOk: boolean): number {
+  const d = res.denial!;
+  const chain = sz.nsec;
+  if (!chain) {
+    if (d.kind === 'nxdomain') {
+      const n = compactNxdomain(d.name);
+      res.authority.push(nsecEntry(sz, n.owner, n.rdata));
+      return compactOk ? Rcode.NXDOMAIN : Rcode.NOERROR;
+    }
+    const n = compactNodata(d.name, typesAt(sz, d.node, d.wildcard ?? d.name, d.qtype));
+    res.authority.push(nsecEntry(sz, n.owner, n.rdata));
+    return res.rcode;
+  }
+  const proofs: PlannedRRset[] = [];
+  const add = (e: PlannedRRset): void => {
+    if (!proofs.some((p) => p.owner === e.owner)) proofs.push(e);
+  };
+  if (d.kind === 'nxdomain') {
+    // RFC 4035 3.1.3.2: the name is covered, and so is the wildcard that could have matched.
+    add(chainEntry(sz, chain.find(d.name)));
+    add(chainEntry(sz, chain.find(wildcardOf(closestEncloser(sz.zone, d.name)))));
+  } else if (d.wildcard !== undefined) {
+    // RFC 4035 3.1.3.4: the wildcard lacks the type, and the name itself does not exist.
+    add(chainEntry(sz, chain.find(d.wildcard), d.qtype));
+    add(chainEntry(sz, chain.find(d.name)));
+  } else {
+    const link = chain.find(d.name);
+    // The name's own link, or (an empty non-terminal) the one covering it.
+    add(link.owner === d.name ? chainEntry(sz, link, d.qtype) : chainEntry(sz, link));
+  }
+  res.authority.push(...proofs);
+  return res.rcode;
+}
+
+/** DS and its RRSIG after the NS of a referral; for an unsigned child, the NSEC proving no DS (RFC 4035 3.1.4). */
+function addReferralProof(sz: SignedZone, res: LookupResult, cut: Name): void {
+  const node = sz.zone.nodes.get(cut);
+  const ds = node?.rrsets.get(Type.DS);
+  if (ds) {
+    const e: PlannedRRset = { owner: cut, rrset: ds, zone: sz.zone };
+    signEntry(sz, e);
+    res.authority.push(e);
+    return;
+  }
+  if (sz.nsec) {
+    res.authority.push(chainEntry(sz, sz.nsec.find(cut)));
+    return;
+  }
+  const n = compactNodata(cut, typesAt(sz, node, cut, Type.DS));
+  res.authority.push(nsecEntry(sz, n.owner, n.rdata));
+}
+
+/**
+ * Adds signatures and proofs to `res` for a DO query. Entries of zones not
+ * served signed, a referral's NS and glue stay as they are.
+ */
+export function signResult(catalog: Catalog, res: LookupResult, compactOk: boolean): SigningOutcome {
+  const signedOf = (z: Zone | undefined): SignedZone | undefined => (z ? catalog.signed.get(z.origin) : undefined);
+  let cacheable = true;
+  let rcode = res.rcode;
+  const expanded: { sz: SignedZone; name: Name }[] = [];
+  for (const section of [res.answer, res.authority, res.additional]) {
+    for (const e of section) {
+      const sz = signedOf(e.zone);
+      if (!sz) continue;
+      if (e.owner !== e.rrset.owner) {
+        // A wildcard expansion. Compact: signed as the query name, a complete answer by itself
+        // (one signature per name). nsec: signed as the wildcard, with the proof that the name is absent.
+        cacheable = false;
+        if (sz.nsec) {
+          signEntry(sz, e, e.rrset.owner);
+          if (!expanded.some((x) => x.name === e.owner)) expanded.push({ sz, name: e.owner });
+          continue;
+        }
+      }
+      signEntry(sz, e);
+    }
+  }
+  for (const { sz, name } of expanded) {
+    const link = sz.nsec!.find(name);
+    if (!res.authority.some((p) => p.owner === link.owner && p.rrset.type === Type.NSEC)) res.authority.push(chainEntry(sz, link));
+  }
+  const dz = signedOf(res.denial?.zone);
+  if (dz) {
+    rcode = addDenial(dz, res, compactOk);
+    if (res.denial!.kind === 'nxdomain' || res.denial!.wildcard !== undefined) cacheable = false;
+  }
+  const rz = res.referral && signedOf(res.referral.zone);
+  if (rz) addReferralProof(rz, res, res.referral!.cut);
+  return { rcode, cacheable };
+}

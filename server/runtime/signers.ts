@@ -1,0 +1,72 @@
+// The signers of the zones being loaded: for every zone whose file says
+// `dnssec:`, its keys from the key directory and a ZoneSigner over them.
+// Built on every (re)load, so a changed key set (a new key, a rollover step)
+// takes effect with the zones; one signature cache is shared by all zones
+// and all loads, and its entries carry the key set, so nothing stale is used.
+import { nameToText, type Name } from '../wire/names.js';
+import type { Zone } from '../zones/compile.js';
+import type { ZoneError } from '../zones/model.js';
+import { ALGORITHMS, activeKeys, loadZoneKeys } from '../dnssec/keys.js';
+import type { SigCache } from '../dnssec/cache.js';
+import { ZoneSigner } from '../dnssec/signer.js';
+import type { ValidityWindow } from '../dnssec/window.js';
+
+export interface SignerBuild {
+  signers: Map<Name, ZoneSigner>;
+  /** Load errors: a zone that asks for signing and cannot be signed. */
+  errors: ZoneError[];
+  /** Worth an operator's eye, not stopping the load (loose key file modes, stray files). */
+  warnings: string[];
+}
+
+export interface SignerOptions {
+  /** `serve --keys` / PULSEDNS_KEYS; undefined when not given. */
+  keysDir: string | undefined;
+  cache: SigCache;
+  window?: ValidityWindow;
+  /** Seconds since 1970; injectable for tests. */
+  clock?: () => number;
+}
+
+/** The command that makes the key a zone lacks; serve itself never makes keys. */
+export function generateHint(origin: Name, keysDir: string, algorithm: number): string {
+  const zone = nameToText(origin).replace(/\.$/, '') || '.';
+  const alg = algorithm === 13 ? '' : ` --algorithm ${ALGORITHMS.get(algorithm as 13 | 15)?.keyword ?? algorithm}`;
+  return `pulsedns keys generate ${zone} --keys ${keysDir}${alg}`;
+}
+
+export function buildSigners(zones: Iterable<Zone>, o: SignerOptions): SignerBuild {
+  const out: SignerBuild = { signers: new Map(), errors: [], warnings: [] };
+  const now = (o.clock ?? ((): number => Math.floor(Date.now() / 1000)))();
+  for (const zone of zones) {
+    if (!zone.dnssec) continue;
+    const fail = (message: string): void => void out.errors.push({ file: zone.file, line: 1, col: 1, message });
+    const zoneText = nameToText(zone.origin);
+    const want = zone.dnssec.algorithm;
+    if (o.keysDir === undefined) {
+      fail(`zone ${zoneText} asks for signing (dnssec:) but serve was given no key directory: add --keys DIR (or PULSEDNS_KEYS), with a key made by \`${generateHint(zone.origin, 'DIR', want)}\``);
+      continue;
+    }
+    let keys;
+    try {
+      const loaded = loadZoneKeys(o.keysDir, zone.origin);
+      keys = loaded.keys;
+      out.warnings.push(...loaded.warnings);
+    } catch (e) {
+      fail(`zone ${zoneText}: ${(e as Error).message}`);
+      continue;
+    }
+    const active = activeKeys(keys, now);
+    if (!active.some((k) => k.algorithm === want)) {
+      const have = active.length ? ` (active keys: ${active.map((k) => `${k.algorithm}/${k.tag}`).join(', ')})` : '';
+      fail(`zone ${zoneText} asks for signing with ${ALGORITHMS.get(want)?.mnemonic ?? want} but ${o.keysDir} holds no active key of it${have}: run \`${generateHint(zone.origin, o.keysDir, want)}\``);
+      continue;
+    }
+    try {
+      out.signers.set(zone.origin, new ZoneSigner(zone.origin, keys, { cache: o.cache, ...(o.window ? { window: o.window } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
+    } catch (e) {
+      fail(`zone ${zoneText}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
