@@ -71,9 +71,11 @@ async function validates(target: DelvTarget, what: string, negativeStrict = fals
   });
 }
 
+// Overrides are changes: the admin endpoint wants its token.
+const ADMIN_TOKEN = 'dnssec-pools-test-token';
 const admin = async (s: Spawned, method: 'POST' | 'DELETE', body: Record<string, string>): Promise<void> => {
   const url = method === 'POST' ? `${s.admin}/v1/override` : `${s.admin}/v1/override?pool=${body.pool}&address=${body.address}`;
-  const r = await fetch(url, { method, ...(method === 'POST' ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  const r = await fetch(url, { method, ...(method === 'POST' ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` } } : { headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` } }) });
   assert.ok(r.ok, `${method} override: ${r.status} ${await r.text()}`);
 };
 
@@ -88,7 +90,7 @@ test('every pool answer validates while members fail, drain, are forced down, an
   writeFileSync(join(zones, 'pulse.test.yaml'), ZONE);
   const key = createKey(join(dir, 'keys'), nameFromText('pulse.test.'), 13);
   for (const b of backends.values()) await b.start();
-  const s = await startPulse(zones, ['--keys', join(dir, 'keys')]);
+  const s = await startPulse(zones, ['--keys', join(dir, 'keys'), '--admin-token', ADMIN_TOKEN]);
   try {
     const target: DelvTarget = { delvPath, host: '127.0.0.1', port: s.port, zone: 'pulse.test', anchorFile: writeAnchorFile(dir, 'pulse.test', key.dnskey) };
     await settle(s, 'www.pulse.test', [A, B, C].join(','), 'all up');
@@ -113,7 +115,7 @@ test('every pool answer validates while members fail, drain, are forced down, an
     await settle(s, 'strict.pulse.test', '', 'all down: on_all_down empty');
     await validates(target, 'all down', true);
 
-    const metrics = await (await fetch(`${s.admin}/metrics`)).text();
+    const metrics = await (await fetch(`${s.admin}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     const made = Number(/^pulsedns_dnssec_signatures_total (\d+)/m.exec(metrics)?.[1]);
     const hits = Number(/^pulsedns_dnssec_signature_cache_hits_total (\d+)/m.exec(metrics)?.[1]);
     t.diagnostic(`signatures made ${made}, signature cache hits ${hits}`);
