@@ -1,17 +1,27 @@
 // `pulsedns check`: validate zone files and directories; errors as file:line:col.
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { loadZonesDir, readZoneFile, zoneFiles } from '../zones/load.js';
 import { formatError } from '../zones/model.js';
+import { act, type Cli } from './program.js';
 
-export function cmdCheck(args: string[]): number {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const targets = positionals.length ? positionals : ['zones'];
+export function registerCheck(program: Command, cli: Cli): void {
+  program
+    .command('check')
+    .summary('validate zones and pools; errors as file:line:col')
+    .description('Validate zone files and directories (with their _pools.yaml). Exit 1 on any error.')
+    .argument('[paths...]', 'zone directories or files', ['zones'])
+    .addHelpText('after', '\nExample (CI):\n  pulsedns check zones/\n')
+    .action(act(cli, (paths: string[]) => runCheck(paths, cli)));
+}
+
+function runCheck(targets: string[], cli: Cli): number {
+  const out = cli.io.out;
   let errors = 0;
   let zones = 0;
   for (const t of targets) {
     if (/\.ya?ml$/i.test(t)) {
       const r = readZoneFile(t);
-      for (const e of r.errors) process.stdout.write(formatError(e) + '\n');
+      for (const e of r.errors) out(formatError(e) + '\n');
       errors += r.errors.length;
       if (r.zone) zones++;
     } else {
@@ -19,20 +29,20 @@ export function cmdCheck(args: string[]): number {
       try {
         files = zoneFiles(t);
       } catch (e) {
-        process.stdout.write(`${t}: cannot read directory: ${(e as Error).message}\n`);
+        out(`${t}: cannot read directory: ${(e as Error).message}\n`);
         errors++;
         continue;
       }
       const r = loadZonesDir(t);
-      for (const e of r.errors) process.stdout.write(formatError(e) + '\n');
+      for (const e of r.errors) out(formatError(e) + '\n');
       errors += r.errors.length;
       zones += files.length;
     }
   }
   if (errors) {
-    process.stdout.write(`${errors} error${errors === 1 ? '' : 's'}\n`);
+    out(`${errors} error${errors === 1 ? '' : 's'}\n`);
     return 1;
   }
-  process.stdout.write(`ok: ${zones} zone${zones === 1 ? '' : 's'} valid\n`);
+  out(`ok: ${zones} zone${zones === 1 ? '' : 's'} valid\n`);
   return 0;
 }

@@ -1,25 +1,173 @@
-// What several commands share: the usage-error exit and the health-store flags.
+// Option values several commands share, each checked once here so that a bad
+// value is a one-line usage error (exit 2) before anything starts, and each
+// thing is spelled one way on every command: addresses, durations, Redis.
+import { isIP } from 'node:net';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseEndpoint } from '../runtime/roles.js';
+import { parseDuration } from '../pools/parse.js';
 import type { HealthOptions } from '../runtime/health.js';
+import type { Endpoint } from '../transport/udp.js';
+import { UsageError } from './errors.js';
 
-export function fail(message: string): never {
-  process.stderr.write(`pulsedns: ${message}\n`);
-  process.exit(2);
+export const DEFAULT_ADMIN = 'http://127.0.0.1:9153';
+
+/** Repeatable option: each occurrence parsed on its own, collected in order. */
+export function many<T>(parse: (text: string) => T): (text: string, previous: T[] | undefined) => T[] {
+  return (text, previous) => [...(previous ?? []), parse(text)];
 }
 
-export const HEALTH_FLAGS = {
-  redis: { type: 'string' },
-  sentinel: { type: 'string', multiple: true },
-  'sentinel-name': { type: 'string' },
-  'redis-prefix': { type: 'string' },
-} as const;
+function invalid(message: string): never {
+  throw new InvalidArgumentError(message);
+}
 
-export function healthOptions(values: { redis?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined }): HealthOptions {
+export function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) invalid('a port is a number from 1 to 65535');
+  return port;
+}
+
+/** HOST:PORT or [IPv6]:PORT, where HOST may be a name (Redis sentinels, NOTIFY targets). */
+export function parseHostPort(text: string): Endpoint {
+  let ep: Endpoint;
+  try {
+    ep = parseEndpoint(text);
+  } catch {
+    invalid('expected HOST:PORT, e.g. 127.0.0.1:5353 or [::1]:5353');
+  }
+  parsePort(String(ep.port));
+  return ep;
+}
+
+/** An address of this machine to bind: an IP literal (or localhost) and a port. */
+export function parseListen(text: string): Endpoint {
+  const ep = parseHostPort(text);
+  if (ep.host !== 'localhost' && isIP(ep.host) === 0) invalid(`${ep.host} is not an IP address; e.g. 0.0.0.0:53 or [::]:53`);
+  if (isIP(ep.host) === 6 && !text.startsWith('[')) invalid(`write an IPv6 address in brackets: [${ep.host}]:${ep.port}`);
+  return ep;
+}
+
+/**
+ * The admin endpoint as a client reaches it: `127.0.0.1:9153`, `[::1]:9153`
+ * and `http://127.0.0.1:9153` all mean the same. Returns a base URL without a
+ * trailing slash (a path prefix, for an endpoint behind a proxy, is kept).
+ */
+export function parseAdminUrl(text: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    invalid('expected an address such as 127.0.0.1:9153, [::1]:9153 or http://127.0.0.1:9153');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid('the admin endpoint speaks http:// or https://');
+  if (!url.hostname) invalid('no host in it');
+  if (url.search || url.hash) invalid("give the endpoint's address only, without ?query or #fragment");
+  return url.href.replace(/\/+$/, '');
+}
+
+/** `serve --admin`: where to listen, in any form parseAdminUrl accepts, or `off`. */
+export function parseAdminListen(text: string): Endpoint | null {
+  if (text === 'off') return null;
+  const url = new URL(parseAdminUrl(text));
+  if (url.protocol !== 'http:') invalid('the admin endpoint serves plain http (put TLS in front of it)');
+  if (url.pathname !== '/' && url.pathname !== '') invalid('the admin endpoint listens at the root, without a path');
+  if (!url.port) invalid('a port is needed, e.g. 127.0.0.1:9153');
+  return parseListen(url.host);
+}
+
+/** Where a client command finds the admin endpoint: --admin, then PULSEDNS_ADMIN, then the default. */
+export function adminBase(flag: string | undefined): string {
+  if (flag !== undefined) return flag;
+  const env = process.env.PULSEDNS_ADMIN;
+  if (!env) return DEFAULT_ADMIN;
+  try {
+    return parseAdminUrl(env);
+  } catch (e) {
+    throw new UsageError(`PULSEDNS_ADMIN "${env}": ${(e as Error).message}`);
+  }
+}
+
+export function parseRedisUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    invalid('expected a Redis URL such as redis://127.0.0.1:6379 or rediss://user:pass@host:6380/0');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') invalid('a Redis URL starts with redis:// or rediss:// (TLS)');
+  if (!url.hostname) invalid('no host in it');
+  if (url.port !== '') parsePort(url.port);
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) invalid('the path, if any, is a database number such as /0');
+  return text;
+}
+
+export function parseWebhookUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    invalid('expected a URL such as https://hooks.example.com/dns');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid('a webhook is an http:// or https:// URL');
+  return text;
+}
+
+/** Every duration on the command line: "30s", "5m", "2h", "1d", "500ms" or plain seconds. Milliseconds. */
+export function parseDurationArg(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) invalid('expected a duration such as 30s, 5m or 2h');
+  return ms;
+}
+
+export function parseCount(min: number): (text: string) => number {
+  return (text) => {
+    const n = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!(n >= min) || !Number.isSafeInteger(n)) invalid(`expected a whole number of at least ${min}`);
+    return n;
+  };
+}
+
+export function parsePositive(text: string): number {
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) invalid('expected a positive number');
+  return n;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+// ---------------------------------------------------------------- shared flag sets
+
+export interface HealthFlags {
+  redis?: string;
+  sentinel?: Endpoint[];
+  sentinelName?: string;
+  redisPrefix?: string;
+}
+
+export function addHealthFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--redis <url>', 'share health through Redis (redis:// or rediss://)').env('PULSEDNS_REDIS').argParser(parseRedisUrl))
+    .addOption(new Option('--sentinel <host:port>', 'a Redis Sentinel (repeat for each), with --sentinel-name').argParser(many(parseHostPort)))
+    .option('--sentinel-name <name>', 'the master name the sentinels watch')
+    .option('--redis-prefix <prefix>', 'prefix of every Redis key (several deployments in one Redis)');
+}
+
+export function healthOptions(values: HealthFlags): HealthOptions {
   const h: HealthOptions = {};
-  const redis = values.redis ?? process.env.PULSEDNS_REDIS;
-  if (redis) h.redis = redis;
-  if (values.sentinel?.length) h.sentinels = values.sentinel.map(parseEndpoint);
-  if (values['sentinel-name']) h.sentinelName = values['sentinel-name'];
-  if (values['redis-prefix']) h.prefix = values['redis-prefix'];
+  if (values.redis) h.redis = values.redis;
+  if (values.sentinel?.length) h.sentinels = values.sentinel;
+  if (values.sentinelName) h.sentinelName = values.sentinelName;
+  if (values.redisPrefix) h.prefix = values.redisPrefix;
   return h;
+}
+
+export interface AdminClientFlags {
+  admin?: string;
+  adminToken?: string;
+}
+
+export function addAdminClientFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--admin <addr>', `a server's admin endpoint: 127.0.0.1:9153, [::1]:9153 or http://... (default ${DEFAULT_ADMIN}, or PULSEDNS_ADMIN)`).argParser(parseAdminUrl))
+    .option('--admin-token <token>', 'bearer token for the admin endpoint (or PULSEDNS_ADMIN_TOKEN)');
 }

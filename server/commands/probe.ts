@@ -1,23 +1,45 @@
 // `pulsedns probe`: flags -> a prober process (runtime/prober.ts).
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
+import { Option, type Command } from 'commander';
 import { createLogger } from '../runtime/log.js';
 import { runProber } from '../runtime/prober.js';
-import { fail, HEALTH_FLAGS, healthOptions } from './options.js';
+import { UsageError } from './errors.js';
+import { act, reportError, type Cli } from './program.js';
+import { addHealthFlags, healthOptions, LOG_LEVELS, many, parseWebhookUrl, type HealthFlags } from './options.js';
 
-export async function cmdProbe(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { zones: { type: 'string' }, ...HEALTH_FLAGS, vantage: { type: 'string' }, source: { type: 'string' }, webhook: { type: 'string', multiple: true }, 'log-level': { type: 'string' } },
-  });
-  const log = createLogger(values['log-level']);
-  const health = healthOptions(values);
-  if (!health.redis && !health.sentinels) fail('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
+interface ProbeFlags extends HealthFlags {
+  zones: string;
+  vantage?: string;
+  source?: string;
+  webhook?: string[];
+  logLevel?: string;
+}
+
+export function registerProbe(program: Command, cli: Cli): void {
+  const cmd = program
+    .command('probe')
+    .summary('run the health checks and publish the results to Redis')
+    .description('Run the health checks of the pools in DIR and publish the results to Redis (distributed mode).')
+    .option('--zones <dir>', 'zones directory (its _pools.yaml says what to probe)', 'zones')
+    .option('--vantage <name>', 'name of this vantage point (default: host name)')
+    .option('--source <addr>', 'local address to probe from')
+    .addOption(new Option('--webhook <url>', 'POST health events here (repeatable)').argParser(many(parseWebhookUrl)))
+    .addOption(new Option('--log-level <level>', 'log level (or PULSEDNS_LOG_LEVEL)').choices(LOG_LEVELS));
+  addHealthFlags(cmd)
+    .addHelpText('after', '\nExample:\n  pulsedns probe --redis redis://10.0.0.5:6379 --vantage fra1\n')
+    .action(act(cli, (flags: ProbeFlags) => runProbe(flags, cli)));
+}
+
+async function runProbe(flags: ProbeFlags, cli: Cli): Promise<number> {
+  const health = healthOptions(flags);
+  if (!health.redis && !health.sentinels) throw new UsageError('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
+  if (health.sentinels && !health.sentinelName) throw new UsageError('--sentinel needs --sentinel-name (the master the sentinels watch)');
+  const log = createLogger(flags.logLevel);
   try {
-    await runProber({ zonesDir: values.zones ?? 'zones', health, vantage: values.vantage ?? hostname(), webhooks: values.webhook ?? [], ...(values.source ? { source: values.source } : {}) }, log);
+    await runProber({ zonesDir: flags.zones, health, vantage: flags.vantage ?? hostname(), webhooks: flags.webhook ?? [], ...(flags.source ? { source: flags.source } : {}) }, log);
   } catch (e) {
-    log.fatal({ err: e }, (e as Error).message);
-    return 1;
+    reportError(e, cli.io, process.env.PULSEDNS_DEBUG === '1' || process.argv.includes('--debug'));
+    process.exit(1);
   }
   return -1;
 }

@@ -38,11 +38,12 @@ export function startTcp(ep: Endpoint, catalog: () => Catalog, stats: Stats, log
     stats.tcpRejected++;
   });
   server.on('connection', (sock) => handleConnection(sock, catalog, stats, log, opts, streamer));
-  server.on('error', (err) => log.warn({ err }, 'tcp server error'));
   return new Promise((resolve, reject) => {
+    // A failed listen is the caller's to report (once); later errors are logged.
     server.once('error', reject);
     server.listen({ port: ep.port, host: ep.host, backlog: 511 }, () => {
       server.off('error', reject);
+      server.on('error', (err) => log.warn({ err }, 'tcp server error'));
       resolve(server);
     });
   });
