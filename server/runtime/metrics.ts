@@ -3,6 +3,7 @@
 import { Rcode, typeName } from '../wire/constants.js';
 import { nameToText } from '../wire/names.js';
 import { isFresh } from '../../checks/verdict.js';
+import { tierNumber } from '../../checks/tier.js';
 import { LATENCY_BUCKETS, type Stats } from './stats.js';
 import type { ZoneSet } from './reloader.js';
 import type { LiveHealth, HealthEventType } from '../../checks/live.js';
@@ -103,8 +104,8 @@ export function renderMetrics(stats: Stats, zones: ZoneSet, live: LiveHealth, ev
     seen.add(key);
     w.sample('pulsedns_member_vantage_up', labels, v);
   }
-  w.family('pulsedns_pool_tier', 'gauge', 'Tier answering for each pool (0 = primary); -1 when nothing is healthy.');
-  for (const p of pools.values()) w.sample('pulsedns_pool_tier', { pool: p.name }, live.tierOf(p.name) ?? 0);
+  w.family('pulsedns_pool_tier', 'gauge', 'Tier answering for each pool (1 = primary, 2 = next); 0 when nothing is healthy.');
+  for (const p of pools.values()) w.sample('pulsedns_pool_tier', { pool: p.name }, tierNumber(live.tierOf(p.name) ?? 0));
   w.family('pulsedns_health_events_total', 'counter', 'Health events (member.down, pool.failover, ...).');
   for (const [type, n] of events.counts) w.sample('pulsedns_health_events_total', { type }, n);
   w.family('pulsedns_health_store_up', 'gauge', '1 when the health store (Redis) is reachable.');
