@@ -46,7 +46,8 @@ export function buildProgram(cli: Cli): Command {
     .configureOutput({
       writeOut: cli.io.out,
       writeErr: cli.io.err,
-      outputError: (text, write) => write(`pulsedns: ${text}`),
+      // One line: commander puts its "(Did you mean ...?)" on a line of its own.
+      outputError: (text, write) => write(`pulsedns: ${text.trimEnd().replace(/\s*\n\s*/g, ' ')}\n`),
     })
     .exitOverride()
     .showSuggestionAfterError(true)
