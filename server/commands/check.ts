@@ -1,7 +1,5 @@
 // `pulsedns check`: validate zone files and directories; errors as file:line:col.
 import type { Command } from 'commander';
-import { loadZonesDir, readZoneFile, zoneFiles } from '../zones/load.js';
-import { formatError } from '../zones/model.js';
 import { act, type Cli } from './program.js';
 
 export function registerCheck(program: Command, cli: Cli): void {
@@ -14,7 +12,10 @@ export function registerCheck(program: Command, cli: Cli): void {
     .action(act(cli, (paths: string[]) => runCheck(paths, cli)));
 }
 
-function runCheck(targets: string[], cli: Cli): number {
+// The zone code is loaded to run a check, not to parse flags or print help.
+async function runCheck(targets: string[], cli: Cli): Promise<number> {
+  const { loadZonesDir, readZoneFile, zoneFiles } = await import('../zones/load.js');
+  const { formatError } = await import('../zones/model.js');
   const out = cli.io.out;
   let errors = 0;
   let zones = 0;

@@ -1,10 +1,5 @@
 // `pulsedns export`: a served zone as an RFC 1035 master file on stdout.
 import type { Command } from 'commander';
-import { loadZonesDir } from '../zones/load.js';
-import { formatError } from '../zones/model.js';
-import { exportZone } from '../zones/export.js';
-import { nameFromText, nameToText } from '../wire/names.js';
-import { Type } from '../wire/constants.js';
 import { CommandFailed } from './errors.js';
 import { act, type Cli } from './program.js';
 
@@ -18,7 +13,12 @@ export function registerExport(program: Command, cli: Cli): void {
     .action(act(cli, (zone: string, flags: { zones: string }) => runExport(zone, flags.zones, cli)));
 }
 
-function runExport(zoneArg: string, dir: string, cli: Cli): number {
+async function runExport(zoneArg: string, dir: string, cli: Cli): Promise<number> {
+  const { loadZonesDir } = await import('../zones/load.js');
+  const { formatError } = await import('../zones/model.js');
+  const { exportZone } = await import('../zones/export.js');
+  const { nameFromText, nameToText } = await import('../wire/names.js');
+  const { Type } = await import('../wire/constants.js');
   const r = loadZonesDir(dir);
   if (r.errors.length) {
     for (const e of r.errors) cli.io.err(formatError(e) + '\n');

@@ -2,8 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { formatError } from '../zones/model.js';
-import { importMasterFile } from '../zones/import.js';
 import { CommandFailed } from './errors.js';
 import { act, type Cli } from './program.js';
 
@@ -18,7 +16,9 @@ export function registerImport(program: Command, cli: Cli): void {
     .action(act(cli, (file: string, flags: { origin?: string }) => runImport(file, flags, cli)));
 }
 
-function runImport(file: string, flags: { origin?: string }, cli: Cli): number {
+async function runImport(file: string, flags: { origin?: string }, cli: Cli): Promise<number> {
+  const { formatError } = await import('../zones/model.js');
+  const { importMasterFile } = await import('../zones/import.js');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

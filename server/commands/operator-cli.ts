@@ -5,7 +5,7 @@ import { Argument, Option, type Command } from 'commander';
 import { act, type Cli } from './program.js';
 import { addAdminClientFlags, adminBase, parseDurationArg, parseRedisUrl } from './options.js';
 import { UsageError } from './errors.js';
-import { operatorCommand, type OperatorFlags } from './operator.js';
+import type { OperatorFlags } from './operator.js';
 
 interface Flags {
   admin?: string;
@@ -48,7 +48,8 @@ function values(f: Flags): OperatorFlags {
 }
 
 export function registerOperator(program: Command, cli: Cli): void {
-  const run = (command: string, positionals: string[], f: Flags): Promise<number> => operatorCommand(command, positionals, values(f), cli.io);
+  // Loaded when a command runs (it brings the Redis client and the logger), not to parse or print help.
+  const run = async (command: string, positionals: string[], f: Flags): Promise<number> => (await import('./operator.js')).operatorCommand(command, positionals, values(f), cli.io);
 
   addAdminClientFlags(program.command('status').summary('pools, members, verdicts, vantages, overrides').description('Show every pool, member, verdict, per-vantage result and override, as a server sees them.'))
     .option('--json', 'the admin endpoint\'s /status JSON instead of the table')

@@ -3,7 +3,7 @@
 // thing is spelled one way on every command: addresses, durations, Redis.
 import { isIP } from 'node:net';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseEndpoint } from '../runtime/roles.js';
+import { parseEndpoint } from '../transport/endpoint.js';
 import { parseDuration } from '../pools/parse.js';
 import type { HealthOptions } from '../runtime/health.js';
 import type { Endpoint } from '../transport/udp.js';

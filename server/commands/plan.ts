@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Option, type Command } from 'commander';
 import { POOLS_FILE } from '../pools/model.js';
 import type { StatusReport } from '../../checks/status.js';
 import { compileZone } from '../zones/compile.js';
@@ -17,13 +16,13 @@ import { isZoneFileName, loadZoneSet, type ZoneSet } from '../zones/source.js';
 import { buildPlan, type HealthInput, type PlanWarning, type ZoneSetView } from '../plan/plan.js';
 import { formatInvalid, formatPlan, type PlanFormat } from '../plan/format.js';
 import { UsageError } from './errors.js';
-import { act, processIo, runCli, type Cli, type Io } from './program.js';
-import { addAdminClientFlags } from './options.js';
+import { processIo, runCli, type Io } from './program.js';
 
 /** `--to WORKTREE`: the files on disk, as `pulsedns serve` would load them now. */
 export const WORKTREE = 'WORKTREE';
+// The flags are declared in plan-cli.ts, which loads this file only to run a plan.
 
-interface PlanFlags {
+export interface PlanFlags {
   zones: string;
   from: string;
   to: string;
@@ -32,26 +31,12 @@ interface PlanFlags {
   adminToken?: string;
 }
 
-export function registerPlan(program: Command, cli: Cli): void {
-  const cmd = program
-    .command('plan')
-    .summary('what answers change between two git revisions of the zones')
-    .description('What answers change between two git revisions of the zones directory, with risk warnings.\nExit 0: --to is valid (with or without changes); 1: --to does not validate; 2: usage error.')
-    .option('--zones <dir>', 'zones directory, inside a git work tree', 'zones')
-    .requiredOption('--from <rev>', 'the revision before, e.g. origin/main')
-    .requiredOption('--to <rev>', `the revision after, or ${WORKTREE} for the files on disk`)
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown']).default('text'));
-  addAdminClientFlags(cmd)
-    .addHelpText('after', '\nWith --admin, pool answers are shown under the servers\' current health.\n\nExample:\n  pulsedns plan --from origin/main --to HEAD --format markdown --admin 127.0.0.1:9153\n')
-    .action(act(cli, (flags: PlanFlags) => plan(flags, cli.io)));
-}
-
 /** The plan command on its own (tests), with the exit code the shell would see. */
 export function cmdPlan(args: string[], io: Io = processIo): Promise<number> {
   return runCli(['plan', ...args], io);
 }
 
-async function plan(values: PlanFlags, io: Io): Promise<number> {
+export async function plan(values: PlanFlags, io: Io): Promise<number> {
   const { from, to, format } = values;
   const dir = values.zones;
   const statusUrl = values.admin !== undefined ? `${values.admin}/status` : undefined;

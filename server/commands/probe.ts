@@ -1,8 +1,6 @@
 // `pulsedns probe`: flags -> a prober process (runtime/prober.ts).
 import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
-import { createLogger } from '../runtime/log.js';
-import { runProber } from '../runtime/prober.js';
 import { UsageError } from './errors.js';
 import { act, reportError, type Cli } from './program.js';
 import { addHealthFlags, healthOptions, LOG_LEVELS, many, parseWebhookUrl, type HealthFlags } from './options.js';
@@ -34,7 +32,8 @@ async function runProbe(flags: ProbeFlags, cli: Cli): Promise<number> {
   const health = healthOptions(flags);
   if (!health.redis && !health.sentinels) throw new UsageError('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
   if (health.sentinels && !health.sentinelName) throw new UsageError('--sentinel needs --sentinel-name (the master the sentinels watch)');
-  const log = createLogger(flags.logLevel);
+  const log = (await import('../runtime/log.js')).createLogger(flags.logLevel);
+  const { runProber } = await import('../runtime/prober.js');
   try {
     await runProber({ zonesDir: flags.zones, health, vantage: flags.vantage ?? hostname(), webhooks: flags.webhook ?? [], ...(flags.source ? { source: flags.source } : {}) }, log);
   } catch (e) {

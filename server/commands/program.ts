@@ -11,7 +11,7 @@ import { registerProbe } from './probe.js';
 import { registerOperator } from './operator-cli.js';
 import { registerReload } from './reload.js';
 import { registerCheck } from './check.js';
-import { registerPlan } from './plan.js';
+import { registerPlan } from './plan-cli.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
 

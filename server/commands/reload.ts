@@ -6,7 +6,6 @@ import type { ReloadReport } from '../runtime/reload.js';
 import { CommandFailed } from './errors.js';
 import { act, type Cli } from './program.js';
 import { addAdminClientFlags, adminBase, type AdminClientFlags } from './options.js';
-import { api } from './operator.js';
 
 export function registerReload(program: Command, cli: Cli): void {
   const cmd = program
@@ -25,9 +24,9 @@ function isReport(v: Record<string, unknown>): v is Record<string, unknown> & Re
 async function runReload(flags: AdminClientFlags & { json?: boolean }, cli: Cli): Promise<number> {
   const base = adminBase(flags.admin);
   const token = flags.adminToken ?? process.env.PULSEDNS_ADMIN_TOKEN;
-  let r: Awaited<ReturnType<typeof api>>;
+  let r: Awaited<ReturnType<typeof import('./operator.js').api>>;
   try {
-    r = await api(base, token, 'POST', '/v1/reload');
+    r = await (await import('./operator.js')).api(base, token, 'POST', '/v1/reload');
   } catch (e) {
     throw new CommandFailed(`${(e as Error).message} (is a server's admin endpoint listening at ${base}?)`);
   }

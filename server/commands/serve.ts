@@ -2,8 +2,7 @@
 // Every value that can be checked is checked here, before anything starts.
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { createLogger } from '../runtime/log.js';
-import { DEFAULT_SERVE, serve, type ServeOptions } from '../runtime/roles.js';
+import type { ServeOptions } from '../runtime/roles.js';
 import { StartupError } from '../runtime/startup.js';
 import { nameFromText } from '../wire/names.js';
 import { AddressAcl } from '../xfr/acl.js';
@@ -58,7 +57,7 @@ export function registerServe(program: Command, cli: Cli): void {
     .command('serve')
     .summary('answer DNS from the zones directory (UDP and TCP)')
     .description('Answer DNS from the zones in DIR on UDP and TCP. Without --redis it also probes pool members itself (embedded mode).')
-    .option('--zones <dir>', 'zones directory', DEFAULT_SERVE.zonesDir)
+    .option('--zones <dir>', 'zones directory', 'zones')
     .addOption(new Option('--listen <addr:port>', 'address to answer on, repeatable; IPv6 as [::1]:5353 (default 127.0.0.1:5353)').argParser(many(parseListen)))
     .addOption(new Option('--workers <n>', 'worker processes sharing the sockets (default: one per CPU core)').argParser(parseCount(1)))
     .addOption(new Option('--tcp-idle-timeout <duration>', 'close TCP connections silent this long (default 10s)').argParser(parseDurationArg))
@@ -88,7 +87,8 @@ export function registerServe(program: Command, cli: Cli): void {
     .action(act(cli, (flags: ServeFlags) => runServe(flags, cli)));
 }
 
-export function serveOptions(flags: ServeFlags): ServeOptions {
+// The server itself is loaded only to run it, so that `--help` and a bad flag answer at once.
+export function serveOptions(flags: ServeFlags, DEFAULT_SERVE: ServeOptions): ServeOptions {
   const health = healthOptions(flags);
   const shared = Boolean(health.redis || health.sentinels);
   if (health.sentinels && !health.sentinelName) throw new UsageError('--sentinel needs --sentinel-name (the master the sentinels watch)');
@@ -147,8 +147,9 @@ export function serveOptions(flags: ServeFlags): ServeOptions {
 }
 
 async function runServe(flags: ServeFlags, cli: Cli): Promise<number> {
-  const opts = serveOptions(flags);
-  const log = createLogger(flags.logLevel);
+  const { DEFAULT_SERVE, serve } = await import('../runtime/roles.js');
+  const opts = serveOptions(flags, DEFAULT_SERVE);
+  const log = (await import('../runtime/log.js')).createLogger(flags.logLevel);
   try {
     await serve(opts, log);
   } catch (e) {

@@ -25,6 +25,8 @@ import { ZoneTransfers } from '../xfr/axfr.js';
 import { Notifier, type NotifyTarget } from '../xfr/notify.js';
 import type { TsigKey } from '../xfr/tsig.js';
 import { configureChaos, type ChaosConfig } from '../engine/chaos.js';
+// Kept here too: where it was first defined, and what other code imports.
+export { parseEndpoint } from '../transport/endpoint.js';
 import { answerReloadRequests, reloadWorkers, servedReport, type ReloadReport } from './reload.js';
 import { bindError, preflightBind, StartupError } from './startup.js';
 import { AnswerLifetimes } from './lifetimes.js';
@@ -64,14 +66,6 @@ export interface GitSource {
   subdir: string;
   intervalMs: number;
   cacheDir?: string;
-}
-
-export function parseEndpoint(text: string): Endpoint {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (!m) throw new Error(`listen address "${text}" must look like 127.0.0.1:5353 or [::1]:5353`);
-  const port = Number(m[2]);
-  if (port > 65535) throw new Error(`port ${port} out of range`);
-  return { host: m[1]!, port };
 }
 
 export const DEFAULT_SERVE: ServeOptions = {

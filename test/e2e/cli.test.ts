@@ -163,9 +163,15 @@ test('a server that is not there: exit 1, one line naming the address', async ()
 
 // ---------------------------------------------------------------- failed binds
 
-/** How long this machine takes to start the CLI at all; a failed bind may take that plus one second. */
+/** How long this machine takes to start node and load the server's code; a failed bind may take that plus one second. */
 async function startupMs(): Promise<number> {
-  return (await run(['--version'])).ms;
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn(process.execPath, ['-e', `import(${JSON.stringify(join(ROOT, 'dist', 'server', 'runtime', 'roles.js'))})`], { stdio: 'ignore' });
+    p.on('error', reject);
+    p.on('close', () => resolve());
+  });
+  return Date.now() - started;
 }
 
 /** Runs a second server, polling its admin /readyz until it exits; /readyz must never say 200. */
@@ -199,7 +205,7 @@ for (const workers of [1, 2]) {
     const r = await secondServer(['serve', '--zones', dir, '--listen', `127.0.0.1:${first.port}`, '--admin', `127.0.0.1:${adminPort}`, '--workers', String(workers)], adminPort);
     assert.equal(r.code, 1, `exit status; stderr: ${r.stderr}`);
     assert.equal(r.stderr, `pulsedns: error: address 127.0.0.1:${first.port} already in use (DNS over UDP); is another server running?\n`);
-    assert.ok(r.ms <= budget, `exited after ${r.ms} ms; starting the CLI at all takes ${budget - 1000} ms here`);
+    assert.ok(r.ms <= budget, `exited after ${r.ms} ms; loading the server at all takes ${budget - 1000} ms here`);
     assert.equal(r.ready200, false, '/readyz said 200 for a server that could not listen');
     // The first one is untouched.
     assert.equal((await query(first, 'cli.test', 'SOA')).rcode, 0);
@@ -233,7 +239,7 @@ test('a port below 1024 without privileges: one line with the CAP_NET_BIND_SERVI
   assert.match(r.stderr, /127\.0\.0\.1:853.*needs root or CAP_NET_BIND_SERVICE \(see docs\/operations\.md\)/);
 });
 
-test('SIGTERM: one shutdown line saying how long draining took; /readyz 503 meanwhile', async () => {
+test('SIGTERM: one shutdown line saying how long draining took', async () => {
   const s = await startPulse(zonesDir());
   servers.push(s);
   assert.equal((await fetch(`${s.admin}/readyz`)).status, 200);
