@@ -4,5 +4,9 @@
 import { runCli } from './commands/program.js';
 
 void runCli(process.argv.slice(2)).then((code) => {
-  if (code >= 0) process.exitCode = code;
+  if (code < 0) return; // serve, probe: running until a signal
+  process.exitCode = code;
+  // Done: end now rather than when an idle keep-alive connection to the admin
+  // endpoint times out (about a second later), once what was written is out.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 });

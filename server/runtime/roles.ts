@@ -317,6 +317,7 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   // Workers accept TCP themselves instead of the primary handing out connections.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const ready = new Set<number>();
+  let announced = false;
   let stopping = false;
   const notReady: Readiness = () => (stopping ? 'shutting down' : ready.size < opts.workers ? `${ready.size} of ${opts.workers} workers listening` : undefined);
   const control = await startControl(opts, log, new Stats(), 'primary', notReady);
@@ -332,7 +333,9 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
     if ((msg as Partial<WorkerFatal>)?.pulsedns === 'fatal') return fatal((msg as WorkerFatal).message);
     if (msg === 'ready') {
       ready.add(w.id);
-      if (ready.size === opts.workers) {
+      // Once: a worker replaced later rejoins a server that has been ready all along.
+      if (ready.size === opts.workers && !announced) {
+        announced = true;
         log.info({ listen: opts.listen, workers: opts.workers, admin: opts.admin }, 'ready');
         control.notifier?.loaded(control.zones.current);
       }
