@@ -2,8 +2,8 @@
 // server's admin endpoint (which validates pool and member names and writes
 // the audit log), or straight to Redis with --redis when no server is handy.
 import { userInfo, hostname } from 'node:os';
-import { createLogger } from '../runtime/log.js';
-import { openStore } from '../runtime/health.js';
+import type { Logger } from 'pino';
+import type { HealthStore } from '../../checks/store/types.js';
 import { parseDuration } from '../pools/parse.js';
 import { formatStatus, type StatusReport } from '../../checks/status.js';
 import type { Override, OverrideMode } from '../../checks/store/types.js';
@@ -30,6 +30,12 @@ function who(): string {
     // no passwd entry (containers)
   }
   return `${user}@${hostname()}`;
+}
+
+/** The shared store and an audit logger, for --redis; loaded only then, as they bring the Redis client. */
+async function direct(redis: string, prefix: string | undefined): Promise<{ store: HealthStore; audit: Logger }> {
+  const [{ openStore }, { createLogger }] = await Promise.all([import('../runtime/health.js'), import('../runtime/log.js')]);
+  return { store: openStore({ redis, ...(prefix ? { prefix } : {}) }, createLogger('error')), audit: createLogger() };
 }
 
 export async function api(base: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -71,9 +77,9 @@ export async function operatorCommand(command: string, positionals: string[], va
       const pool = positionals[0];
       if (!pool) return err('usage: pulsedns failback POOL');
       if (redis) {
-        const store = openStore({ redis, ...(values.redisPrefix ? { prefix: values.redisPrefix } : {}) }, createLogger('error'));
+        const { store, audit } = await direct(redis, values.redisPrefix);
         const released = await store.unlatch(pool).finally(() => store.close());
-        createLogger().warn({ audit: 'failback', pool, released, by: who() }, `manual failback ${pool}`);
+        audit.warn({ audit: 'failback', pool, released, by: who() }, `manual failback ${pool}`);
         if (!released) return err(`pool "${pool}" is not held on a backup tier`);
       } else {
         const r = await api(base, token, 'POST', '/v1/failback', { pool, by: who() });
@@ -96,9 +102,9 @@ export async function operatorCommand(command: string, positionals: string[], va
     if (!pool || !address) return err(`usage: pulsedns ${command}${command === 'force' ? ' up|down' : ''} POOL ADDRESS`);
     if (mode === 'clear') {
       if (redis) {
-        const store = openStore({ redis, ...(values.redisPrefix ? { prefix: values.redisPrefix } : {}) }, createLogger('error'));
+        const { store, audit } = await direct(redis, values.redisPrefix);
         const removed = await store.clearOverride(pool, address).finally(() => store.close());
-        createLogger().warn({ audit: 'override.cleared', pool, address, removed, by: who() }, `override cleared ${pool} ${address}`);
+        audit.warn({ audit: 'override.cleared', pool, address, removed, by: who() }, `override cleared ${pool} ${address}`);
         if (!removed) return err(`no override for ${address} in pool "${pool}"`);
       } else {
         const r = await api(base, token, 'DELETE', `/v1/override?pool=${encodeURIComponent(pool)}&address=${encodeURIComponent(address)}&by=${encodeURIComponent(who())}`);
@@ -116,9 +122,9 @@ export async function operatorCommand(command: string, positionals: string[], va
         if (!ms) return err('--for is a duration such as 30m or 2h');
         o.until = o.at + ms;
       }
-      const store = openStore({ redis, ...(values.redisPrefix ? { prefix: values.redisPrefix } : {}) }, createLogger('error'));
+      const { store, audit } = await direct(redis, values.redisPrefix);
       await store.setOverride(o).finally(() => store.close());
-      createLogger().warn({ audit: 'override.set', ...o }, `override ${mode} ${pool} ${address}`);
+      audit.warn({ audit: 'override.set', ...o }, `override ${mode} ${pool} ${address}`);
     } else {
       const r = await api(base, token, 'POST', '/v1/override', { pool, address, mode, reason, by: who(), ...(values.for ? { for: values.for } : {}) });
       if (r.status !== 200) return err(String(r.json.error ?? `HTTP ${r.status}`));
