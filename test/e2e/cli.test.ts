@@ -201,8 +201,10 @@ for (const workers of [1, 2]) {
     const first = await startPulse(dir);
     servers.push(first);
     const adminPort = await freePort();
-    const budget = (await startupMs()) + 1000;
+    const before = await startupMs();
     const r = await secondServer(['serve', '--zones', dir, '--listen', `127.0.0.1:${first.port}`, '--admin', `127.0.0.1:${adminPort}`, '--workers', String(workers)], adminPort);
+    // The machine's load moves while we measure: take the slower of a start-up just before and just after.
+    const budget = Math.max(before, await startupMs()) + 1000;
     assert.equal(r.code, 1, `exit status; stderr: ${r.stderr}`);
     assert.equal(r.stderr, `pulsedns: error: address 127.0.0.1:${first.port} already in use (DNS over UDP); is another server running?\n`);
     assert.ok(r.ms <= budget, `exited after ${r.ms} ms; loading the server at all takes ${budget - 1000} ms here`);
