@@ -1,15 +1,26 @@
 // Operator commands: status, drain/undrain, force, failback. They go to a
 // server's admin endpoint (which validates pool and member names and writes
 // the audit log), or straight to Redis with --redis when no server is handy.
-import { parseArgs } from 'node:util';
 import { userInfo, hostname } from 'node:os';
-import { createLogger } from '../runtime/log.js';
-import { openStore } from '../../checks/store/open.js';
-import { parseDuration } from '../pools/parse.js';
+import type { Logger } from 'pino';
+import type { HealthStore } from '../../checks/store/types.js';
+import { parseDuration } from '../zones/duration.js';
 import { formatStatus, type StatusReport } from '../../checks/status.js';
 import type { Override, OverrideMode } from '../../checks/store/types.js';
+import type { Io } from './program.js';
+import { waitForResolvers } from './drain-wait.js';
 
-const DEFAULT_ADMIN = 'http://127.0.0.1:9153';
+/** Flags as operator-cli.ts hands them over, already checked; `admin` is a base URL. */
+export interface OperatorFlags {
+  admin: string;
+  adminToken?: string;
+  redis?: string;
+  redisPrefix?: string;
+  reason?: string;
+  for?: string;
+  json: boolean;
+  wait: boolean;
+}
 
 function who(): string {
   let user = 'unknown';
@@ -21,8 +32,15 @@ function who(): string {
   return `${user}@${hostname()}`;
 }
 
-async function api(base: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(new URL(path, base), {
+/** The shared store and an audit logger, for --redis; loaded only then, as they bring the Redis client. */
+async function direct(redis: string, prefix: string | undefined): Promise<{ store: HealthStore; audit: Logger }> {
+  const [{ openStore }, { createLogger }] = await Promise.all([import('../../checks/store/open.js'), import('../runtime/log.js')]);
+  return { store: openStore({ redis, ...(prefix ? { prefix } : {}) }, createLogger('error')), audit: createLogger() };
+}
+
+export async function api(base: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  // Appended, not resolved, so an admin endpoint behind a path prefix keeps it.
+  const res = await fetch(base.replace(/\/+$/, '') + path, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -38,26 +56,13 @@ async function api(base: string, token: string | undefined, method: string, path
   return { status: res.status, json };
 }
 
-export async function operatorCommand(command: string, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      admin: { type: 'string' },
-      'admin-token': { type: 'string' },
-      redis: { type: 'string' },
-      'redis-prefix': { type: 'string' },
-      reason: { type: 'string' },
-      for: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  const base = values.admin ?? process.env.PULSEDNS_ADMIN ?? DEFAULT_ADMIN;
-  const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
-  const redis = values.redis ?? process.env.PULSEDNS_REDIS;
-  const out = (s: string): void => void process.stdout.write(s);
+export async function operatorCommand(command: string, positionals: string[], values: OperatorFlags, io: Io): Promise<number> {
+  const base = values.admin;
+  const token = values.adminToken ?? process.env.PULSEDNS_ADMIN_TOKEN;
+  const redis = values.redis;
+  const out = io.out;
   const err = (s: string): number => {
-    process.stderr.write(`pulsedns ${command}: ${s}\n`);
+    io.err(`pulsedns: error: ${s}\n`);
     return 1;
   };
   try {
@@ -72,9 +77,9 @@ export async function operatorCommand(command: string, args: string[]): Promise<
       const pool = positionals[0];
       if (!pool) return err('usage: pulsedns failback POOL');
       if (redis) {
-        const store = openStore({ redis, ...(values['redis-prefix'] ? { prefix: values['redis-prefix'] } : {}) }, createLogger('error'));
+        const { store, audit } = await direct(redis, values.redisPrefix);
         const released = await store.unlatch(pool).finally(() => store.close());
-        createLogger().warn({ audit: 'failback', pool, released, by: who() }, `manual failback ${pool}`);
+        audit.warn({ audit: 'failback', pool, released, by: who() }, `manual failback ${pool}`);
         if (!released) return err(`pool "${pool}" is not held on a backup tier`);
       } else {
         const r = await api(base, token, 'POST', '/v1/failback', { pool, by: who() });
@@ -97,9 +102,9 @@ export async function operatorCommand(command: string, args: string[]): Promise<
     if (!pool || !address) return err(`usage: pulsedns ${command}${command === 'force' ? ' up|down' : ''} POOL ADDRESS`);
     if (mode === 'clear') {
       if (redis) {
-        const store = openStore({ redis, ...(values['redis-prefix'] ? { prefix: values['redis-prefix'] } : {}) }, createLogger('error'));
+        const { store, audit } = await direct(redis, values.redisPrefix);
         const removed = await store.clearOverride(pool, address).finally(() => store.close());
-        createLogger().warn({ audit: 'override.cleared', pool, address, removed, by: who() }, `override cleared ${pool} ${address}`);
+        audit.warn({ audit: 'override.cleared', pool, address, removed, by: who() }, `override cleared ${pool} ${address}`);
         if (!removed) return err(`no override for ${address} in pool "${pool}"`);
       } else {
         const r = await api(base, token, 'DELETE', `/v1/override?pool=${encodeURIComponent(pool)}&address=${encodeURIComponent(address)}&by=${encodeURIComponent(who())}`);
@@ -109,6 +114,7 @@ export async function operatorCommand(command: string, args: string[]): Promise<
       return 0;
     }
     const reason = values.reason ?? '';
+    let wait: number | undefined;
     if (redis) {
       const o: Override = { pool, address, mode, reason, by: who(), at: Date.now() };
       if (values.for) {
@@ -116,14 +122,19 @@ export async function operatorCommand(command: string, args: string[]): Promise<
         if (!ms) return err('--for is a duration such as 30m or 2h');
         o.until = o.at + ms;
       }
-      const store = openStore({ redis, ...(values['redis-prefix'] ? { prefix: values['redis-prefix'] } : {}) }, createLogger('error'));
+      const { store, audit } = await direct(redis, values.redisPrefix);
       await store.setOverride(o).finally(() => store.close());
-      createLogger().warn({ audit: 'override.set', ...o }, `override ${mode} ${pool} ${address}`);
+      audit.warn({ audit: 'override.set', ...o }, `override ${mode} ${pool} ${address}`);
     } else {
       const r = await api(base, token, 'POST', '/v1/override', { pool, address, mode, reason, by: who(), ...(values.for ? { for: values.for } : {}) });
       if (r.status !== 200) return err(String(r.json.error ?? `HTTP ${r.status}`));
+      wait = typeof r.json.wait === 'number' ? r.json.wait : undefined;
     }
     out(`${pool} ${address}: ${mode}${values.for ? ` for ${values.for}` : ''}${reason ? ` (${reason})` : ''}\n`);
+    if (values.wait && mode === 'drain') {
+      if (wait === undefined) return err('the server did not say how long answers naming the member live (is it an older pulsedns?)');
+      await waitForResolvers(address, wait, io);
+    }
     return 0;
   } catch (e) {
     return err(`${(e as Error).message}${redis ? '' : ` (is a server's admin endpoint listening at ${base}?)`}`);

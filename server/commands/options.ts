@@ -1,63 +1,226 @@
-// What several commands share: the usage-error exit, the log and health-store flags.
-import { parseEndpoint } from '../runtime/roles.js';
-import type { StoreOptions } from '../../checks/store/open.js';
+// Option values several commands share, each checked once here so that a bad
+// value is a one-line usage error (exit 2) before anything starts, and each
+// thing is spelled one way on every command: addresses, durations, Redis,
+// logging, the webhook secret.
 import { readFileSync } from 'node:fs';
-import { logOptionError, type LogOptions } from '../runtime/log.js';
+import { isIP } from 'node:net';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseEndpoint } from '../transport/endpoint.js';
+import { durationMs } from '../zones/duration.js';
+import type { StoreOptions } from '../../checks/store/open.js';
+import { LOG_FORMATS, LOG_LEVELS, logOptionError, type LogOptions } from '../runtime/log-options.js';
+import type { Endpoint } from '../transport/udp.js';
+import { UsageError } from './errors.js';
 
-export function fail(message: string): never {
-  process.stderr.write(`pulsedns: ${message}\n`);
-  process.exit(2);
+export const DEFAULT_ADMIN = 'http://127.0.0.1:9153';
+
+/** Repeatable option: each occurrence parsed on its own, collected in order. */
+export function many<T>(parse: (text: string) => T): (text: string, previous: T[] | undefined) => T[] {
+  return (text, previous) => [...(previous ?? []), parse(text)];
 }
 
-export const HEALTH_FLAGS = {
-  redis: { type: 'string' },
-  sentinel: { type: 'string', multiple: true },
-  'sentinel-name': { type: 'string' },
-  'redis-prefix': { type: 'string' },
-} as const;
+function invalid(message: string): never {
+  throw new InvalidArgumentError(message);
+}
 
-export function healthOptions(values: { redis?: string | undefined; sentinel?: string[] | undefined; 'sentinel-name'?: string | undefined; 'redis-prefix'?: string | undefined }): StoreOptions {
+export function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) invalid('a port is a number from 1 to 65535');
+  return port;
+}
+
+/** HOST:PORT or [IPv6]:PORT, where HOST may be a name (Redis sentinels, NOTIFY targets). */
+export function parseHostPort(text: string): Endpoint {
+  let ep: Endpoint;
+  try {
+    ep = parseEndpoint(text);
+  } catch {
+    invalid('expected HOST:PORT, e.g. 127.0.0.1:5353 or [::1]:5353');
+  }
+  parsePort(String(ep.port));
+  return ep;
+}
+
+/** An address of this machine to bind: an IP literal (or localhost) and a port. */
+export function parseListen(text: string): Endpoint {
+  const ep = parseHostPort(text);
+  if (ep.host !== 'localhost' && isIP(ep.host) === 0) invalid(`${ep.host} is not an IP address; e.g. 0.0.0.0:53 or [::]:53`);
+  if (isIP(ep.host) === 6 && !text.startsWith('[')) invalid(`write an IPv6 address in brackets: [${ep.host}]:${ep.port}`);
+  return ep;
+}
+
+/**
+ * The admin endpoint as a client reaches it: `127.0.0.1:9153`, `[::1]:9153`
+ * and `http://127.0.0.1:9153` all mean the same. Returns a base URL without a
+ * trailing slash (a path prefix, for an endpoint behind a proxy, is kept).
+ */
+export function parseAdminUrl(text: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    invalid('expected an address such as 127.0.0.1:9153, [::1]:9153 or http://127.0.0.1:9153');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid('the admin endpoint speaks http:// or https://');
+  if (!url.hostname) invalid('no host in it');
+  if (url.search || url.hash) invalid("give the endpoint's address only, without ?query or #fragment");
+  return url.href.replace(/\/+$/, '');
+}
+
+/** `serve --admin`: where to listen, in any form parseAdminUrl accepts, or `off`. */
+export function parseAdminListen(text: string): Endpoint | null {
+  if (text === 'off') return null;
+  const url = new URL(parseAdminUrl(text));
+  if (url.protocol !== 'http:') invalid('the admin endpoint serves plain http (put TLS in front of it)');
+  if (url.pathname !== '/' && url.pathname !== '') invalid('the admin endpoint listens at the root, without a path');
+  if (!url.port) invalid('a port is needed, e.g. 127.0.0.1:9153');
+  return parseListen(url.host);
+}
+
+/** Where a client command finds the admin endpoint: --admin, then PULSEDNS_ADMIN, then the default. */
+export function adminBase(flag: string | undefined): string {
+  if (flag !== undefined) return flag;
+  const env = process.env.PULSEDNS_ADMIN;
+  if (!env) return DEFAULT_ADMIN;
+  try {
+    return parseAdminUrl(env);
+  } catch (e) {
+    throw new UsageError(`PULSEDNS_ADMIN "${env}": ${(e as Error).message}`);
+  }
+}
+
+export function parseRedisUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    invalid('expected a Redis URL such as redis://127.0.0.1:6379 or rediss://user:pass@host:6380/0');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') invalid('a Redis URL starts with redis:// or rediss:// (TLS)');
+  if (!url.hostname) invalid('no host in it');
+  if (url.port !== '') parsePort(url.port);
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) invalid('the path, if any, is a database number such as /0');
+  return text;
+}
+
+export function parseWebhookUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    invalid('expected a URL such as https://hooks.example.com/dns');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid('a webhook is an http:// or https:// URL');
+  return text;
+}
+
+/** Every duration on the command line: "30s", "5m", "2h", "1d", "500ms" or plain seconds. Milliseconds. */
+export function parseDurationArg(text: string): number {
+  const ms = durationMs(text);
+  if (ms === undefined || ms <= 0) invalid('expected a duration such as 30s, 5m or 2h');
+  return ms;
+}
+
+export function parseCount(min: number): (text: string) => number {
+  return (text) => {
+    const n = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!(n >= min) || !Number.isSafeInteger(n)) invalid(`expected a whole number of at least ${min}`);
+    return n;
+  };
+}
+
+export function parsePositive(text: string): number {
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) invalid('expected a positive number');
+  return n;
+}
+
+// ---------------------------------------------------------------- shared flag sets
+
+export interface HealthFlags {
+  redis?: string;
+  sentinel?: Endpoint[];
+  sentinelName?: string;
+  redisPrefix?: string;
+}
+
+export function addHealthFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--redis <url>', 'share health through Redis (redis:// or rediss://)').env('PULSEDNS_REDIS').argParser(parseRedisUrl))
+    .addOption(new Option('--sentinel <host:port>', 'a Redis Sentinel (repeat for each), with --sentinel-name').argParser(many(parseHostPort)))
+    .option('--sentinel-name <name>', 'the master name the sentinels watch')
+    .option('--redis-prefix <prefix>', 'prefix of every Redis key (several deployments in one Redis)');
+}
+
+export function healthOptions(values: HealthFlags): StoreOptions {
   const h: StoreOptions = {};
-  const redis = values.redis ?? process.env.PULSEDNS_REDIS;
-  if (redis) h.redis = redis;
-  if (values.sentinel?.length) h.sentinels = values.sentinel.map(parseEndpoint);
-  if (values['sentinel-name']) h.sentinelName = values['sentinel-name'];
-  if (values['redis-prefix']) h.prefix = values['redis-prefix'];
+  if (values.redis) h.redis = values.redis;
+  if (values.sentinel?.length) h.sentinels = values.sentinel;
+  if (values.sentinelName) h.sentinelName = values.sentinelName;
+  if (values.redisPrefix) h.prefix = values.redisPrefix;
   return h;
 }
 
-/** `--log-level` and `--log-format json|pretty`, for the long-running commands (serve, probe). */
-export const LOG_FLAGS = {
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-} as const;
+export interface AdminClientFlags {
+  admin?: string;
+  adminToken?: string;
+}
 
-export function logOptions(values: { 'log-level'?: string | undefined; 'log-format'?: string | undefined }): LogOptions {
-  const o: LogOptions = { level: values['log-level'] ?? process.env.PULSEDNS_LOG_LEVEL, format: values['log-format'] ?? process.env.PULSEDNS_LOG_FORMAT };
+export function addAdminClientFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--admin <addr>', `a server's admin endpoint: 127.0.0.1:9153, [::1]:9153 or http://... (default ${DEFAULT_ADMIN}, or PULSEDNS_ADMIN)`).argParser(parseAdminUrl))
+    .option('--admin-token <token>', 'bearer token for the admin endpoint (or PULSEDNS_ADMIN_TOKEN)');
+}
+
+export interface LogFlags {
+  logLevel?: string;
+  logFormat?: string;
+}
+
+/** `--log-level` and `--log-format json|pretty`, for the long-running commands (serve, probe). */
+export function addLogFlags(cmd: Command): Command {
+  return cmd
+    .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default info, or PULSEDNS_LOG_LEVEL)`)
+    .option('--log-format <format>', `${LOG_FORMATS.join(' or ')}: JSON lines for log shippers, or readable lines (default json, or PULSEDNS_LOG_FORMAT)`);
+}
+
+/** The flags, the environment filling what they leave out, checked alike: a bad value from either is a usage error. */
+export function logOptions(flags: LogFlags): LogOptions {
+  const o: LogOptions = { level: flags.logLevel ?? process.env.PULSEDNS_LOG_LEVEL, format: flags.logFormat ?? process.env.PULSEDNS_LOG_FORMAT };
   const error = logOptionError(o);
-  if (error) fail(error);
+  if (error) throw new UsageError(error);
   return o;
 }
 
-/** The webhook signing secret: --webhook-secret, --webhook-secret-file (first line), or PULSEDNS_WEBHOOK_SECRET. */
-export const WEBHOOK_FLAGS = {
-  'webhook-secret': { type: 'string' },
-  'webhook-secret-file': { type: 'string' },
-} as const;
+export interface WebhookFlags {
+  webhook?: string[];
+  webhookSecret?: string;
+  webhookSecretFile?: string;
+}
 
-export function webhookSecret(values: { 'webhook-secret'?: string | undefined; 'webhook-secret-file'?: string | undefined }): string | undefined {
-  if (values['webhook-secret'] !== undefined && values['webhook-secret-file'] !== undefined) fail('give --webhook-secret or --webhook-secret-file, not both');
-  let secret = values['webhook-secret'];
-  const file = values['webhook-secret-file'];
+/** Where health events go and the secret that signs them (checks/signing.ts), for serve and probe. */
+export function addWebhookFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--webhook <url>', 'POST health events here (repeatable)').argParser(many(parseWebhookUrl)))
+    .option('--webhook-secret <secret>', 'sign webhook POSTs with HMAC-SHA256, 16 characters at least (or PULSEDNS_WEBHOOK_SECRET)')
+    .option('--webhook-secret-file <path>', 'read the webhook secret from the first line of this file');
+}
+
+/** The webhook signing secret: --webhook-secret, --webhook-secret-file (first line), or PULSEDNS_WEBHOOK_SECRET. */
+export function webhookSecret(flags: WebhookFlags): string | undefined {
+  if (flags.webhookSecret !== undefined && flags.webhookSecretFile !== undefined) throw new UsageError('give --webhook-secret or --webhook-secret-file, not both');
+  let secret = flags.webhookSecret;
+  const file = flags.webhookSecretFile;
   if (file !== undefined) {
     try {
       secret = readFileSync(file, 'utf8').split(/\r?\n/)[0];
     } catch (e) {
-      fail(`--webhook-secret-file: ${(e as Error).message}`);
+      throw new UsageError(`--webhook-secret-file: ${(e as Error).message}`);
     }
   }
   secret ??= process.env.PULSEDNS_WEBHOOK_SECRET;
   if (secret === undefined) return undefined;
-  if (secret.length < 16) fail('the webhook secret must be at least 16 characters (openssl rand -hex 32 makes a good one)');
+  if (secret.length < 16) throw new UsageError('the webhook secret must be at least 16 characters (openssl rand -hex 32 makes a good one)');
   return secret;
 }

@@ -14,6 +14,8 @@ import { CONTENT_TYPE } from './metrics.js';
 import { nameToText } from '../wire/names.js';
 import { formatError } from '../zones/model.js';
 import type { SyncState } from './gitsync.js';
+import type { ReloadReport } from './reload.js';
+import type { AnswerLifetimes } from './lifetimes.js';
 
 export interface AdminOptions {
   listen: Endpoint;
@@ -26,6 +28,12 @@ export interface AdminOptions {
   metrics: () => Promise<string>;
   /** Git sync state (commit served, commit refused and why), when zones come from git. */
   git?: () => SyncState & { repo: string; branch: string };
+  /** POST /v1/reload: reload now; the report says what is served afterwards. */
+  reload?: () => Promise<ReloadReport>;
+  /** /readyz: why the server is not ready (listeners not all bound, shutting down), or undefined. */
+  notReady?: () => string | undefined;
+  /** How long answers naming a member may still be cached (the `wait` of a drain). */
+  lifetimes?: AnswerLifetimes;
 }
 
 export function isLoopback(host: string): boolean {
@@ -82,8 +90,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
   const url = new URL(req.url ?? '/', 'http://admin');
   if (url.pathname === '/healthz') return send(res, 200, 'ok\n');
   if (url.pathname === '/readyz') {
-    const ready = o.zones.current.zones.size > 0;
-    return send(res, ready ? 200 : 503, ready ? 'ready\n' : 'no zones loaded\n');
+    const why = o.notReady?.() ?? (o.zones.current.zones.size > 0 ? undefined : 'no zones loaded');
+    return send(res, why ? 503 : 200, why ? `${why}\n` : 'ready\n');
   }
   if (!authorized(req, o.token)) return send(res, 401, { error: 'missing or wrong bearer token' });
   if (url.pathname === '/metrics' && req.method === 'GET') {
@@ -118,10 +126,13 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
       if (!ms) return send(res, 400, { error: '"for" is a duration such as 30m or 2h' });
       ov.until = ov.at + ms;
     }
+    // Look once more at what answers carry now: the drain's wait is measured up to this moment.
+    o.lifetimes?.observe();
     await o.store.setOverride(ov);
     o.log.warn({ audit: 'override.set', ...ov }, `override ${mode} ${pool} ${address}`);
     await o.live.sync();
-    return send(res, 200, { ok: true, override: ov });
+    const wait = mode === 'drain' && o.lifetimes ? { wait: o.lifetimes.remainingSeconds(pool, address) } : {};
+    return send(res, 200, { ok: true, override: ov, ...wait });
   }
   if (url.pathname === '/v1/override' && req.method === 'DELETE') {
     const pool = url.searchParams.get('pool') ?? '';
@@ -139,6 +150,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
     o.log.warn({ audit: 'failback', pool, released, by: String(b.by ?? 'admin-api') }, `manual failback ${pool}`);
     await o.live.sync();
     return send(res, released ? 200 : 409, released ? { ok: true } : { error: `pool "${pool}" is not held on a backup tier` });
+  }
+  if (url.pathname === '/v1/reload' && req.method === 'POST' && o.reload) {
+    const report = await o.reload();
+    o.log.warn({ audit: 'reload', ok: report.ok, errors: report.errors.length }, report.ok ? 'reload requested: serving the zones on disk' : 'reload requested: refused; still serving the previous zones');
+    return send(res, report.ok ? 200 : 409, report);
   }
   return send(res, 404, { error: 'not found' });
 }
