@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { HealthStore } from './store/types.js';
 import type { HealthEvent } from './live.js';
 import { signatureHeaders } from './signing.js';
+import { judgeError, judgeStatus, webhookForLog, type Delivery } from './webhook-url.js';
 
 export interface WebhookOptions {
   urls: string[];
@@ -57,27 +58,35 @@ export class Webhooks {
   }
 
   private async post(url: string, body: string, event: HealthEvent): Promise<void> {
+    // The path and query of a webhook URL are often its secret: logs show scheme and host only.
+    const shown = webhookForLog(url);
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      let result: Delivery;
       try {
         const res = await fetch(url, {
           method: 'POST',
           // Signed per attempt: a retry carries a fresh timestamp, not one a receiver would find stale.
           headers: { 'content-type': 'application/json', 'user-agent': 'pulsedns', 'x-pulsedns-event': event.type, 'x-pulsedns-id': event.id, ...(this.opts.secret ? signatureHeaders(this.opts.secret, body) : {}) },
           body,
+          redirect: 'manual',
           signal: AbortSignal.timeout(this.timeout),
         });
         await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) return;
-        if (res.status >= 400 && res.status < 500 && res.status !== 429) {
-          this.opts.log.error({ url, status: res.status, event: event.type }, 'webhook rejected; not retrying');
-          return;
-        }
-        this.opts.log.warn({ url, status: res.status, attempt }, 'webhook failed; will retry');
+        result = judgeStatus(res.status);
       } catch (e) {
-        this.opts.log.warn({ url, err: (e as Error).message, attempt }, 'webhook failed; will retry');
+        result = judgeError(e);
       }
-      if (attempt < this.attempts) await new Promise((r) => setTimeout(r, this.backoff * 2 ** (attempt - 1)));
+      if (result.ok) return;
+      if (result.permanent) {
+        this.opts.log.error({ url: shown, err: result.why, event: event.type, id: event.id }, 'webhook failed for good; not retrying (the event is lost for this receiver)');
+        return;
+      }
+      if (attempt === this.attempts) {
+        this.opts.log.error({ url: shown, err: result.why, event: event.type, id: event.id }, 'webhook given up after retries');
+        return;
+      }
+      this.opts.log.warn({ url: shown, err: result.why, attempt }, 'webhook failed; will retry');
+      await new Promise((r) => setTimeout(r, this.backoff * 2 ** (attempt - 1)));
     }
-    this.opts.log.error({ url, event: event.type, id: event.id }, 'webhook given up after retries');
   }
 }

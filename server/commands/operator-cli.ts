@@ -3,14 +3,16 @@
 // arguments and flags, so each is checked (and documented in --help) once.
 import { Argument, Option, type Command } from 'commander';
 import { act, type Cli } from './program.js';
-import { addAdminClientFlags, adminBase, parseDurationArg, parseRedisUrl } from './options.js';
+import { addAdminClientFlags, addDirectRedisFlags, adminBase, parseDurationArg, redisUrl } from './options.js';
 import { UsageError } from './errors.js';
 import type { OperatorFlags } from './operator.js';
 
 interface Flags {
   admin?: string;
   adminToken?: string;
+  adminTokenFile?: string;
   redis?: string;
+  redisFile?: string;
   redisPrefix?: string;
   reason?: string;
   for?: string;
@@ -20,11 +22,7 @@ interface Flags {
 
 const ADMIN_NOTE = '\nThese commands talk to a server\'s admin endpoint (default http://127.0.0.1:9153), or with\n--redis straight to the health store. POOL may be * for every pool holding the address.\n';
 
-function withRedis(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--redis <url>', 'write to the health store directly, without a server (redis:// or rediss://)').env('PULSEDNS_REDIS').argParser(parseRedisUrl))
-    .option('--redis-prefix <prefix>', 'with --redis: the key prefix the servers use');
-}
+const withRedis = addDirectRedisFlags;
 
 function withOverride(cmd: Command): Command {
   return cmd
@@ -34,11 +32,14 @@ function withOverride(cmd: Command): Command {
 }
 
 /** commander's flags -> the values operator.ts reads. */
-function values(f: Flags): OperatorFlags {
+function values(command: string, f: Flags): OperatorFlags {
+  // status always asks a server (the pools are in its zones): the Redis settings are not its business.
+  const redis = command === 'status' ? undefined : redisUrl(f);
   return {
     admin: adminBase(f.admin),
     ...(f.adminToken !== undefined ? { adminToken: f.adminToken } : {}),
-    ...(f.redis !== undefined ? { redis: f.redis } : {}),
+    ...(f.adminTokenFile !== undefined ? { adminTokenFile: f.adminTokenFile } : {}),
+    ...(redis !== undefined ? { redis } : {}),
     ...(f.redisPrefix !== undefined ? { redisPrefix: f.redisPrefix } : {}),
     ...(f.reason !== undefined ? { reason: f.reason } : {}),
     ...(f.for !== undefined ? { for: f.for } : {}),
@@ -49,7 +50,7 @@ function values(f: Flags): OperatorFlags {
 
 export function registerOperator(program: Command, cli: Cli): void {
   // Loaded when a command runs (it brings the Redis client and the logger), not to parse or print help.
-  const run = async (command: string, positionals: string[], f: Flags): Promise<number> => (await import('./operator.js')).operatorCommand(command, positionals, values(f), cli.io);
+  const run = async (command: string, positionals: string[], f: Flags): Promise<number> => (await import('./operator.js')).operatorCommand(command, positionals, values(command, f), cli.io);
 
   addAdminClientFlags(program.command('status').summary('pools, members, verdicts, vantages, overrides').description('Show every pool, member, verdict, per-vantage result and override, as a server sees them.'))
     .option('--json', 'the admin endpoint\'s /status JSON instead of the table')
@@ -67,7 +68,7 @@ export function registerOperator(program: Command, cli: Cli): void {
     .addHelpText('after', `${ADMIN_NOTE}\nExample:\n  pulsedns drain web 192.0.2.11 --reason "kernel upgrade" --for 2h --wait\n`)
     .action(
       act(cli, (pool: string, address: string, f: Flags) => {
-        if (f.wait && f.redis) throw new UsageError('--wait needs the admin endpoint (the server knows the TTLs it served); drop --redis');
+        if (f.wait && redisUrl(f)) throw new UsageError('--wait needs the admin endpoint (the server knows the TTLs it served); drop --redis');
         return run('drain', [pool, address], f);
       }),
     );

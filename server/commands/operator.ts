@@ -9,11 +9,14 @@ import { formatStatus, type StatusReport } from '../../checks/status.js';
 import type { Override, OverrideMode } from '../../checks/store/types.js';
 import type { Io } from './program.js';
 import { waitForResolvers } from './drain-wait.js';
+import { adminClientToken } from './options.js';
+import { redactText } from '../runtime/redact.js';
 
 /** Flags as operator-cli.ts hands them over, already checked; `admin` is a base URL. */
 export interface OperatorFlags {
   admin: string;
   adminToken?: string;
+  adminTokenFile?: string;
   redis?: string;
   redisPrefix?: string;
   reason?: string;
@@ -58,11 +61,11 @@ export async function api(base: string, token: string | undefined, method: strin
 
 export async function operatorCommand(command: string, positionals: string[], values: OperatorFlags, io: Io): Promise<number> {
   const base = values.admin;
-  const token = values.adminToken ?? process.env.PULSEDNS_ADMIN_TOKEN;
   const redis = values.redis;
+  const token = redis ? undefined : await adminClientToken(base, values);
   const out = io.out;
   const err = (s: string): number => {
-    io.err(`pulsedns: error: ${s}\n`);
+    io.err(`pulsedns: error: ${redactText(s)}\n`);
     return 1;
   };
   try {

@@ -1,16 +1,21 @@
 // Option values several commands share, each checked once here so that a bad
 // value is a one-line usage error (exit 2) before anything starts, and each
-// thing is spelled one way on every command: addresses, durations, Redis,
-// logging, the webhook secret.
-import { readFileSync } from 'node:fs';
+// thing is spelled one way on every command: addresses, durations, sizes,
+// Redis, webhooks, logging. Secrets (Redis and git URLs, webhook URLs, tokens)
+// may come from a flag, a file or the environment (runtime/secrets.ts); they
+// are checked after parsing, by messages that never repeat them (commander's
+// own message for a rejected value quotes it).
 import { isIP } from 'node:net';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseEndpoint } from '../transport/endpoint.js';
 import { durationMs } from '../zones/duration.js';
+import { DEFAULT_MAX_FILE_BYTES, parseBytes } from '../zones/readfile.js';
 import type { StoreOptions } from '../../checks/store/open.js';
+import { validateWebhookUrl } from '../../checks/webhook-url.js';
 import { LOG_FORMATS, LOG_LEVELS, logOptionError, type LogOptions } from '../runtime/log-options.js';
+import { secretList, secretValue, type SecretSource } from '../runtime/secrets.js';
 import type { Endpoint } from '../transport/udp.js';
-import { UsageError } from './errors.js';
+import { CommandFailed, UsageError } from './errors.js';
 
 export const DEFAULT_ADMIN = 'http://127.0.0.1:9153';
 
@@ -95,23 +100,12 @@ export function parseRedisUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    invalid('expected a Redis URL such as redis://127.0.0.1:6379 or rediss://user:pass@host:6380/0');
+    invalid('Invalid URL; expected a Redis URL such as redis://127.0.0.1:6379 or rediss://user:pass@host:6380/0');
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') invalid('a Redis URL starts with redis:// or rediss:// (TLS)');
   if (!url.hostname) invalid('no host in it');
   if (url.port !== '') parsePort(url.port);
   if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) invalid('the path, if any, is a database number such as /0');
-  return text;
-}
-
-export function parseWebhookUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    invalid('expected a URL such as https://hooks.example.com/dns');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid('a webhook is an http:// or https:// URL');
   return text;
 }
 
@@ -130,32 +124,76 @@ export function parseCount(min: number): (text: string) => number {
   };
 }
 
+/** Sizes: "256M", "64k", "1g" or bytes. */
+export function parseSize(text: string): number {
+  const n = parseBytes(text);
+  if (n === undefined) invalid('expected a size such as 256M, 64k or 1000000');
+  return n;
+}
+
 export function parsePositive(text: string): number {
   const n = Number(text);
   if (!(n > 0) || !Number.isFinite(n)) invalid('expected a positive number');
   return n;
 }
 
+// ---------------------------------------------------------------- secrets
+
+/** A secret from its flag, file or environment (runtime/secrets.ts); a bad source is a usage error. */
+export function secret(src: SecretSource, isUrl = false): string | undefined {
+  try {
+    return secretValue(src, isUrl);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export interface RedisFlags {
+  redis?: string;
+  redisFile?: string;
+}
+
+/** --redis, --redis-file, PULSEDNS_REDIS_URL or PULSEDNS_REDIS, checked as a Redis URL without echoing it. */
+export function redisUrl(flags: RedisFlags): string | undefined {
+  const url = secret({ flag: flags.redis, file: flags.redisFile, env: ['PULSEDNS_REDIS_URL', 'PULSEDNS_REDIS'], name: '--redis' }, true);
+  if (url === undefined) return undefined;
+  try {
+    return parseRedisUrl(url);
+  } catch (e) {
+    throw new UsageError(`--redis: ${(e as Error).message}`);
+  }
+}
+
+function addRedisFlags(cmd: Command, what: string): Command {
+  return cmd
+    .option('--redis <url>', `${what} (redis:// or rediss://; or PULSEDNS_REDIS_URL)`)
+    .option('--redis-file <path>', 'read the Redis URL from this file (keeps its password out of ps)');
+}
+
 // ---------------------------------------------------------------- shared flag sets
 
-export interface HealthFlags {
-  redis?: string;
+export interface HealthFlags extends RedisFlags {
   sentinel?: Endpoint[];
   sentinelName?: string;
   redisPrefix?: string;
 }
 
 export function addHealthFlags(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--redis <url>', 'share health through Redis (redis:// or rediss://)').env('PULSEDNS_REDIS').argParser(parseRedisUrl))
+  return addRedisFlags(cmd, 'share health through Redis')
     .addOption(new Option('--sentinel <host:port>', 'a Redis Sentinel (repeat for each), with --sentinel-name').argParser(many(parseHostPort)))
     .option('--sentinel-name <name>', 'the master name the sentinels watch')
     .option('--redis-prefix <prefix>', 'prefix of every Redis key (several deployments in one Redis)');
 }
 
+/** --redis straight to the health store, for the operator commands. */
+export function addDirectRedisFlags(cmd: Command): Command {
+  return addRedisFlags(cmd, 'write to the health store directly, without a server').option('--redis-prefix <prefix>', 'with --redis: the key prefix the servers use');
+}
+
 export function healthOptions(values: HealthFlags): StoreOptions {
   const h: StoreOptions = {};
-  if (values.redis) h.redis = values.redis;
+  const redis = redisUrl(values);
+  if (redis) h.redis = redis;
   if (values.sentinel?.length) h.sentinels = values.sentinel;
   if (values.sentinelName) h.sentinelName = values.sentinelName;
   if (values.redisPrefix) h.prefix = values.redisPrefix;
@@ -165,12 +203,28 @@ export function healthOptions(values: HealthFlags): StoreOptions {
 export interface AdminClientFlags {
   admin?: string;
   adminToken?: string;
+  adminTokenFile?: string;
 }
 
 export function addAdminClientFlags(cmd: Command): Command {
   return cmd
     .addOption(new Option('--admin <addr>', `a server's admin endpoint: 127.0.0.1:9153, [::1]:9153 or http://... (default ${DEFAULT_ADMIN}, or PULSEDNS_ADMIN)`).argParser(parseAdminUrl))
-    .option('--admin-token <token>', 'bearer token for the admin endpoint (or PULSEDNS_ADMIN_TOKEN)');
+    .option('--admin-token <token>', 'bearer token for the admin endpoint (or PULSEDNS_ADMIN_TOKEN; default: the token file a server on this host wrote)')
+    .option('--admin-token-file <path>', 'read the bearer token from this file');
+}
+
+/**
+ * The token a client command sends to the admin endpoint at `base`:
+ * --admin-token, PULSEDNS_ADMIN_TOKEN, --admin-token-file, or the file a
+ * server on this host wrote for that port (runtime/admin-token.ts).
+ */
+export async function adminClientToken(base: string, flags: AdminClientFlags): Promise<string | undefined> {
+  const { clientToken } = await import('../runtime/admin-token.js');
+  try {
+    return clientToken(base, flags.adminToken, flags.adminTokenFile);
+  } catch (e) {
+    throw new CommandFailed((e as Error).message);
+  }
 }
 
 export interface LogFlags {
@@ -195,6 +249,7 @@ export function logOptions(flags: LogFlags): LogOptions {
 
 export interface WebhookFlags {
   webhook?: string[];
+  webhookFile?: string;
   webhookSecret?: string;
   webhookSecretFile?: string;
 }
@@ -202,25 +257,38 @@ export interface WebhookFlags {
 /** Where health events go and the secret that signs them (checks/signing.ts), for serve and probe. */
 export function addWebhookFlags(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--webhook <url>', 'POST health events here (repeatable)').argParser(many(parseWebhookUrl)))
+    .addOption(new Option('--webhook <url>', 'POST health events here (repeatable; or PULSEDNS_WEBHOOK, space-separated)').argParser(many((t: string) => t)))
+    .option('--webhook-file <path>', 'read webhook URLs from this file, one per line (their paths are often secrets)')
     .option('--webhook-secret <secret>', 'sign webhook POSTs with HMAC-SHA256, 16 characters at least (or PULSEDNS_WEBHOOK_SECRET)')
-    .option('--webhook-secret-file <path>', 'read the webhook secret from the first line of this file');
+    .option('--webhook-secret-file <path>', 'read the webhook secret from this file');
 }
 
-/** The webhook signing secret: --webhook-secret, --webhook-secret-file (first line), or PULSEDNS_WEBHOOK_SECRET. */
-export function webhookSecret(flags: WebhookFlags): string | undefined {
-  if (flags.webhookSecret !== undefined && flags.webhookSecretFile !== undefined) throw new UsageError('give --webhook-secret or --webhook-secret-file, not both');
-  let secret = flags.webhookSecret;
-  const file = flags.webhookSecretFile;
-  if (file !== undefined) {
-    try {
-      secret = readFileSync(file, 'utf8').split(/\r?\n/)[0];
-    } catch (e) {
-      throw new UsageError(`--webhook-secret-file: ${(e as Error).message}`);
-    }
+/** Every webhook URL, each checked now: one that can never work stops the start (exit 2). */
+export function webhookUrls(flags: WebhookFlags): string[] {
+  try {
+    return secretList(flags.webhook, flags.webhookFile, 'PULSEDNS_WEBHOOK', '--webhook').map(validateWebhookUrl);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  secret ??= process.env.PULSEDNS_WEBHOOK_SECRET;
-  if (secret === undefined) return undefined;
-  if (secret.length < 16) throw new UsageError('the webhook secret must be at least 16 characters (openssl rand -hex 32 makes a good one)');
-  return secret;
+}
+
+/** The webhook signing secret: --webhook-secret, --webhook-secret-file, or PULSEDNS_WEBHOOK_SECRET. */
+export function webhookSecret(flags: WebhookFlags): string | undefined {
+  const value = secret({ flag: flags.webhookSecret, file: flags.webhookSecretFile, env: ['PULSEDNS_WEBHOOK_SECRET'], name: '--webhook-secret' });
+  if (value === undefined) return undefined;
+  if (value.length < 16) throw new UsageError('the webhook secret must be at least 16 characters (openssl rand -hex 32 makes a good one)');
+  return value;
+}
+
+export interface FileSizeFlags {
+  maxZoneFileSize?: number;
+}
+
+/** Zone, pools and $INCLUDE files bigger than this are refused (zones/readfile.ts). */
+export function addFileSizeFlag(cmd: Command): Command {
+  return cmd.addOption(new Option('--max-zone-file-size <size>', 'refuse zone, pools and $INCLUDE files bigger than this: 256M, 64k or bytes (default 256M)').argParser(parseSize));
+}
+
+export function maxFileSize(flags: FileSizeFlags): number {
+  return flags.maxZoneFileSize ?? DEFAULT_MAX_FILE_BYTES;
 }

@@ -16,6 +16,7 @@ import { isZoneFileName, loadZoneSet, type ZoneSet } from '../zones/source.js';
 import { buildPlan, type HealthInput, type PlanWarning, type ZoneSetView } from '../plan/plan.js';
 import { formatInvalid, formatPlan, type PlanFormat } from '../plan/format.js';
 import { UsageError } from './errors.js';
+import { adminClientToken } from './options.js';
 import { processIo, runCli, type Io } from './program.js';
 
 /** `--to WORKTREE`: the files on disk, as `pulsedns serve` would load them now. */
@@ -29,6 +30,7 @@ export interface PlanFlags {
   format: PlanFormat;
   admin?: string;
   adminToken?: string;
+  adminTokenFile?: string;
 }
 
 /** The plan command on its own (tests), with the exit code the shell would see. */
@@ -66,8 +68,8 @@ export async function plan(values: PlanFlags, io: Io): Promise<number> {
 
   let health: HealthInput = { kind: 'unknown', reason: 'no --admin' };
   if (statusUrl) {
-    const token = values.adminToken ?? process.env.PULSEDNS_ADMIN_TOKEN;
     try {
+      const token = await adminClientToken(values.admin!, values);
       health = { kind: 'known', source: statusUrl, status: await fetchStatus(statusUrl, token) };
     } catch (e) {
       health = { kind: 'unknown', reason: `${statusUrl}: ${(e as Error).message}` };
@@ -175,7 +177,7 @@ function loadSide(repo: Repo, dir: string, rev: Rev): Side {
 
 async function fetchStatus(url: string, token: string | undefined): Promise<StatusReport> {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`HTTP ${res.status}${res.status === 401 ? ' (pass --admin-token or set PULSEDNS_ADMIN_TOKEN)' : ''}`);
+  if (!res.ok) throw new Error(`HTTP ${res.status}${res.status === 401 ? ' (pass --admin-token or --admin-token-file, or set PULSEDNS_ADMIN_TOKEN)' : ''}`);
   const body: unknown = await res.json();
   if (!isStatusReport(body)) throw new Error('the answer is not a pulsedns status report');
   return body;

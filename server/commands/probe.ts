@@ -3,9 +3,9 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { act, reportError, type Cli } from './program.js';
-import { addHealthFlags, addLogFlags, addWebhookFlags, healthOptions, logOptions, webhookSecret, type HealthFlags, type LogFlags, type WebhookFlags } from './options.js';
+import { addFileSizeFlag, addHealthFlags, addLogFlags, addWebhookFlags, healthOptions, logOptions, maxFileSize, webhookSecret, webhookUrls, type FileSizeFlags, type HealthFlags, type LogFlags, type WebhookFlags } from './options.js';
 
-interface ProbeFlags extends HealthFlags, LogFlags, WebhookFlags {
+interface ProbeFlags extends HealthFlags, LogFlags, WebhookFlags, FileSizeFlags {
   zones: string;
   vantage?: string;
   source?: string;
@@ -19,20 +19,21 @@ export function registerProbe(program: Command, cli: Cli): void {
     .option('--zones <dir>', 'zones directory (its _pools.yaml says what to probe)', 'zones')
     .option('--vantage <name>', 'name of this vantage point (default: host name)')
     .option('--source <addr>', 'local address to probe from');
-  addWebhookFlags(addLogFlags(addHealthFlags(cmd)))
-    .addHelpText('after', '\nExample:\n  pulsedns probe --redis redis://10.0.0.5:6379 --vantage fra1\n')
+  addFileSizeFlag(addWebhookFlags(addLogFlags(addHealthFlags(cmd))))
+    .addHelpText('after', '\nExample:\n  pulsedns probe --redis-file /etc/pulsedns/redis-url --vantage fra1\n')
     .action(act(cli, (flags: ProbeFlags) => runProbe(flags, cli)));
 }
 
 async function runProbe(flags: ProbeFlags, cli: Cli): Promise<number> {
   const health = healthOptions(flags);
-  if (!health.redis && !health.sentinels) throw new UsageError('probe shares results through Redis: pass --redis redis://HOST:6379 (or --sentinel HOST:PORT)');
+  if (!health.redis && !health.sentinels) throw new UsageError('probe shares results through Redis: pass --redis redis://HOST:6379 (or --redis-file, or --sentinel HOST:PORT)');
   if (health.sentinels && !health.sentinelName) throw new UsageError('--sentinel needs --sentinel-name (the master the sentinels watch)');
   const secret = webhookSecret(flags);
+  const webhooks = webhookUrls(flags);
   const log = (await import('../runtime/log.js')).createLogger(logOptions(flags));
   const { runProber } = await import('../runtime/prober.js');
   try {
-    await runProber({ zonesDir: flags.zones, health, vantage: flags.vantage ?? hostname(), webhooks: flags.webhook ?? [], ...(secret ? { webhookSecret: secret } : {}), ...(flags.source ? { source: flags.source } : {}) }, log);
+    await runProber({ zonesDir: flags.zones, health, vantage: flags.vantage ?? hostname(), webhooks, maxFileBytes: maxFileSize(flags), ...(secret ? { webhookSecret: secret } : {}), ...(flags.source ? { source: flags.source } : {}) }, log);
   } catch (e) {
     reportError(e, cli.io, process.env.PULSEDNS_DEBUG === '1' || process.argv.includes('--debug'));
     process.exit(1);

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../runtime/version.js';
 import { CommandFailed, UsageError } from './errors.js';
+import { redactText } from '../runtime/redact.js';
 import { registerServe } from './serve.js';
 import { registerProbe } from './probe.js';
 import { registerOperator } from './operator-cli.js';
@@ -47,7 +48,7 @@ export function buildProgram(cli: Cli): Command {
       writeOut: cli.io.out,
       writeErr: cli.io.err,
       // One line: commander puts its "(Did you mean ...?)" on a line of its own.
-      outputError: (text, write) => write(`pulsedns: ${text.trimEnd().replace(/\s*\n\s*/g, ' ')}\n`),
+      outputError: (text, write) => write(`pulsedns: ${redactText(text.trimEnd().replace(/\s*\n\s*/g, ' '))}\n`),
     })
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -79,16 +80,18 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
 export function reportError(e: unknown, io: Io, debug: boolean): number {
   // Commander has printed its own message (or the help) already.
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+  // A secret the process was given (runtime/secrets.ts) never reaches the terminal, even inside a library's message.
+  const say = (line: string): void => io.err(redactText(line));
   if (e instanceof UsageError) {
-    io.err(`pulsedns: error: ${e.message}\n`);
+    say(`pulsedns: error: ${e.message}\n`);
     return 2;
   }
   if (e instanceof CommandFailed) {
-    io.err(`pulsedns: error: ${e.message}\n`);
+    say(`pulsedns: error: ${e.message}\n`);
     return 1;
   }
   const message = e instanceof Error ? e.message : String(e);
   const stack = e instanceof Error && e.stack ? e.stack : message;
-  io.err(debug ? `pulsedns: internal error: ${stack}\n` : `pulsedns: internal error: ${message} (a bug; rerun with --debug or PULSEDNS_DEBUG=1 for the stack trace)\n`);
+  say(debug ? `pulsedns: internal error: ${stack}\n` : `pulsedns: internal error: ${message} (a bug; rerun with --debug or PULSEDNS_DEBUG=1 for the stack trace)\n`);
   return 1;
 }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { ReloadReport } from '../runtime/reload.js';
 import { CommandFailed } from './errors.js';
 import { act, type Cli } from './program.js';
-import { addAdminClientFlags, adminBase, type AdminClientFlags } from './options.js';
+import { addAdminClientFlags, adminBase, adminClientToken, type AdminClientFlags } from './options.js';
 
 export function registerReload(program: Command, cli: Cli): void {
   const cmd = program
@@ -23,7 +23,7 @@ function isReport(v: Record<string, unknown>): v is Record<string, unknown> & Re
 
 async function runReload(flags: AdminClientFlags & { json?: boolean }, cli: Cli): Promise<number> {
   const base = adminBase(flags.admin);
-  const token = flags.adminToken ?? process.env.PULSEDNS_ADMIN_TOKEN;
+  const token = await adminClientToken(base, flags);
   let r: Awaited<ReturnType<typeof import('./operator.js').api>>;
   try {
     r = await (await import('./operator.js')).api(base, token, 'POST', '/v1/reload');

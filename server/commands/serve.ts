@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ServeOptions } from '../runtime/roles.js';
 import { StartupError } from '../runtime/startup.js';
+import { redactText } from '../runtime/redact.js';
 import { nameFromText } from '../wire/names.js';
 import { AddressAcl } from '../xfr/acl.js';
 import { parseNotifyTarget, type NotifyTarget } from '../xfr/notify.js';
@@ -12,9 +13,9 @@ import { checkChaosText } from '../engine/chaos.js';
 import type { Endpoint } from '../transport/udp.js';
 import { UsageError } from './errors.js';
 import { act, reportError, type Cli } from './program.js';
-import { addHealthFlags, addLogFlags, addWebhookFlags, healthOptions, logOptions, many, parseAdminListen, parseCount, parseDurationArg, parseListen, parsePositive, webhookSecret, type HealthFlags, type LogFlags, type WebhookFlags } from './options.js';
+import { addFileSizeFlag, addHealthFlags, addLogFlags, addWebhookFlags, healthOptions, logOptions, many, maxFileSize, parseAdminListen, parseCount, parseDurationArg, parseListen, parsePositive, secret, webhookSecret, webhookUrls, type FileSizeFlags, type HealthFlags, type LogFlags, type WebhookFlags } from './options.js';
 
-interface ServeFlags extends HealthFlags, LogFlags, WebhookFlags {
+interface ServeFlags extends HealthFlags, LogFlags, WebhookFlags, FileSizeFlags {
   zones: string;
   listen?: Endpoint[];
   workers?: number;
@@ -24,6 +25,8 @@ interface ServeFlags extends HealthFlags, LogFlags, WebhookFlags {
   vantage?: string;
   admin?: Endpoint | null;
   adminToken?: string;
+  adminTokenFile?: string;
+  adminAllowHost?: string[];
   allowTransfer?: string[];
   notify?: NotifyTarget[];
   tsig?: TsigKey[];
@@ -31,6 +34,7 @@ interface ServeFlags extends HealthFlags, LogFlags, WebhookFlags {
   chaosVersion?: string;
   chaosId?: string;
   zonesGit?: string;
+  zonesGitFile?: string;
   branch: string;
   zonesSubdir: string;
   syncInterval: number;
@@ -61,7 +65,9 @@ export function registerServe(program: Command, cli: Cli): void {
     .addOption(new Option('--tcp-idle-timeout <duration>', 'close TCP connections silent this long (default 10s)').argParser(parseDurationArg))
     .addOption(new Option('--tcp-max-connections <n>', 'open TCP connections per worker (default 1000)').argParser(parseCount(1)))
     .addOption(new Option('--admin <addr>', 'admin endpoint: 127.0.0.1:9153, http://127.0.0.1:9153, or off').argParser(parseAdminListen))
-    .option('--admin-token <token>', 'bearer token the admin endpoint requires (or PULSEDNS_ADMIN_TOKEN)')
+    .option('--admin-token <token>', 'bearer token the admin endpoint requires (or PULSEDNS_ADMIN_TOKEN; default: changes need a token generated into a file only this user can read)')
+    .option('--admin-token-file <path>', 'the admin token: read from this file when it exists, else generated and written there')
+    .addOption(new Option('--admin-allow-host <name>', 'a name accepted in the admin endpoint\'s Host header besides IP addresses and localhost (repeatable)').argParser(many((t: string) => t)))
     .option('--probe', 'probe pool members in this process (the default without --redis)')
     .option('--no-probe', 'leave probing to `pulsedns probe` processes')
     .option('--vantage <name>', 'name of this vantage point in health reports (default: host name)')
@@ -71,14 +77,15 @@ export function registerServe(program: Command, cli: Cli): void {
     .option('--transfer-key <name>', 'transfers must be signed with this --tsig key; NOTIFY is signed with it')
     .option('--chaos-version <text>', 'answer CHAOS TXT version.bind / version.server (default REFUSED)')
     .option('--chaos-id <text>', 'answer CHAOS TXT id.server / hostname.bind (default REFUSED)')
-    .option('--zones-git <url|path>', 'serve a branch of a git repository instead of a plain directory')
+    .option('--zones-git <url|path>', 'serve a branch of a git repository instead of a plain directory (or PULSEDNS_ZONES_GIT)')
+    .option('--zones-git-file <path>', 'read the --zones-git URL from this file (keeps credentials out of ps)')
     .option('--branch <name>', 'with --zones-git: the branch', 'main')
     .option('--zones-subdir <dir>', 'with --zones-git: the folder holding the zones', '.')
     .addOption(new Option('--sync-interval <duration>', 'with --zones-git: how often to fetch').default(30_000, '30s').argParser(parseDurationArg))
     .option('--git-cache <dir>', 'with --zones-git: where the clones live')
     .addOption(new Option('--rrl-rate <n>', 'UDP responses per second per client prefix (off by default)').argParser(parsePositive))
     .addOption(new Option('--rrl-slip <n>', 'with --rrl-rate: 1 in N limited responses is sent truncated; 0 drops all').default(2).argParser(parseCount(0)));
-  addWebhookFlags(addLogFlags(addHealthFlags(cmd)))
+  addFileSizeFlag(addWebhookFlags(addLogFlags(addHealthFlags(cmd))))
     .addHelpText('after', '\nExamples:\n  pulsedns serve --zones /etc/pulsedns/zones --listen 0.0.0.0:53 --listen [::]:53\n  pulsedns serve --redis redis://10.0.0.5:6379 --no-probe\n')
     .action(act(cli, (flags: ServeFlags) => runServe(flags, cli)));
 }
@@ -101,13 +108,17 @@ export function serveOptions(flags: ServeFlags, DEFAULT_SERVE: ServeOptions): Se
     // Embedded: probe here. Distributed: probers run as `pulsedns probe` unless --probe says otherwise.
     probe: flags.probe ?? !shared,
     vantage: flags.vantage ?? DEFAULT_SERVE.vantage,
-    webhooks: flags.webhook ?? [],
+    webhooks: webhookUrls(flags),
     admin: flags.admin === undefined ? DEFAULT_SERVE.admin : flags.admin,
+    maxFileBytes: maxFileSize(flags),
   };
-  const secret = webhookSecret(flags);
-  if (secret) opts.webhookSecret = secret;
-  const token = flags.adminToken ?? process.env.PULSEDNS_ADMIN_TOKEN;
+  const signing = webhookSecret(flags);
+  if (signing) opts.webhookSecret = signing;
+  const token = secret({ flag: flags.adminToken, env: ['PULSEDNS_ADMIN_TOKEN'], name: '--admin-token' });
   if (token) opts.adminToken = token;
+  if (flags.adminTokenFile) opts.adminTokenFile = flags.adminTokenFile;
+  if (flags.adminAllowHost?.length) opts.adminAllowHosts = flags.adminAllowHost;
+  const zonesGit = secret({ flag: flags.zonesGit, file: flags.zonesGitFile, env: ['PULSEDNS_ZONES_GIT'], name: '--zones-git' }, true);
   try {
     if (flags.allowTransfer?.length) opts.allowTransfer = AddressAcl.parse(flags.allowTransfer);
   } catch (e) {
@@ -136,9 +147,9 @@ export function serveOptions(flags: ServeFlags, DEFAULT_SERVE: ServeOptions): Se
   if (chaosVersion !== undefined || chaosId !== undefined) {
     opts.chaos = { ...(chaosVersion !== undefined ? { version: chaosVersion } : {}), ...(chaosId !== undefined ? { id: chaosId } : {}) };
   }
-  if (flags.zonesGit) {
+  if (zonesGit) {
     if (flags.syncInterval < 1000) throw new UsageError('--sync-interval is at least 1s');
-    opts.git = { repo: flags.zonesGit, branch: flags.branch, subdir: flags.zonesSubdir, intervalMs: flags.syncInterval, ...(flags.gitCache ? { cacheDir: flags.gitCache } : {}) };
+    opts.git = { repo: zonesGit, branch: flags.branch, subdir: flags.zonesSubdir, intervalMs: flags.syncInterval, ...(flags.gitCache ? { cacheDir: flags.gitCache } : {}) };
   }
   if (flags.rrlRate !== undefined) opts.rrl = { rate: flags.rrlRate, slip: flags.rrlSlip };
   return opts;
@@ -154,7 +165,7 @@ async function runServe(flags: ServeFlags, cli: Cli): Promise<number> {
   } catch (e) {
     // Nothing is served after a failed start, yet sockets and timers opened so
     // far would keep the process alive: end it here.
-    if (e instanceof StartupError) cli.io.err(`pulsedns: error: ${e.message}\n`);
+    if (e instanceof StartupError) cli.io.err(`pulsedns: error: ${redactText(e.message)}\n`);
     else reportError(e, cli.io, process.argv.includes('--debug') || process.env.PULSEDNS_DEBUG === '1');
     process.exit(1);
   }

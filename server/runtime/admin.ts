@@ -1,8 +1,9 @@
 // Admin HTTP endpoint: status, liveness/readiness, and operator actions
 // (overrides, manual failback). Loopback by default; anything else needs a
-// bearer token, since these calls change what the DNS answers.
+// bearer token, since these calls change what the DNS answers. Who may call
+// what is decided in admin-guard.ts.
 import http from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { HealthStore, Override, OverrideMode } from '../../checks/store/types.js';
 import { parseDuration } from '../pools/parse.js';
@@ -16,10 +17,16 @@ import { formatError } from '../zones/model.js';
 import type { SyncState } from './gitsync.js';
 import type { ReloadReport } from './reload.js';
 import type { AnswerLifetimes } from './lifetimes.js';
+import { checkRequest, type GuardOptions } from './admin-guard.js';
+import { removeTokenFile, serverToken, writeTokenFile, type AdminToken } from './admin-token.js';
 
 export interface AdminOptions {
   listen: Endpoint;
   token?: string;
+  /** Where the token is read from, or written to when none is configured (default: the runtime dir). */
+  tokenFile?: string;
+  /** Names accepted in the Host header besides IP addresses, localhost and the bind name. */
+  allowHosts?: string[];
   zones: ServedZones;
   live: LiveHealth;
   store: HealthStore;
@@ -43,11 +50,20 @@ export function isLoopback(host: string): boolean {
 const MODES: OverrideMode[] = ['drain', 'force-up', 'force-down'];
 
 export function startAdmin(opts: AdminOptions): Promise<http.Server> {
-  if (!isLoopback(opts.listen.host) && !opts.token) {
-    return Promise.reject(new Error(`the admin endpoint on ${opts.listen.host} is reachable from the network; set --admin-token or PULSEDNS_ADMIN_TOKEN`));
+  if (!isLoopback(opts.listen.host) && !opts.token && !(opts.tokenFile && existsSync(opts.tokenFile))) {
+    return Promise.reject(new Error(`the admin endpoint on ${opts.listen.host} is reachable from the network; set --admin-token, PULSEDNS_ADMIN_TOKEN or --admin-token-file`));
   }
+  let changeToken: AdminToken;
+  try {
+    changeToken = serverToken({ token: opts.token, file: opts.tokenFile, port: opts.listen.port }, (m) => opts.log.warn(m));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  // A configured token (flag, environment or existing file) guards reads too; a generated one only changes.
+  const guard: GuardOptions = { bindHost: opts.listen.host, allowHosts: opts.allowHosts ?? [], changeToken, ...(changeToken.file ? {} : { readToken: changeToken.value }) };
+  const cleanup = (): void => removeTokenFile(changeToken);
   const server = http.createServer((req, res) => {
-    handle(req, res, opts).catch((e: unknown) => {
+    handle(req, res, opts, guard).catch((e: unknown) => {
       opts.log.error({ err: e }, 'admin request failed');
       send(res, 500, { error: (e as Error).message });
     });
@@ -56,6 +72,18 @@ export function startAdmin(opts: AdminOptions): Promise<http.Server> {
     server.once('error', reject);
     server.listen(opts.listen.port, opts.listen.host, () => {
       server.off('error', reject);
+      try {
+        writeTokenFile(changeToken);
+      } catch (e) {
+        server.close();
+        reject(e);
+        return;
+      }
+      if (changeToken.file) {
+        process.once('exit', cleanup);
+        server.once('close', cleanup);
+        opts.log.info({ file: changeToken.file }, 'admin token for changes written; pulsedns drain/force/failback on this host read it from there');
+      }
       resolve(server);
     });
   });
@@ -66,13 +94,6 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body, null, 2) + '\n';
   res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
   res.end(text);
-}
-
-function authorized(req: http.IncomingMessage, token: string | undefined): boolean {
-  if (!token) return true;
-  const got = Buffer.from(req.headers.authorization ?? '');
-  const want = Buffer.from(`Bearer ${token}`);
-  return got.length === want.length && timingSafeEqual(got, want);
 }
 
 async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
@@ -86,14 +107,20 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
   return v as Record<string, unknown>;
 }
 
-async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: AdminOptions): Promise<void> {
+async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: AdminOptions, guard: GuardOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
+  const allowed = checkRequest(req, url.pathname, guard);
+  if (!allowed.ok) {
+    if (req.method !== 'GET') o.log.warn({ audit: 'refused', method: req.method, path: url.pathname, client: req.socket.remoteAddress, status: allowed.status }, `admin request refused: ${allowed.error}`);
+    return send(res, allowed.status, { error: allowed.error });
+  }
+  // Who made a change is what the guard established; what the client says is kept beside it.
+  const by = allowed.by ?? 'admin-api';
   if (url.pathname === '/healthz') return send(res, 200, 'ok\n');
   if (url.pathname === '/readyz') {
     const why = o.notReady?.() ?? (o.zones.current.zones.size > 0 ? undefined : 'no zones loaded');
     return send(res, why ? 503 : 200, why ? `${why}\n` : 'ready\n');
   }
-  if (!authorized(req, o.token)) return send(res, 401, { error: 'missing or wrong bearer token' });
   if (url.pathname === '/metrics' && req.method === 'GET') {
     const text = await o.metrics();
     res.writeHead(200, { 'content-type': CONTENT_TYPE });
@@ -120,7 +147,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
     if (!known.some((p) => [...p.tiers.flat(), ...p.backup].some((m) => m.address === address))) {
       return send(res, 404, { error: `${address} is not a member of pool "${pool}"` });
     }
-    const ov: Override = { pool, address, mode, reason: String(b.reason ?? ''), by: String(b.by ?? 'admin-api'), at: Date.now() };
+    const ov: Override & { claimed_by?: string } = { pool, address, mode, reason: String(b.reason ?? ''), by, at: Date.now(), ...(b.by !== undefined ? { claimed_by: String(b.by) } : {}) };
     if (b.for !== undefined) {
       const ms = parseDuration(b.for);
       if (!ms) return send(res, 400, { error: '"for" is a duration such as 30m or 2h' });
@@ -138,7 +165,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
     const pool = url.searchParams.get('pool') ?? '';
     const address = url.searchParams.get('address') ?? '';
     const removed = await o.store.clearOverride(pool, address);
-    o.log.warn({ audit: 'override.cleared', pool, address, removed, by: url.searchParams.get('by') ?? 'admin-api' }, `override cleared ${pool} ${address}`);
+    o.log.warn({ audit: 'override.cleared', pool, address, removed, by, claimed_by: url.searchParams.get('by') ?? undefined }, `override cleared ${pool} ${address}`);
     await o.live.sync();
     return send(res, removed ? 200 : 404, removed ? { ok: true } : { error: `no override for ${address} in pool "${pool}"` });
   }
@@ -147,13 +174,13 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
     const pool = String(b.pool ?? '');
     if (!o.zones.current.pools.pools.has(pool)) return send(res, 404, { error: `no pool named "${pool}"` });
     const released = await o.store.unlatch(pool);
-    o.log.warn({ audit: 'failback', pool, released, by: String(b.by ?? 'admin-api') }, `manual failback ${pool}`);
+    o.log.warn({ audit: 'failback', pool, released, by, claimed_by: b.by === undefined ? undefined : String(b.by) }, `manual failback ${pool}`);
     await o.live.sync();
     return send(res, released ? 200 : 409, released ? { ok: true } : { error: `pool "${pool}" is not held on a backup tier` });
   }
   if (url.pathname === '/v1/reload' && req.method === 'POST' && o.reload) {
     const report = await o.reload();
-    o.log.warn({ audit: 'reload', ok: report.ok, errors: report.errors.length }, report.ok ? 'reload requested: serving the zones on disk' : 'reload requested: refused; still serving the previous zones');
+    o.log.warn({ audit: 'reload', ok: report.ok, errors: report.errors.length, by }, report.ok ? 'reload requested: serving the zones on disk' : 'reload requested: refused; still serving the previous zones');
     return send(res, report.ok ? 200 : 409, report);
   }
   return send(res, 404, { error: 'not found' });

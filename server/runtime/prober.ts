@@ -16,11 +16,13 @@ export interface ProberOptions {
   webhooks: string[];
   webhookSecret?: string;
   source?: string;
+  /** Zone files bigger than this are refused (--max-zone-file-size). */
+  maxFileBytes?: number;
 }
 
 export async function runProber(opts: ProberOptions, log: Logger): Promise<void> {
   const plog = log.child({ vantage: opts.vantage });
-  const zones = new ServedZones(opts.zonesDir, plog, new Stats());
+  const zones = new ServedZones(opts.zonesDir, plog, new Stats(), true, opts.maxFileBytes ? { maxBytes: opts.maxFileBytes } : undefined);
   if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, plog);
   const health = await startHealth(store, plog, { probe: true, vantage: opts.vantage, webhooks: opts.webhooks, ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}), pools: zones.current.pools, ...(opts.source ? { source: opts.source } : {}) });

@@ -5,6 +5,7 @@ import { Catalog } from '../engine/catalog.js';
 import { nameToText } from '../wire/names.js';
 import { formatError, type ZoneError } from '../zones/model.js';
 import { loadZonesDir, type SerialMemory } from '../zones/load.js';
+import { DEFAULT_READ, type ReadPolicy } from '../zones/readfile.js';
 import type { SerialFallback } from '../zones/serial.js';
 import type { Stats } from './stats.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
@@ -23,9 +24,10 @@ export class ServedZones {
   /**
    * `announce: false` in cluster workers: the primary loads the same files and
    * logs each load, refusal and serial warning once for the server; a worker
-   * keeps those lines at debug.
+   * keeps those lines at debug. `read`: the size cap (--max-zone-file-size)
+   * and the tree the files must stay in (readfile.ts).
    */
-  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, private readonly announce = true) {}
+  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, private readonly announce = true, private readonly read: ReadPolicy = DEFAULT_READ) {}
 
   /** Installs a new health view; cached answers are dropped since pool answers may change. */
   setHealth(health: HealthLookup): void {
@@ -36,7 +38,7 @@ export class ServedZones {
   /** Loads the directory; returns true when the new set is being served. */
   reload(): boolean {
     const started = process.hrtime.bigint();
-    const r = loadZonesDir(this.dir, this.serials);
+    const r = loadZonesDir(this.dir, this.serials, { read: this.read });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const error = this.announce ? this.log.error.bind(this.log) : this.log.debug.bind(this.log);
     if (r.errors.length) {

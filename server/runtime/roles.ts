@@ -31,6 +31,8 @@ export { parseEndpoint } from '../transport/endpoint.js';
 import { answerReloadRequests, reloadWorkers, servedReport, type ReloadReport } from './reload.js';
 import { bindError, preflightBind, readyFields, StartupError } from './startup.js';
 import { AnswerLifetimes } from './lifetimes.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../zones/readfile.js';
+import { redactUrl } from './redact.js';
 
 export interface ServeOptions {
   zonesDir: string;
@@ -61,6 +63,12 @@ export interface ServeOptions {
   git?: GitSource;
   /** UDP response-rate limiting (--rrl-rate); off when absent. */
   rrl?: RrlOptions;
+  /** Zone files bigger than this are refused (--max-zone-file-size). */
+  maxFileBytes?: number;
+  /** Admin token file: read when it exists, else written with a fresh token (--admin-token-file). */
+  adminTokenFile?: string;
+  /** Names accepted in the admin endpoint's Host header (--admin-allow-host). */
+  adminAllowHosts?: string[];
 }
 
 export interface GitSource {
@@ -108,17 +116,19 @@ type Readiness = () => string | undefined;
 /** Zones + health (+ admin): what both a single process and a cluster primary run. */
 async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role: 'all' | 'primary' | 'worker', notReady: Readiness = () => undefined): Promise<Control> {
   let zonesDir = opts.zonesDir;
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let git: GitSync | undefined;
   if (opts.git) {
-    git = new GitSync({ repo: opts.git.repo, branch: opts.git.branch, subdir: opts.git.subdir, log, ...(opts.git.cacheDir ? { cacheDir: opts.git.cacheDir } : {}) });
+    git = new GitSync({ repo: opts.git.repo, branch: opts.git.branch, subdir: opts.git.subdir, log, maxFileBytes, ...(opts.git.cacheDir ? { cacheDir: opts.git.cacheDir } : {}) });
     // Workers read the checkout the primary keeps; only one process fetches.
     if (role !== 'worker') {
       await git.init();
-      if (!git.state.served) throw new StartupError(`no valid commit to serve from ${opts.git.repo} (${opts.git.branch}); see the errors above`);
+      if (!git.state.served) throw new StartupError(`no valid commit to serve from ${redactUrl(opts.git.repo)} (${opts.git.branch}); see the errors above`);
     }
     zonesDir = git.zonesDir;
   }
-  const zones = new ServedZones(zonesDir, log, stats, role !== 'worker');
+  // In git mode a zone file may link elsewhere in the checkout, never out of it.
+  const zones = new ServedZones(zonesDir, log, stats, role !== 'worker', { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) });
   if (!zones.reload()) throw new StartupError(`the zones in ${zonesDir} do not load (errors above); nothing to serve`);
   const store = openStore(opts.health, log, role === 'worker');
   if (role === 'primary' && !isShared(opts.health)) await serveStoreToWorkers(store);
@@ -150,7 +160,7 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   }
   const events = new EventCounter();
   health.live.onEvent((e) => events.count(e.type));
-  const gitState = git ? () => ({ repo: opts.git!.repo, branch: opts.git!.branch, ...git!.state }) : undefined;
+  const gitState = git ? () => ({ repo: redactUrl(opts.git!.repo), branch: opts.git!.branch, ...git!.state }) : undefined;
   let metrics: () => Promise<string> = async () => '';
   if (role !== 'worker') {
     const control = controlRegistry({ stats, zones, live: health.live, events, ...(gitState ? { git: gitState } : {}) });
@@ -180,9 +190,10 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   const lifetimes = role === 'worker' ? undefined : new AnswerLifetimes(() => zones.current.pools, health.live);
   const admin =
     opts.admin && role !== 'worker'
-      ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), zones, live: health.live, store, log, metrics, ...(gitState ? { git: gitState } : {}), reload, notReady, ...(lifetimes ? { lifetimes } : {}) }).catch((e: unknown) => {
+      ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), ...(opts.adminTokenFile ? { tokenFile: opts.adminTokenFile } : {}), ...(opts.adminAllowHosts ? { allowHosts: opts.adminAllowHosts } : {}), zones, live: health.live, store, log, metrics, ...(gitState ? { git: gitState } : {}), reload, notReady, ...(lifetimes ? { lifetimes } : {}) }).catch((e: unknown) => {
           lifetimes?.stop();
-          if ((e as NodeJS.ErrnoException).code) throw bindError(e, opts.admin!, 'admin endpoint; choose another with --admin ADDR:PORT or --admin off');
+          // The socket's own failures; others (the token file) say what they are about themselves.
+          if (['listen', 'bind', 'getaddrinfo'].includes((e as NodeJS.ErrnoException).syscall ?? '')) throw bindError(e, opts.admin!, 'admin endpoint; choose another with --admin ADDR:PORT or --admin off');
           throw new StartupError((e as Error).message);
         })
       : undefined;

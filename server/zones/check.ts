@@ -3,11 +3,12 @@
 // .yaml as one zone with the _pools.yaml beside it), then linted. The CLI
 // only prints the report and exits with its code.
 import { basename, dirname } from 'node:path';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { parsePoolsYaml } from '../pools/parse.js';
+import { existsSync, statSync } from 'node:fs';
 import { POOLS_FILE } from '../pools/model.js';
 import { formatError, type ZoneError, type ZoneSource } from './model.js';
 import { loadZonesDir, readPools, readZoneFile, zoneFiles } from './load.js';
+import { poolsFromText } from './source.js';
+import { DEFAULT_READ, readFailure, readTextFile, type ReadPolicy } from './readfile.js';
 import { lintZones } from './lint.js';
 
 export interface CheckReport {
@@ -24,7 +25,8 @@ function whole(file: string, message: string): ZoneError {
   return { file, line: 0, col: 0, message };
 }
 
-export function checkPaths(paths: readonly string[]): CheckReport {
+/** `read`: the size cap (--max-zone-file-size); each file must stay inside its own directory, as when served. */
+export function checkPaths(paths: readonly string[], read: ReadPolicy = DEFAULT_READ): CheckReport {
   const report: CheckReport = { errors: [], warnings: [], zones: 0, poolFiles: 0 };
   const sources: ZoneSource[] = [];
   const poolsSeen = new Set<string>();
@@ -32,7 +34,7 @@ export function checkPaths(paths: readonly string[]): CheckReport {
     // A broken _pools.yaml beside a zone would otherwise show only as "no pool named ...".
     if (poolsSeen.has(dir)) return;
     poolsSeen.add(dir);
-    report.errors.push(...readPools(dir).errors);
+    report.errors.push(...readPools(dir, read).errors);
   };
   for (const path of paths) {
     const isDir = existsSync(path) && statSync(path).isDirectory();
@@ -41,16 +43,16 @@ export function checkPaths(paths: readonly string[]): CheckReport {
       report.poolFiles++;
       let text: string;
       try {
-        text = readFileSync(path, 'utf8');
+        text = readTextFile(path, { ...read, root: read.root ?? dirname(path) });
       } catch (e) {
-        report.errors.push(whole(path, `cannot read: ${(e as Error).message}`));
+        report.errors.push(whole(path, readFailure(e)));
         continue;
       }
-      report.errors.push(...parsePoolsYaml(text, path).errors);
+      report.errors.push(...poolsFromText(text, path).errors);
     } else if (!isDir && /\.ya?ml$/i.test(path)) {
       report.zones++;
       poolErrors(dirname(path));
-      const r = readZoneFile(path);
+      const r = readZoneFile(path, undefined, read);
       report.errors.push(...r.errors);
       if (r.zone) sources.push(r.zone);
     } else {
@@ -67,7 +69,7 @@ export function checkPaths(paths: readonly string[]): CheckReport {
       }
       poolsSeen.add(path);
       report.zones += files.length;
-      const r = loadZonesDir(path);
+      const r = loadZonesDir(path, new Map(), { read });
       report.errors.push(...r.errors);
       sources.push(...r.zones.map((z) => z.source));
     }

@@ -4,7 +4,6 @@
 // servers loaded: $TTL beats "previous TTL" (RFC 2308), TTL and class may come
 // in either order, TTLs take units. The result is checked by parsing it back
 // with parse.ts, so what we print is what the server will serve.
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { Type, parseTypeName, isStorableType, SUPPORTED_TYPES } from '../wire/constants.js';
@@ -15,6 +14,8 @@ import { type ZoneError, MAX_TTL, DEFAULT_TTL } from './model.js';
 import { parseZoneYaml } from './parse.js';
 import { durationSeconds } from './duration.js';
 import { compareNamesCanonical, compareTypes, masterTypeName } from './export.js';
+import { DEFAULT_MAX_FILE_BYTES, readFailure, readTextFile, type ReadPolicy } from './readfile.js';
+import { boundErrors } from './excerpt.js';
 
 export type ImportError = ZoneError;
 
@@ -23,8 +24,12 @@ export interface ImportOptions {
   origin?: string;
   /** Name used in error messages (and as the base for $INCLUDE when includeDir is absent). */
   file?: string;
-  /** Directory relative $INCLUDE paths are resolved against. */
+  /** Directory relative $INCLUDE paths are resolved against; included files must be in it (or below). */
   includeDir?: string;
+  /** Further directories $INCLUDE may read from (--include-dir). */
+  includeRoots?: string[];
+  /** Size cap for each included file. */
+  maxBytes?: number;
 }
 
 interface Token {
@@ -336,7 +341,7 @@ class Importer {
   lastTtl: number | undefined;
   lastOwner: Name | undefined;
 
-  constructor(private readonly includeBase: string) {}
+  constructor(private readonly includeBase: string, private readonly read: ReadPolicy) {}
 
   private err(file: string, tok: { line: number; col: number }, message: string): void {
     this.errors.push({ file, line: tok.line, col: tok.col, message });
@@ -411,9 +416,11 @@ class Importer {
     const path = isAbsolute(pathTok.text) ? pathTok.text : resolve(this.includeBase, pathTok.text);
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      // Confined (docs/operations.md, Security): a master file from elsewhere must not pull in /proc/self/environ or ../secret.txt.
+      text = readTextFile(path, this.read);
     } catch (err) {
-      this.err(file, pathTok, `cannot read $INCLUDE file ${path}: ${(err as Error).message}`);
+      const why = readFailure(err).replace(/^cannot read: /, '');
+      this.err(file, pathTok, `cannot read $INCLUDE file ${path}: ${why}${/outside/.test(why) ? '; allow a directory with --include-dir DIR' : ''}`);
       return;
     }
     // RFC 1035 section 5.1: an included file's origin does not leak back into the including file.
@@ -665,10 +672,16 @@ function recordKey(owner: Name, type: number, ttl: number, wire: Buffer): string
   return `${Buffer.from(owner, 'latin1').toString('hex')} ${type} ${ttl} ${wire.toString('hex')}`;
 }
 
+/** Errors quote at most a short excerpt of any line (excerpt.ts): an included file may hold anything. */
 export function importMasterFile(text: string, opts: ImportOptions): { yaml: string; errors: ImportError[] } {
+  const r = importUnbounded(text, opts);
+  return { yaml: r.yaml, errors: boundErrors(r.errors) };
+}
+
+function importUnbounded(text: string, opts: ImportOptions): { yaml: string; errors: ImportError[] } {
   const file = opts.file ?? 'master file';
   const includeBase = opts.includeDir ?? (opts.file ? dirname(resolve(opts.file)) : process.cwd());
-  const imp = new Importer(includeBase);
+  const imp = new Importer(includeBase, { maxBytes: opts.maxBytes ?? DEFAULT_MAX_FILE_BYTES, root: [includeBase, ...(opts.includeRoots ?? [])] });
   const errors = imp.errors;
 
   let zoneOrigin: Name | undefined;

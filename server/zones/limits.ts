@@ -1,14 +1,13 @@
-// Bounds on what one zones directory may cost to read: file size, error
-// count, and nesting depth. The yaml package (and any recursive descent)
-// overflows the stack on a few thousand nested `[` or indentation levels, so
-// a file is scanned for depth before any parser sees it. A zone needs about
-// five levels; anything near the limit is an attack or an accident.
+// Bounds on what one zones directory may cost to read: error count and
+// nesting depth (the file size cap is readfile.ts's, --max-zone-file-size).
+// The yaml package (and any recursive descent) overflows the stack on a few
+// thousand nested `[` or indentation levels, so a file is scanned for depth
+// before any parser sees it. A zone needs about five levels; anything near
+// the limit is an attack or an accident.
 import type { ZoneError } from './model.js';
 
 /** Deepest nesting (flow brackets plus block indentation levels) a file may have. */
 export const MAX_NESTING = 100;
-/** Largest zone or pools file read (a 1M-record zone is about 50 MB). */
-export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 /** Errors kept per file, and for a whole directory; the rest are counted in one last message. */
 export const MAX_ERRORS_PER_FILE = 100;
 export const MAX_ERRORS_TOTAL = 1000;

@@ -2,14 +2,15 @@
 // Nothing here touches what is being served: the caller swaps on success.
 // What makes a set valid lives in source.ts, shared with `pulsedns plan`,
 // which loads the same files from a git revision instead of the disk.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { POOLS_FILE, type PoolSet } from '../pools/model.js';
 import { type ZoneError, type ZoneSource } from './model.js';
 import type { Zone } from './compile.js';
 import { contentFingerprint, lastChange, type SerialFallback } from './serial.js';
-import { appendErrors, MAX_FILE_BYTES } from './limits.js';
+import { appendErrors } from './limits.js';
 import { emptyPoolSet, isZoneFileName, loadZoneSet, poolsFromText, zoneFromText } from './source.js';
+import { DEFAULT_READ, readFailure, readTextFile, type ReadPolicy } from './readfile.js';
 
 export { originFromFileName } from './source.js';
 
@@ -35,6 +36,8 @@ export interface LoadResult {
 export interface LoadOptions {
   /** Build compile.ts Zones (default); off when the caller builds an image from `sources`. */
   compile?: boolean;
+  /** How files are read: size cap and the tree they must stay in (default: 256 MiB, inside `dir`). */
+  read?: ReadPolicy;
 }
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
@@ -45,26 +48,33 @@ export function zoneFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
+/** The policy for the files of `dir`: they stay inside it unless `policy` names a wider root (a git checkout). */
+function inTree(dir: string, policy: ReadPolicy): ReadPolicy {
+  return { ...policy, root: policy.root ?? dir };
+}
+
 /** Reads the directory's _pools.yaml; an absent file means no pools. */
-export function readPools(dir: string): { pools: PoolSet; errors: ZoneError[] } {
+export function readPools(dir: string, policy: ReadPolicy = DEFAULT_READ): { pools: PoolSet; errors: ZoneError[] } {
   const file = join(dir, POOLS_FILE);
   if (!existsSync(file)) return { pools: emptyPoolSet(), errors: [] };
+  let text: string;
   try {
-    return poolsFromText(readFileSync(file, 'utf8'), file);
+    text = readTextFile(file, inTree(dir, policy));
   } catch (e) {
-    return { pools: emptyPoolSet(), errors: [{ file, line: 1, col: 1, message: `cannot read: ${(e as Error).message}` }] };
+    return { pools: emptyPoolSet(), errors: [{ file, line: 1, col: 1, message: readFailure(e) }] };
   }
+  return poolsFromText(text, file);
 }
 
 /** Parses and validates one file without compiling it. */
-export function readZoneFile(file: string, pools?: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
+export function readZoneFile(file: string, pools?: PoolSet, policy: ReadPolicy = DEFAULT_READ): { zone?: ZoneSource; errors: ZoneError[] } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, inTree(dirname(file), policy));
   } catch (e) {
-    return { errors: [{ file, line: 1, col: 1, message: `cannot read: ${(e as Error).message}` }] };
+    return { errors: [{ file, line: 1, col: 1, message: readFailure(e) }] };
   }
-  return zoneFromText(text, file, pools ?? readPools(dirname(file)).pools);
+  return zoneFromText(text, file, pools ?? readPools(dirname(file), policy).pools);
 }
 
 /**
@@ -72,19 +82,14 @@ export function readZoneFile(file: string, pools?: PoolSet): { zone?: ZoneSource
  * source.ts. Throws when the directory itself cannot be read; a file that
  * cannot be read is an error with its name.
  */
-export function readZoneTexts(dir: string): { texts: Map<string, string>; errors: ZoneError[] } {
+export function readZoneTexts(dir: string, policy: ReadPolicy = DEFAULT_READ): { texts: Map<string, string>; errors: ZoneError[] } {
   const errors: ZoneError[] = [];
   const texts = new Map<string, string>();
   for (const name of readdirSync(dir).filter((f) => f === POOLS_FILE || isZoneFileName(f))) {
     try {
-      const size = statSync(join(dir, name)).size;
-      if (size > MAX_FILE_BYTES) {
-        errors.push({ file: join(dir, name), line: 1, col: 1, message: `file is ${size} bytes, the limit is ${MAX_FILE_BYTES}` });
-        continue;
-      }
-      texts.set(name, readFileSync(join(dir, name), 'utf8'));
+      texts.set(name, readTextFile(join(dir, name), inTree(dir, policy)));
     } catch (e) {
-      errors.push({ file: join(dir, name), line: 1, col: 1, message: `cannot read: ${(e as Error).message}` });
+      errors.push({ file: join(dir, name), line: 1, col: 1, message: readFailure(e) });
     }
   }
   return { texts, errors };
@@ -93,7 +98,7 @@ export function readZoneTexts(dir: string): { texts: Map<string, string>; errors
 export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = new Map(), opts: LoadOptions = {}): LoadResult {
   let read: { texts: Map<string, string>; errors: ZoneError[] };
   try {
-    read = readZoneTexts(dir);
+    read = readZoneTexts(dir, opts.read ?? DEFAULT_READ);
   } catch (e) {
     return { zones: [], sources: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous, serialFallbacks: [] };
   }

@@ -12,6 +12,7 @@ import { validateZone } from './validate.js';
 import { compileZone, type Zone } from './compile.js';
 import { setSerial } from './serial.js';
 import { appendErrors, capErrors, nestingTooDeep } from './limits.js';
+import { boundErrors } from './excerpt.js';
 
 /** Zone files: *.yaml, except hidden ones and those starting with "_" (such as _pools.yaml). */
 export function isZoneFileName(name: string): boolean {
@@ -27,19 +28,21 @@ export function emptyPoolSet(): PoolSet {
   return { pools: new Map(), checks: new Map() };
 }
 
-/** _pools.yaml text -> pools, refusing too deep a nesting before the yaml package sees it. */
+/** _pools.yaml text -> pools, refusing too deep a nesting before the yaml package sees it; messages bounded (excerpt.ts). */
 export function poolsFromText(text: string, file: string): { pools: PoolSet; errors: ZoneError[] } {
   const deep = nestingTooDeep(text, file);
-  return deep ? { pools: emptyPoolSet(), errors: [deep] } : parsePoolsYaml(text, file);
+  if (deep) return { pools: emptyPoolSet(), errors: [deep] };
+  const r = parsePoolsYaml(text, file);
+  return { pools: r.pools, errors: boundErrors(r.errors) };
 }
 
 /** Parses and validates one zone file's text without compiling it. */
 export function zoneFromText(text: string, file: string, pools: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
   const parsed = parseZoneYaml(text, file, originFromFileName(file));
-  if (!parsed.zone) return parsed;
+  if (!parsed.zone) return { errors: boundErrors(parsed.errors) };
   const errors = parsed.errors.slice();
   appendErrors(errors, validateZone(parsed.zone, pools), Infinity);
-  return errors.length ? { errors: capErrors(errors, file) } : { zone: parsed.zone, errors };
+  return errors.length ? { errors: boundErrors(capErrors(errors, file)) } : { zone: parsed.zone, errors };
 }
 
 export interface ZoneSet {

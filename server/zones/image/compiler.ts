@@ -5,6 +5,7 @@
 // back as errors, so the caller keeps serving what it has.
 import { Worker } from 'node:worker_threads';
 import type { SerialMemory } from '../load.js';
+import type { ReadPolicy } from '../readfile.js';
 import type { ZoneError } from '../model.js';
 import { MAX_ERRORS_TOTAL } from '../limits.js';
 
@@ -12,6 +13,8 @@ export interface CompileRequest {
   dir: string;
   /** Serial memory from the previous good compile, so `auto` serials only grow. */
   serials: Array<[string, SerialMemory]>;
+  /** Size cap and tree of the files read (readfile.ts). */
+  read?: ReadPolicy;
 }
 
 export type CompileReply =
@@ -31,6 +34,7 @@ export interface CompileOptions {
   /** Give up (and terminate the thread) after this long. */
   timeoutMs?: number;
   previous?: Map<string, SerialMemory>;
+  read?: ReadPolicy;
 }
 
 export const COMPILE_DEFAULTS = { maxHeapMb: 1536, timeoutMs: 60_000 } as const;
@@ -50,7 +54,7 @@ export function compileZonesDir(dir: string, opts: CompileOptions = {}): Promise
       void worker.terminate();
       resolve(r);
     };
-    const request: CompileRequest = { dir, serials: [...(opts.previous ?? new Map())] };
+    const request: CompileRequest = { dir, serials: [...(opts.previous ?? new Map())], ...(opts.read ? { read: opts.read } : {}) };
     let worker: Worker;
     try {
       worker = new Worker(WORKER, {

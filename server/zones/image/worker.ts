@@ -12,7 +12,7 @@ import type { CompileRequest, CompileReply } from './compiler.js';
 function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[] } {
   const started = performance.now();
   const previous = new Map<string, SerialMemory>(req.serials);
-  const r = loadZonesDir(req.dir, previous, { compile: false });
+  const r = loadZonesDir(req.dir, previous, { compile: false, ...(req.read ? { read: req.read } : {}) });
   const loadMs = performance.now() - started;
   if (r.errors.length) {
     return { reply: { ok: false, errors: r.errors, ms: { load: loadMs, build: 0 } }, transfer: [] };

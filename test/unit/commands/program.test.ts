@@ -47,13 +47,33 @@ test('durations: one parser for every flag', () => {
   for (const bad of ['soon', '0', '-5s', '']) assert.throws(() => parseDurationArg(bad), InvalidArgumentError, bad);
 });
 
-test('serve and probe show the log and webhook-signing flags in their help', async () => {
-  for (const cmd of ['serve', 'probe']) {
+test('every command shows the flags it takes in its help (logging, webhooks, secrets from files, file limits)', async () => {
+  const webhooks = ['--webhook', '--webhook-file', '--webhook-secret', '--webhook-secret-file'];
+  const expected: Record<string, string[]> = {
+    serve: ['--log-level', '--log-format', ...webhooks, '--max-zone-file-size', '--redis', '--redis-file', '--zones-git-file', '--admin-token-file', '--admin-allow-host'],
+    probe: ['--log-level', '--log-format', ...webhooks, '--max-zone-file-size', '--redis', '--redis-file'],
+    check: ['--max-zone-file-size'],
+    import: ['--include-dir', '--max-zone-file-size'],
+    drain: ['--admin-token-file', '--redis-file'],
+    failback: ['--admin-token-file', '--redis-file'],
+    status: ['--admin-token-file'],
+    reload: ['--admin-token-file'],
+    plan: ['--admin-token-file'],
+  };
+  for (const [cmd, flags] of Object.entries(expected)) {
     let out = '';
     const code = await runCli([cmd, '--help'], { out: (s) => void (out += s), err: () => undefined });
     assert.equal(code, 0);
-    for (const flag of ['--log-level', '--log-format', '--webhook', '--webhook-secret', '--webhook-secret-file']) assert.match(out, new RegExp(`${flag} <`), `${cmd} --help shows ${flag}`);
+    for (const flag of flags) assert.match(out, new RegExp(`${flag} <`), `${cmd} --help shows ${flag}`);
   }
+});
+
+test('a bad secret value is a usage error that does not repeat it', async () => {
+  let err = '';
+  const code = await runCli(['serve', '--redis', 'redis://:hunter2secret@127.0.0.1:notaport/', '--admin', 'off'], { out: () => undefined, err: (s) => void (err += s) });
+  assert.equal(code, 2);
+  assert.match(err, /^pulsedns: error: --redis: Invalid URL/);
+  assert.ok(!err.includes('hunter2secret'), err);
 });
 
 test('log options: a bad value from a flag or from the environment is a usage error', (t) => {
