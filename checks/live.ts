@@ -10,6 +10,7 @@ import type { FailoverLatch, HealthStore, Override, StoreProblem, VantageReport 
 import type { SavedView, ViewFile } from './viewfile.js';
 import { firstTierOf, selectMembers, type HealthLookup, type MemberState } from '../server/pools/select.js';
 import type { Pool, PoolMember, PoolSet } from '../server/pools/model.js';
+import { tierNumber } from './tier.js';
 
 export type HealthEventType = 'member.down' | 'member.up' | 'pool.failover' | 'pool.failback' | 'pool.all_down' | 'pool.recovered' | 'override.set' | 'override.cleared' | 'verdict.failed_open' | 'vantages-stale';
 
@@ -21,6 +22,7 @@ export interface HealthEvent {
   pool?: string;
   member?: string;
   address?: string;
+  /** Numbered as in status (checks/tier.ts): 1 primary, 2...; 0 none. */
   tier?: number;
   reason?: string;
   override?: Override;
@@ -436,9 +438,9 @@ export class LiveHealth implements HealthLookup {
       const cause = Math.max(0, ...causes);
       const base = { at: now, pool: pool.name };
       if (state === -1) this.emit({ type: 'pool.all_down', id: `all_down:${pool.name}:${cause}`, ...base });
-      else if (prev === -1 && state === 0) this.emit({ type: 'pool.recovered', id: `recovered:${pool.name}:${cause}`, ...base, tier: state });
-      else if (state > 0 && pool.policy === 'failover') this.emit({ type: 'pool.failover', id: `failover:${pool.name}:${state}:${cause}`, ...base, tier: state });
-      else if (state === 0 && prev > 0) this.emit({ type: 'pool.failback', id: `failback:${pool.name}:${cause}`, ...base, tier: state });
+      else if (prev === -1 && state === 0) this.emit({ type: 'pool.recovered', id: `recovered:${pool.name}:${cause}`, ...base, tier: tierNumber(state) });
+      else if (state > 0 && pool.policy === 'failover') this.emit({ type: 'pool.failover', id: `failover:${pool.name}:${state}:${cause}`, ...base, tier: tierNumber(state) });
+      else if (state === 0 && prev > 0) this.emit({ type: 'pool.failback', id: `failback:${pool.name}:${cause}`, ...base, tier: tierNumber(state) });
     }
     if (state !== prev) this.changedSinceSave = true;
     if (state > 0 && pool.failback === 'manual' && !this.latches.has(pool.name)) {

@@ -3,9 +3,11 @@
 import { isFresh } from './verdict.js';
 import type { LiveHealth } from './live.js';
 import type { PoolSet } from '../server/pools/model.js';
+import { tierNumber } from './tier.js';
 
 export interface MemberStatus {
   address: string;
+  /** 1 for the first (primary) tier, 2 the next...; 0 for the backup list. */
   tier: number;
   role: 'primary' | 'backup' | 'fallback';
   state: 'up' | 'down' | 'drain';
@@ -19,6 +21,7 @@ export interface PoolStatus {
   name: string;
   policy: string;
   check: string | null;
+  /** Tier answering: 1 primary, 2...; 0 when nothing is healthy; null before the first evaluation. */
   answeringTier: number | null;
   latched: { tier: number; since: string } | null;
   members: MemberStatus[];
@@ -45,7 +48,7 @@ export function buildStatus(pools: PoolSet, live: LiveHealth): StatusReport {
       const o = live.overrideFor(p.name, m.address);
       const ms: MemberStatus = {
         address: m.address,
-        tier,
+        tier: tierNumber(tier),
         role,
         state: live.state(p, m),
         verdict: v ? { up: v.up, freshVantages: v.fresh, downVotes: v.down, held: v.held, failedOpen: v.failedOpen } : null,
@@ -63,8 +66,8 @@ export function buildStatus(pools: PoolSet, live: LiveHealth): StatusReport {
       name: p.name,
       policy: p.policy,
       check: p.check?.name ?? null,
-      answeringTier: live.tierOf(p.name) ?? null,
-      latched: latch ? { tier: latch.tier, since: iso(latch.since) } : null,
+      answeringTier: ((t) => (t === undefined ? null : tierNumber(t)))(live.tierOf(p.name)),
+      latched: latch ? { tier: tierNumber(latch.tier), since: iso(latch.since) } : null,
       members,
     });
   }
@@ -85,9 +88,9 @@ export function formatStatus(s: StatusReport): string {
   if (s.vantages?.allStale) lines.push(`vantages: ALL ${s.vantages.known} STALE: verdicts held${s.vantages.failOpenAt ? ` until ${s.vantages.failOpenAt}, then fail open` : ''}`);
   if (s.pools.length === 0) lines.push('no pools configured');
   for (const p of s.pools) {
-    const tier = p.answeringTier === -1 ? 'ALL DOWN' : p.answeringTier === null ? '-' : `tier ${p.answeringTier + 1}`;
+    const tier = p.answeringTier === 0 ? 'ALL DOWN' : p.answeringTier === null ? '-' : `tier ${p.answeringTier}`;
     lines.push('');
-    lines.push(`pool ${p.name} (${p.policy}, check ${p.check ?? 'none'}): answering from ${tier}${p.latched ? `, held on tier ${p.latched.tier + 1} since ${p.latched.since} (pulsedns failback ${p.name})` : ''}`);
+    lines.push(`pool ${p.name} (${p.policy}, check ${p.check ?? 'none'}): answering from ${tier}${p.latched ? `, held on tier ${p.latched.tier} since ${p.latched.since} (pulsedns failback ${p.name})` : ''}`);
     for (const m of p.members) {
       const votes = m.vantages.map((v) => `${v.vantage}=${v.up ? 'up' : 'down'}${v.stale ? '(stale)' : ''}`).join(' ');
       const extra = [m.override ? `${m.override.mode} by ${m.override.by}: ${m.override.reason}${m.override.until ? ` until ${m.override.until}` : ''}` : '', m.lastFailure && m.state !== 'up' ? `last failure: ${m.lastFailure}` : ''].filter(Boolean).join('; ');

@@ -1,30 +1,45 @@
 // `pulsedns import`: an RFC 1035 master file -> zone YAML on stdout.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { formatError } from '../zones/model.js';
-import { importMasterFile, type ImportOptions } from '../zones/import.js';
-import { readFailure, readTextFile } from '../zones/readfile.js';
-import { fail, FILE_SIZE_FLAG, maxFileSize } from './options.js';
+import { Option, type Command } from 'commander';
+import { CommandFailed } from './errors.js';
+import { act, type Cli } from './program.js';
+import { addFileSizeFlag, many, maxFileSize, type FileSizeFlags } from './options.js';
 
-export function cmdImport(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { origin: { type: 'string' }, 'include-dir': { type: 'string', multiple: true }, ...FILE_SIZE_FLAG } });
-  const file = positionals[0];
-  if (!file) fail('import needs a master file: pulsedns import FILE [--origin NAME] [--include-dir DIR]');
-  const maxBytes = maxFileSize(values);
+interface ImportFlags extends FileSizeFlags {
+  origin?: string;
+  includeDir?: string[];
+}
+
+export function registerImport(program: Command, cli: Cli): void {
+  const cmd = program
+    .command('import')
+    .summary('RFC 1035 master file -> pulsedns YAML on stdout')
+    .description("Convert a BIND/NSD master file to a pulsedns zone file (YAML, on stdout).\n$INCLUDE reads regular files in FILE's directory or below it, or in an --include-dir.")
+    .argument('<file>', 'the master file')
+    .option('--origin <name>', 'the zone origin, when the file has no $ORIGIN')
+    .addOption(new Option('--include-dir <dir>', 'another directory $INCLUDE may read from (repeatable)').argParser(many((t: string) => t)));
+  addFileSizeFlag(cmd)
+    .addHelpText('after', '\nExample:\n  pulsedns import db.example.com --origin example.com > zones/example.com.yaml\n')
+    .action(act(cli, (file: string, flags: ImportFlags) => runImport(file, flags, cli)));
+}
+
+async function runImport(file: string, flags: ImportFlags, cli: Cli): Promise<number> {
+  const { formatError } = await import('../zones/model.js');
+  const { importMasterFile } = await import('../zones/import.js');
+  const { readFailure, readTextFile } = await import('../zones/readfile.js');
+  const maxBytes = maxFileSize(flags);
   let text: string;
   try {
     text = readTextFile(file, { maxBytes });
   } catch (e) {
-    fail(`${file}: ${readFailure(e)}`);
+    throw new CommandFailed(`${file}: ${readFailure(e)}`);
   }
   // $INCLUDE stays in FILE's directory (or below) and the --include-dir trees (docs/operations.md, Security).
-  const opts: ImportOptions = { file, includeDir: join(file, '..'), includeRoots: values['include-dir'] ?? [], maxBytes };
-  if (values.origin) opts.origin = values.origin;
-  const r = importMasterFile(text, opts);
+  const r = importMasterFile(text, { file, includeDir: join(file, '..'), includeRoots: flags.includeDir ?? [], maxBytes, ...(flags.origin ? { origin: flags.origin } : {}) });
   if (r.errors.length) {
-    for (const e of r.errors) process.stderr.write(formatError(e) + '\n');
+    for (const e of r.errors) cli.io.err(formatError(e) + '\n');
     return 1;
   }
-  process.stdout.write(r.yaml);
+  cli.io.out(r.yaml);
   return 0;
 }

@@ -1,18 +1,29 @@
 // Operator commands: status, drain/undrain, force, failback. They go to a
 // server's admin endpoint (which validates pool and member names and writes
 // the audit log), or straight to Redis with --redis when no server is handy.
-import { parseArgs } from 'node:util';
 import { userInfo, hostname } from 'node:os';
-import { createLogger } from '../runtime/log.js';
-import { openStore } from '../../checks/store/open.js';
-import { parseDuration } from '../pools/parse.js';
+import type { Logger } from 'pino';
+import type { HealthStore } from '../../checks/store/types.js';
+import { parseDuration } from '../zones/duration.js';
 import { formatStatus, type StatusReport } from '../../checks/status.js';
 import type { Override, OverrideMode } from '../../checks/store/types.js';
-import { clientToken } from '../runtime/admin-token.js';
+import type { Io } from './program.js';
+import { waitForResolvers } from './drain-wait.js';
+import { adminClientToken } from './options.js';
 import { redactText } from '../runtime/redact.js';
-import { secretValue } from '../runtime/secrets.js';
 
-const DEFAULT_ADMIN = 'http://127.0.0.1:9153';
+/** Flags as operator-cli.ts hands them over, already checked; `admin` is a base URL. */
+export interface OperatorFlags {
+  admin: string;
+  adminToken?: string;
+  adminTokenFile?: string;
+  redis?: string;
+  redisPrefix?: string;
+  reason?: string;
+  for?: string;
+  json: boolean;
+  wait: boolean;
+}
 
 function who(): string {
   let user = 'unknown';
@@ -24,8 +35,15 @@ function who(): string {
   return `${user}@${hostname()}`;
 }
 
-async function api(base: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(new URL(path, base), {
+/** The shared store and an audit logger, for --redis; loaded only then, as they bring the Redis client. */
+async function direct(redis: string, prefix: string | undefined): Promise<{ store: HealthStore; audit: Logger }> {
+  const [{ openStore }, { createLogger }] = await Promise.all([import('../../checks/store/open.js'), import('../runtime/log.js')]);
+  return { store: openStore({ redis, ...(prefix ? { prefix } : {}) }, createLogger('error')), audit: createLogger() };
+}
+
+export async function api(base: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  // Appended, not resolved, so an admin endpoint behind a path prefix keeps it.
+  const res = await fetch(base.replace(/\/+$/, '') + path, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -41,36 +59,15 @@ async function api(base: string, token: string | undefined, method: string, path
   return { status: res.status, json };
 }
 
-export async function operatorCommand(command: string, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      admin: { type: 'string' },
-      'admin-token': { type: 'string' },
-      'admin-token-file': { type: 'string' },
-      redis: { type: 'string' },
-      'redis-file': { type: 'string' },
-      'redis-prefix': { type: 'string' },
-      reason: { type: 'string' },
-      for: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  const base = values.admin ?? process.env.PULSEDNS_ADMIN ?? DEFAULT_ADMIN;
-  const out = (s: string): void => void process.stdout.write(s);
+export async function operatorCommand(command: string, positionals: string[], values: OperatorFlags, io: Io): Promise<number> {
+  const base = values.admin;
+  const redis = values.redis;
+  const token = redis ? undefined : await adminClientToken(base, values);
+  const out = io.out;
   const err = (s: string): number => {
-    process.stderr.write(`pulsedns ${command}: ${redactText(s)}\n`);
+    io.err(`pulsedns: error: ${redactText(s)}\n`);
     return 1;
   };
-  let token: string | undefined;
-  let redis: string | undefined;
-  try {
-    token = clientToken(base, values['admin-token'], values['admin-token-file']);
-    redis = secretValue({ flag: values.redis, file: values['redis-file'], env: ['PULSEDNS_REDIS_URL', 'PULSEDNS_REDIS'], name: '--redis' }, true);
-  } catch (e) {
-    return err((e as Error).message);
-  }
   try {
     if (command === 'status') {
       if (redis) return err('status reads a server\'s view: use --admin URL (it needs the zones to know the pools)');
@@ -83,9 +80,9 @@ export async function operatorCommand(command: string, args: string[]): Promise<
       const pool = positionals[0];
       if (!pool) return err('usage: pulsedns failback POOL');
       if (redis) {
-        const store = openStore({ redis, ...(values['redis-prefix'] ? { prefix: values['redis-prefix'] } : {}) }, createLogger('error'));
+        const { store, audit } = await direct(redis, values.redisPrefix);
         const released = await store.unlatch(pool).finally(() => store.close());
-        createLogger().warn({ audit: 'failback', pool, released, by: who() }, `manual failback ${pool}`);
+        audit.warn({ audit: 'failback', pool, released, by: who() }, `manual failback ${pool}`);
         if (!released) return err(`pool "${pool}" is not held on a backup tier`);
       } else {
         const r = await api(base, token, 'POST', '/v1/failback', { pool, by: who() });
@@ -108,9 +105,9 @@ export async function operatorCommand(command: string, args: string[]): Promise<
     if (!pool || !address) return err(`usage: pulsedns ${command}${command === 'force' ? ' up|down' : ''} POOL ADDRESS`);
     if (mode === 'clear') {
       if (redis) {
-        const store = openStore({ redis, ...(values['redis-prefix'] ? { prefix: values['redis-prefix'] } : {}) }, createLogger('error'));
+        const { store, audit } = await direct(redis, values.redisPrefix);
         const removed = await store.clearOverride(pool, address).finally(() => store.close());
-        createLogger().warn({ audit: 'override.cleared', pool, address, removed, by: who() }, `override cleared ${pool} ${address}`);
+        audit.warn({ audit: 'override.cleared', pool, address, removed, by: who() }, `override cleared ${pool} ${address}`);
         if (!removed) return err(`no override for ${address} in pool "${pool}"`);
       } else {
         const r = await api(base, token, 'DELETE', `/v1/override?pool=${encodeURIComponent(pool)}&address=${encodeURIComponent(address)}&by=${encodeURIComponent(who())}`);
@@ -120,6 +117,7 @@ export async function operatorCommand(command: string, args: string[]): Promise<
       return 0;
     }
     const reason = values.reason ?? '';
+    let wait: number | undefined;
     if (redis) {
       const o: Override = { pool, address, mode, reason, by: who(), at: Date.now() };
       if (values.for) {
@@ -127,14 +125,19 @@ export async function operatorCommand(command: string, args: string[]): Promise<
         if (!ms) return err('--for is a duration such as 30m or 2h');
         o.until = o.at + ms;
       }
-      const store = openStore({ redis, ...(values['redis-prefix'] ? { prefix: values['redis-prefix'] } : {}) }, createLogger('error'));
+      const { store, audit } = await direct(redis, values.redisPrefix);
       await store.setOverride(o).finally(() => store.close());
-      createLogger().warn({ audit: 'override.set', ...o }, `override ${mode} ${pool} ${address}`);
+      audit.warn({ audit: 'override.set', ...o }, `override ${mode} ${pool} ${address}`);
     } else {
       const r = await api(base, token, 'POST', '/v1/override', { pool, address, mode, reason, by: who(), ...(values.for ? { for: values.for } : {}) });
       if (r.status !== 200) return err(String(r.json.error ?? `HTTP ${r.status}`));
+      wait = typeof r.json.wait === 'number' ? r.json.wait : undefined;
     }
     out(`${pool} ${address}: ${mode}${values.for ? ` for ${values.for}` : ''}${reason ? ` (${reason})` : ''}\n`);
+    if (values.wait && mode === 'drain') {
+      if (wait === undefined) return err('the server did not say how long answers naming the member live (is it an older pulsedns?)');
+      await waitForResolvers(address, wait, io);
+    }
     return 0;
   } catch (e) {
     return err(`${(e as Error).message}${redis ? '' : ` (is a server's admin endpoint listening at ${base}?)`}`);

@@ -4,10 +4,8 @@
 // serving from), loaded by the same code as the server (zones/source.ts),
 // diffed by plan/plan.ts and printed by plan/format.ts.
 import { execFileSync } from 'node:child_process';
-import { realpathSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { POOLS_FILE } from '../pools/model.js';
 import type { StatusReport } from '../../checks/status.js';
 import { compileZone } from '../zones/compile.js';
@@ -17,69 +15,33 @@ import { lastChangeSeconds } from '../zones/serial.js';
 import { isZoneFileName, loadZoneSet, type ZoneSet } from '../zones/source.js';
 import { buildPlan, type HealthInput, type PlanWarning, type ZoneSetView } from '../plan/plan.js';
 import { formatInvalid, formatPlan, type PlanFormat } from '../plan/format.js';
+import { UsageError } from './errors.js';
+import { adminClientToken } from './options.js';
+import { processIo, runCli, type Io } from './program.js';
 
 /** `--to WORKTREE`: the files on disk, as `pulsedns serve` would load them now. */
 export const WORKTREE = 'WORKTREE';
+// The flags are declared in plan-cli.ts, which loads this file only to run a plan.
 
-const USAGE = `usage: pulsedns plan [--zones DIR] --from REV --to REV|WORKTREE [--format text|markdown] [--admin URL] [--admin-token T]
-  what answers change between two git revisions of the zones directory DIR (default zones)
-  exit 0: --to is valid (with or without changes); 1: --to does not validate; 2: usage error
-`;
-
-export interface PlanIo {
-  out(s: string): void;
-  err(s: string): void;
+export interface PlanFlags {
+  zones: string;
+  from: string;
+  to: string;
+  format: PlanFormat;
+  admin?: string;
+  adminToken?: string;
+  adminTokenFile?: string;
 }
 
-const processIo: PlanIo = {
-  out: (s) => void process.stdout.write(s),
-  err: (s) => void process.stderr.write(s),
-};
-
-/** A problem with what was asked (arguments, revisions, directory): exit 2. */
-class UsageError extends Error {}
-
-export async function cmdPlan(args: string[], io: PlanIo = processIo): Promise<number> {
-  try {
-    return await plan(args, io);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.err(`pulsedns plan: ${e.message}\n${USAGE}`);
-    return 2;
-  }
+/** The plan command on its own (tests), with the exit code the shell would see. */
+export function cmdPlan(args: string[], io: Io = processIo): Promise<number> {
+  return runCli(['plan', ...args], io);
 }
 
-async function plan(args: string[], io: PlanIo): Promise<number> {
-  let values: { zones?: string | undefined; from?: string | undefined; to?: string | undefined; format?: string | undefined; admin?: string | undefined; 'admin-token'?: string | undefined };
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        zones: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        format: { type: 'string' },
-        admin: { type: 'string' },
-        'admin-token': { type: 'string' },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { from, to } = values;
-  if (!from || !to) throw new UsageError('both --from REV and --to REV are required (--to WORKTREE for the files on disk)');
-  const format = values.format ?? 'text';
-  if (format !== 'text' && format !== 'markdown') throw new UsageError(`--format is text or markdown, not "${format}"`);
-  const dir = values.zones ?? 'zones';
-  let statusUrl: string | undefined;
-  if (values.admin !== undefined) {
-    try {
-      // Appended rather than resolved, so an admin endpoint behind a path prefix keeps it.
-      statusUrl = new URL(values.admin.replace(/\/+$/, '') + '/status').href;
-    } catch {
-      throw new UsageError(`--admin "${values.admin}" is not a URL (e.g. http://127.0.0.1:9153)`);
-    }
-  }
+export async function plan(values: PlanFlags, io: Io): Promise<number> {
+  const { from, to, format } = values;
+  const dir = values.zones;
+  const statusUrl = values.admin !== undefined ? `${values.admin}/status` : undefined;
   const repo = openRepo(dir);
 
   // Resolve both before loading either, so a typo in --to is reported before any work.
@@ -106,8 +68,8 @@ async function plan(args: string[], io: PlanIo): Promise<number> {
 
   let health: HealthInput = { kind: 'unknown', reason: 'no --admin' };
   if (statusUrl) {
-    const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
     try {
+      const token = await adminClientToken(values.admin!, values);
       health = { kind: 'known', source: statusUrl, status: await fetchStatus(statusUrl, token) };
     } catch (e) {
       health = { kind: 'unknown', reason: `${statusUrl}: ${(e as Error).message}` };
@@ -116,7 +78,7 @@ async function plan(args: string[], io: PlanIo): Promise<number> {
   }
   const p = buildPlan(fromView, after.set, { from: fromRev.label, to: toRev.label, health });
   p.warnings.unshift(...warnings);
-  io.out(formatPlan(p, format as PlanFormat));
+  io.out(formatPlan(p, format));
   return 0;
 }
 
@@ -215,7 +177,7 @@ function loadSide(repo: Repo, dir: string, rev: Rev): Side {
 
 async function fetchStatus(url: string, token: string | undefined): Promise<StatusReport> {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`HTTP ${res.status}${res.status === 401 ? ' (pass --admin-token or set PULSEDNS_ADMIN_TOKEN)' : ''}`);
+  if (!res.ok) throw new Error(`HTTP ${res.status}${res.status === 401 ? ' (pass --admin-token or --admin-token-file, or set PULSEDNS_ADMIN_TOKEN)' : ''}`);
   const body: unknown = await res.json();
   if (!isStatusReport(body)) throw new Error('the answer is not a pulsedns status report');
   return body;
@@ -234,26 +196,5 @@ function isStatusReport(v: unknown): v is StatusReport {
       typeof p.name === 'string' &&
       Array.isArray(p.members) &&
       p.members.every((m: unknown) => isObject(m) && typeof m.address === 'string' && (m.state === 'up' || m.state === 'down' || m.state === 'drain')),
-  );
-}
-
-function runDirectly(): boolean {
-  try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(resolve(process.argv[1]))).href;
-  } catch {
-    return false;
-  }
-}
-
-// Run directly (node dist/server/commands/plan.js --from ... --to ...) as well as from cli.ts.
-if (runDirectly()) {
-  cmdPlan(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`pulsedns plan: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    },
   );
 }

@@ -9,6 +9,7 @@ import type { RRset, Zone } from '../zones/compile.js';
 import type { AllDown, CheckSpec, Pool, PoolMember, PoolSet } from '../pools/model.js';
 import type { StatusReport } from '../../checks/status.js';
 import { selectMembers, type HealthLookup } from '../pools/select.js';
+import { tierIndex } from '../../checks/tier.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
 
@@ -413,7 +414,8 @@ export function answerNow(pool: Pool, family: 4 | 6, status: StatusReport): Heal
   const lookup: HealthLookup = {
     // A member the servers have never probed counts as healthy, as it will on a cold start.
     state: (_p, m) => known.get(m.address) ?? 'up',
-    latchedTier: () => ps?.latched?.tier,
+    // Status numbers tiers from 1; select.ts indexes them from 0.
+    latchedTier: () => (ps?.latched ? tierIndex(ps.latched.tier) : undefined),
   };
   // Lift max_answers so the whole candidate set shows, not one random draw of it.
   const sel = selectMembers({ ...pool, maxAnswers: Number.MAX_SAFE_INTEGER }, family, lookup, () => 0.5);

@@ -47,7 +47,9 @@ export function selectMembers(pool: Pool, family: 4 | 6, health: HealthLookup, r
       if (m.family !== family) continue;
       const s = health.state(pool, m);
       if (s === 'up') out.push(m);
-      else if (s === 'down') degraded = true;
+      // A drain degrades too: answers without the member are a stopgap, and a
+      // short TTL brings it back into caches soon after the undrain.
+      else degraded = true;
     }
     return out;
   };

@@ -15,6 +15,8 @@ import { CONTENT_TYPE } from './metrics.js';
 import { nameToText } from '../wire/names.js';
 import { formatError } from '../zones/model.js';
 import type { SyncState } from './gitsync.js';
+import type { ReloadReport } from './reload.js';
+import type { AnswerLifetimes } from './lifetimes.js';
 import { checkRequest, type GuardOptions } from './admin-guard.js';
 import { removeTokenFile, serverToken, writeTokenFile, type AdminToken } from './admin-token.js';
 
@@ -33,6 +35,12 @@ export interface AdminOptions {
   metrics: () => Promise<string>;
   /** Git sync state (commit served, commit refused and why), when zones come from git. */
   git?: () => SyncState & { repo: string; branch: string };
+  /** POST /v1/reload: reload now; the report says what is served afterwards. */
+  reload?: () => Promise<ReloadReport>;
+  /** /readyz: why the server is not ready (listeners not all bound, shutting down), or undefined. */
+  notReady?: () => string | undefined;
+  /** How long answers naming a member may still be cached (the `wait` of a drain). */
+  lifetimes?: AnswerLifetimes;
 }
 
 export function isLoopback(host: string): boolean {
@@ -112,9 +120,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
   if (url.pathname === '/readyz') {
     // Refused credentials never heal by themselves: a server still answering
     // from its last view is not ready (an unreachable Redis, which heals, is).
-    const refused = o.store.problem()?.kind === 'auth' ? o.store.problem()!.message : undefined;
-    const ready = o.zones.current.zones.size > 0 && !refused;
-    return send(res, ready ? 200 : 503, ready ? 'ready\n' : `${refused ?? 'no zones loaded'}\n`);
+    const problem = o.store.problem();
+    const refused = problem?.kind === 'auth' ? problem.message : undefined;
+    const why = refused ?? o.notReady?.() ?? (o.zones.current.zones.size > 0 ? undefined : 'no zones loaded');
+    return send(res, why ? 503 : 200, why ? `${why}\n` : 'ready\n');
   }
   if (url.pathname === '/metrics' && req.method === 'GET') {
     const text = await o.metrics();
@@ -148,10 +157,13 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
       if (!ms) return send(res, 400, { error: '"for" is a duration such as 30m or 2h' });
       ov.until = ov.at + ms;
     }
+    // Look once more at what answers carry now: the drain's wait is measured up to this moment.
+    o.lifetimes?.observe();
     await o.store.setOverride(ov);
     o.log.warn({ audit: 'override.set', ...ov }, `override ${mode} ${pool} ${address}`);
     await o.live.sync();
-    return send(res, 200, { ok: true, override: ov });
+    const wait = mode === 'drain' && o.lifetimes ? { wait: o.lifetimes.remainingSeconds(pool, address) } : {};
+    return send(res, 200, { ok: true, override: ov, ...wait });
   }
   if (url.pathname === '/v1/override' && req.method === 'DELETE') {
     const pool = url.searchParams.get('pool') ?? '';
@@ -169,6 +181,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
     o.log.warn({ audit: 'failback', pool, released, by, claimed_by: b.by === undefined ? undefined : String(b.by) }, `manual failback ${pool}`);
     await o.live.sync();
     return send(res, released ? 200 : 409, released ? { ok: true } : { error: `pool "${pool}" is not held on a backup tier` });
+  }
+  if (url.pathname === '/v1/reload' && req.method === 'POST' && o.reload) {
+    const report = await o.reload();
+    o.log.warn({ audit: 'reload', ok: report.ok, errors: report.errors.length, by }, report.ok ? 'reload requested: serving the zones on disk' : 'reload requested: refused; still serving the previous zones');
+    return send(res, report.ok ? 200 : 409, report);
   }
   return send(res, 404, { error: 'not found' });
 }

@@ -11,6 +11,7 @@ import { Rcode, typeName } from '../wire/constants.js';
 import { nameToText } from '../wire/names.js';
 import type { Catalog } from '../engine/catalog.js';
 import { isFresh } from '../../checks/verdict.js';
+import { tierNumber } from '../../checks/tier.js';
 import { LATENCY_BUCKETS, OUTSIDE, type Stats } from './stats.js';
 import type { SigCacheStats } from '../dnssec/cache.js';
 import type { ServedZones } from './reloader.js';
@@ -190,7 +191,7 @@ export function controlRegistry(src: ControlSources): Registry {
   };
   gauge('pulsedns_member_vantage_up', 'Each vantage\'s own view of a member (1 up, 0 down); see pulsedns_member_vantage_stale.', ['check', 'address', 'vantage'], vantages((v) => (v.up ? 1 : 0)));
   gauge('pulsedns_member_vantage_stale', '1 when the vantage\'s last report is too old to count in the verdict.', ['check', 'address', 'vantage'], vantages((v) => (v.fresh ? 0 : 1)));
-  gauge('pulsedns_pool_tier', 'Tier answering for each pool (0 = primary); -1 when nothing is healthy.', ['pool'], () => [...zones.current.pools.pools.values()].map((p) => [{ pool: p.name }, live.tierOf(p.name) ?? 0]));
+  gauge('pulsedns_pool_tier', 'Tier answering for each pool (1 = primary, 2 = next); 0 when nothing is healthy.', ['pool'], () => [...zones.current.pools.pools.values()].map((p) => [{ pool: p.name }, tierNumber(live.tierOf(p.name) ?? 0)]));
   counter('pulsedns_health_events_total', 'Health events (member.down, pool.failover, ...).', ['type'], () => [...src.events.counts].map(([type, n]) => [{ type }, n]));
   gauge('pulsedns_health_store_up', '1 when the health store (Redis) is reachable.', [], () => (live.storeHealthy() ? 1 : 0));
   gauge('pulsedns_health_store_auth_failed', '1 while the health store (Redis) refuses our credentials or permissions (the reason is logged).', [], () => (live.storeProblem()?.kind === 'auth' ? 1 : 0));

@@ -23,13 +23,17 @@ import { ViewFile } from '../../checks/viewfile.js';
 import { resolve } from 'node:path';
 import { startAdmin } from './admin.js';
 import { clusterMetrics, controlRegistry, EventCounter, processRegistry, singleProcessMetrics, trafficRegistry, type MetricsJson } from './metrics.js';
-import { readyFields } from './startup.js';
 import { AddressAcl } from '../xfr/acl.js';
 import { ZoneTransfers } from '../xfr/axfr.js';
 import { Notifier, type NotifyTarget } from '../xfr/notify.js';
 import type { TsigKey } from '../xfr/tsig.js';
 import { chaosAnswers, type ChaosConfig } from '../engine/chaos.js';
 import { RequestHandler } from '../engine/handler.js';
+// Kept here too: where it was first defined, and what other code imports.
+export { parseEndpoint } from '../transport/endpoint.js';
+import { answerReloadRequests, reloadWorkers, servedReport, type ReloadReport } from './reload.js';
+import { bindError, preflightBind, readyFields, StartupError } from './startup.js';
+import { AnswerLifetimes } from './lifetimes.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../zones/readfile.js';
 import { redactUrl } from './redact.js';
 
@@ -84,14 +88,6 @@ export interface GitSource {
   cacheDir?: string;
 }
 
-export function parseEndpoint(text: string): Endpoint {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (!m) throw new Error(`listen address "${text}" must look like 127.0.0.1:5353 or [::1]:5353`);
-  const port = Number(m[2]);
-  if (port > 65535) throw new Error(`port ${port} out of range`);
-  return { host: m[1]!, port };
-}
-
 export const DEFAULT_SERVE: ServeOptions = {
   zonesDir: 'zones',
   listen: [{ host: '127.0.0.1', port: 5353 }],
@@ -123,8 +119,11 @@ interface Control {
   git: GitSync | undefined;
 }
 
+/** What /readyz reports: undefined when ready, else why not. */
+type Readiness = () => string | undefined;
+
 /** Zones + health (+ admin): what both a single process and a cluster primary run. */
-async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role: 'all' | 'primary' | 'worker'): Promise<Control> {
+async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role: 'all' | 'primary' | 'worker', notReady: Readiness = () => undefined): Promise<Control> {
   let zonesDir = opts.zonesDir;
   const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let git: GitSync | undefined;
@@ -133,13 +132,13 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     // Workers read the checkout the primary keeps; only one process fetches.
     if (role !== 'worker') {
       await git.init();
-      if (!git.state.served) throw new Error(`no valid commit to serve from ${redactUrl(opts.git.repo)} (${opts.git.branch}); see the errors above`);
+      if (!git.state.served) throw new StartupError(`no valid commit to serve from ${redactUrl(opts.git.repo)} (${opts.git.branch}); see the errors above`);
     }
     zonesDir = git.zonesDir;
   }
   // In git mode a zone file may link elsewhere in the checkout, never out of it.
   const zones = new ServedZones(zonesDir, log, stats, role !== 'worker', { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) }, opts.keysDir);
-  if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
+  if (!zones.reload()) throw new StartupError(`the zones in ${zonesDir} do not load (errors above); nothing to serve`);
   // One store per host: workers reach the primary's over IPC in both modes,
   // so with Redis there is one reader per host, not one per worker.
   const store = openStore(opts.health, log, role === 'worker');
@@ -187,7 +186,6 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     const control = controlRegistry({ stats, zones, live: health.live, events, ...(gitState ? { git: gitState } : {}) });
     metrics = role === 'primary' ? clusterMetrics(processRegistry(), control, askWorkers) : singleProcessMetrics(trafficRegistry(stats, () => zones.current), control);
   }
-  const admin = opts.admin && role !== 'worker' ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), ...(opts.adminTokenFile ? { tokenFile: opts.adminTokenFile } : {}), ...(opts.adminAllowHosts ? { allowHosts: opts.adminAllowHosts } : {}), zones, live: health.live, store, log, metrics, ...(gitState ? { git: gitState } : {}) }) : undefined;
   const refresh = async (): Promise<boolean> => {
     if (git && role !== 'worker') {
       const fresh = await git.sync().catch((e: unknown) => {
@@ -198,6 +196,27 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     }
     return zones.reload();
   };
+  const reloadHere = async (): Promise<ReloadReport> => {
+    if (!git) return servedReport(zones, zones.reload());
+    const fresh = await git.sync().catch((e: unknown) => {
+      log.error({ err: e }, 'git sync failed');
+      return false;
+    });
+    if (git.state.lastFetch?.ok === false) return servedReport(zones, false, [`git fetch from ${opts.git!.repo} failed: ${git.state.lastFetch.error ?? 'unknown error'}`]);
+    if (git.state.refused) return servedReport(zones, false, git.state.refused.errors.map((e) => `${git!.state.refused!.commit.slice(0, 12)}: ${e}`));
+    return servedReport(zones, fresh ? zones.reload() : true);
+  };
+  const reload = role === 'primary' ? async () => reloadWorkers(await reloadHere()) : reloadHere;
+  const lifetimes = role === 'worker' ? undefined : new AnswerLifetimes(() => zones.current.pools, health.live);
+  const admin =
+    opts.admin && role !== 'worker'
+      ? await startAdmin({ listen: opts.admin, ...(opts.adminToken ? { token: opts.adminToken } : {}), ...(opts.adminTokenFile ? { tokenFile: opts.adminTokenFile } : {}), ...(opts.adminAllowHosts ? { allowHosts: opts.adminAllowHosts } : {}), zones, live: health.live, store, log, metrics, ...(gitState ? { git: gitState } : {}), reload, notReady, ...(lifetimes ? { lifetimes } : {}) }).catch((e: unknown) => {
+          lifetimes?.stop();
+          // The socket's own failures; others (the token file) say what they are about themselves.
+          if (['listen', 'bind', 'getaddrinfo'].includes((e as NodeJS.ErrnoException).syscall ?? '')) throw bindError(e, opts.admin!, 'admin endpoint; choose another with --admin ADDR:PORT or --admin off');
+          throw new StartupError((e as Error).message);
+        })
+      : undefined;
   // A git checkout changes under our feet only when we check out; watching it would reload half-written trees.
   let stopWatch = git ? (): void => undefined : watchZones(zonesDir, () => zones.reload());
   if (git && role !== 'worker') {
@@ -209,7 +228,8 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     timer.unref();
     stopWatch = () => clearInterval(timer);
   }
-  return { zones, health, admin, stopWatch, notifier, refresh, git };
+  const stopTimers = stopWatch;
+  return { zones, health, admin, stopWatch: () => (stopTimers(), lifetimes?.stop()), notifier, refresh, git };
 }
 
 /** Primary: every worker's traffic registry, as JSON for AggregatorRegistry; a worker that does not answer within 3 s is left out. */
@@ -240,9 +260,13 @@ async function askWorkers(): Promise<MetricsJson[]> {
 }
 
 /** Runs one DNS server in this process. Resolves once every socket is bound. */
-export async function startServer(opts: ServeOptions, log: Logger, role: 'all' | 'worker' = 'all'): Promise<RunningServer> {
+export async function startServer(opts: ServeOptions, log: Logger, role: 'all' | 'worker' = 'all'): Promise<RunningServer & { setStopping(): void }> {
   const stats = new Stats();
-  const control = await startControl(opts, log, stats, role);
+  // /readyz: 200 only between "every listener bound" and "shutting down".
+  let listening = false;
+  let stopping = false;
+  const notReady: Readiness = () => (stopping ? 'shutting down' : listening ? undefined : 'not every listener is bound yet');
+  const control = await startControl(opts, log, stats, role, notReady);
   const { zones } = control;
   const handler = new RequestHandler(() => zones.current, stats, (e) => log.error({ err: e }, 'query handling failed'), { chaos: chaosAnswers(opts.chaos ?? {}), ...(opts.nsidOption ? { nsidOption: opts.nsidOption } : {}) });
   const udp: Socket[] = [];
@@ -251,9 +275,10 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   const rrl = opts.rrl ? new RateLimiter(opts.rrl) : undefined;
   const transfers = new ZoneTransfers({ acl: opts.allowTransfer ?? AddressAcl.parse([]), log, keys: opts.tsigKeys ?? [], ...(opts.transferKey ? { requireKey: opts.transferKey } : {}) });
   for (const ep of opts.listen) {
-    udp.push(await startUdp(ep, handler, stats, log, rrl));
-    tcp.push(await startTcp(ep, handler, stats, log, opts.tcp, transfers));
+    udp.push(await startUdp(ep, handler, stats, log, rrl).catch((e: unknown) => Promise.reject(bindError(e, ep, 'DNS over UDP'))));
+    tcp.push(await startTcp(ep, handler, stats, log, opts.tcp, transfers).catch((e: unknown) => Promise.reject(bindError(e, ep, 'DNS over TCP'))));
   }
+  listening = true;
   // Announce only now that TCP listens: a secondary answers NOTIFY by coming to transfer.
   control.notifier?.loaded(zones.current);
   const onHup = (): void => {
@@ -263,6 +288,7 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   };
   process.on('SIGHUP', onHup);
   if (role === 'worker') {
+    answerReloadRequests(zones);
     const traffic = trafficRegistry(stats, () => zones.current);
     process.on('message', (m: unknown) => {
       const msg = m as { pulsedns?: string; id?: number };
@@ -274,7 +300,11 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
     zones,
     stats,
     health: control.health,
+    setStopping() {
+      stopping = true;
+    },
     async close() {
+      stopping = true;
       control.stopWatch();
       control.notifier?.close();
       process.off('SIGHUP', onHup);
@@ -286,16 +316,38 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   };
 }
 
+/** A worker that cannot start tells the primary why, so one process prints one line. */
+interface WorkerFatal {
+  pulsedns: 'fatal';
+  message: string;
+}
+
 /** Entry for the CLI: forks workers when asked, otherwise serves in-process. */
 export async function serve(opts: ServeOptions, log: Logger): Promise<void> {
+  if (cluster.isPrimary) await preflightBind(opts.listen, opts.admin);
   if (opts.workers > 1 && cluster.isPrimary) return servePrimary(opts, log);
   const role = cluster.isWorker ? 'worker' : 'all';
-  const server = await startServer(opts, cluster.isWorker ? log.child({ worker: cluster.worker?.id }) : log, role);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(opts, cluster.isWorker ? log.child({ worker: cluster.worker?.id }) : log, role);
+  } catch (e) {
+    if (!cluster.isWorker) throw e;
+    const message = e instanceof StartupError ? e.message : `worker failed to start: ${(e as Error).message}`;
+    process.send?.({ pulsedns: 'fatal', message } satisfies WorkerFatal, () => process.exit(1));
+    setTimeout(() => process.exit(1), 1000).unref();
+    return;
+  }
   if (cluster.isWorker) process.send?.('ready');
   else log.info(readyFields(opts, server.zones.current), 'ready');
-  const stop = (): void => {
-    void server.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 2000).unref();
+  const stop = (signal: string): void => {
+    const started = Date.now();
+    const done = (how: string): void => {
+      // With workers, the primary speaks for the server.
+      if (!cluster.isWorker) log.info({ signal, drainMs: Date.now() - started }, `shutdown: ${how} in ${Date.now() - started} ms`);
+      process.exit(0);
+    };
+    void server.close().then(() => done('drained'));
+    setTimeout(() => done('gave up draining'), 2000).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -304,17 +356,36 @@ export async function serve(opts: ServeOptions, log: Logger): Promise<void> {
 async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   // Workers accept TCP themselves instead of the primary handing out connections.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  const control = await startControl(opts, log, new Stats(), 'primary');
-  let ready = 0;
+  const ready = new Set<number>();
+  let announced = false;
   let stopping = false;
-  cluster.on('message', (_w, msg: unknown) => {
-    if (msg === 'ready' && ++ready === opts.workers) {
-      log.info(readyFields(opts, control.zones.current), 'ready');
-      control.notifier?.loaded(control.zones.current);
+  const notReady: Readiness = () => (stopping ? 'shutting down' : ready.size < opts.workers ? `${ready.size} of ${opts.workers} workers listening` : undefined);
+  const control = await startControl(opts, log, new Stats(), 'primary', notReady);
+  const fatal = (message: string): void => {
+    if (stopping) return;
+    stopping = true;
+    // One line, from one process: the workers that failed alike stay quiet.
+    process.stderr.write(`pulsedns: error: ${message}\n`);
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    process.exit(1);
+  };
+  cluster.on('message', (w, msg: unknown) => {
+    if ((msg as Partial<WorkerFatal>)?.pulsedns === 'fatal') return fatal((msg as WorkerFatal).message);
+    if (msg === 'ready') {
+      ready.add(w.id);
+      // Once: a worker replaced later rejoins a server that has been ready all along.
+      if (ready.size === opts.workers && !announced) {
+        announced = true;
+        log.info(readyFields(opts, control.zones.current), 'ready');
+        control.notifier?.loaded(control.zones.current);
+      }
     }
   });
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
+    // A worker that never started will not start the next time either: stop instead of forking forever.
+    // Its own reason, if it sent one, may still be on its way: give it a moment to arrive first.
+    if (!ready.delete(w.id)) return void setTimeout(() => fatal(`worker ${w.id} exited during start-up (${signal ?? `code ${code}`})`), 200);
     log.error({ worker: w.id, code, signal }, 'worker exited; starting a new one');
     cluster.fork();
   });
@@ -324,13 +395,22 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
     });
   });
-  const stop = (): void => {
+  const stop = (signal: string): void => {
+    if (stopping) return;
     stopping = true;
+    const started = Date.now();
+    const done = (how: string): void => {
+      log.info({ signal, drainMs: Date.now() - started }, `shutdown: ${how} in ${Date.now() - started} ms`);
+      process.exit(0);
+    };
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) done('workers drained');
+    });
     for (const w of Object.values(cluster.workers ?? {})) w?.kill();
     control.stopWatch();
     control.notifier?.close();
     void control.health.close();
-    setTimeout(() => process.exit(0), 1500).unref();
+    setTimeout(() => done('gave up waiting for workers'), 1500).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

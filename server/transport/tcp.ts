@@ -47,11 +47,12 @@ export function startTcp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
   // One context for the listener, shared by its connections: each message is answered synchronously.
   const ctx = handler.context('tcp', streamer !== undefined);
   server.on('connection', (sock) => handleConnection(sock, handler, ctx, stats, log, opts, streamer, limits));
-  server.on('error', (err) => log.warn({ err }, 'tcp server error'));
   return new Promise((resolve, reject) => {
+    // A failed listen is the caller's to report (once); later errors are logged.
     server.once('error', reject);
     server.listen({ port: ep.port, host: ep.host, backlog: 511 }, () => {
       server.off('error', reject);
+      server.on('error', (err) => log.warn({ err }, 'tcp server error'));
       resolve(server);
     });
   });

@@ -44,7 +44,7 @@ export function startUdp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
     stats.observe((performance.now() - started) / 1000);
   });
   let lastLogged = 0;
-  socket.on('error', (err) => {
+  const onSendError = (err: Error): void => {
     stats.sendErrors++;
     // A flood of unreachable clients must not become a flood of log lines.
     const now = Date.now();
@@ -52,11 +52,13 @@ export function startUdp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
       lastLogged = now;
       log.warn({ err, sendErrors: stats.sendErrors }, 'udp send failed (counted; logged at most once a minute)');
     }
-  });
+  };
   return new Promise((resolve, reject) => {
+    // A failed bind is the caller's to report; only later errors are send errors.
     socket.once('error', reject);
     socket.bind(ep.port, ep.host, () => {
       socket.off('error', reject);
+      socket.on('error', onSendError);
       try {
         // Bursts beat the event loop; a deeper queue loses fewer of them.
         socket.setRecvBufferSize(4 * 1024 * 1024);

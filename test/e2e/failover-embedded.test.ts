@@ -261,7 +261,8 @@ test('failback: manual holds the backup tier until `pulsedns failback POOL`', as
   }
   const st = JSON.parse((await cli(['status', '--admin', s.admin, '--json'])).stdout) as StatusJson;
   const pool = st.pools.find((p) => p.name === 'web')!;
-  assert.equal(pool.latched?.tier, 1, 'status shows the pool held on tier 2');
+  assert.equal(pool.latched?.tier, 2, 'status shows the pool held on tier 2 (tiers numbered from 1)');
+  assert.equal(pool.answeringTier, 2);
   assert.ok(pool.members.filter((m) => m.address === A || m.address === B).every((m) => m.state === 'up'), 'the primaries are up again');
 
   const r = await cli(['failback', 'web', '--admin', s.admin]);
@@ -283,7 +284,7 @@ test('drain via the CLI removes a member, status --json shows the override and r
   assert.equal(d.code, 0, `drain failed: ${d.stderr}`);
   await timeUntilAnswer(s, set(A, C), 0, 'drained member out of answers');
   const drained = await ask(s);
-  assert.equal(drained.ttl, TTL, 'a drain is planned: the TTL stays normal');
+  assert.equal(drained.ttl, DEGRADED_TTL, 'answers while a member is drained carry degraded_ttl');
 
   const st = await cli(['status', '--admin', s.admin, '--json']);
   assert.equal(st.code, 0, st.stderr);

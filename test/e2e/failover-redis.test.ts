@@ -408,7 +408,7 @@ test('an operator drain written straight to redis reaches both servers; undrain 
   assert.equal(d.code, 0, `drain --redis failed: ${d.stderr}`);
   const drainMs = await timeUntilBoth(c, set(X, Y), 1000, 'the drain reaching both servers');
   t.diagnostic(`drain --redis -> out on server 1 after ${drainMs[0]} ms, server 2 after ${drainMs[1]} ms`);
-  for (const a of await answers(c)) assert.equal(a.ttl, TTL, 'a drain is not an outage: normal TTL');
+  for (const a of await answers(c)) assert.equal(a.ttl, DEGRADED_TTL, 'answers while a member is drained carry degraded_ttl');
   for (const s of c.servers) {
     const m = memberStatus(await status(s), Z) as ReturnType<typeof memberStatus> & { override?: { mode: string; reason: string } };
     assert.equal(m.state, 'drain');

@@ -133,7 +133,7 @@ test('bad webhook URLs are refused at start: exit 2, one line, no credentials', 
     const r = spawnSync(process.execPath, [CLI, ...args, '--zones', '/nonexistent'], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, ...env } });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^pulsedns: --webhook[: ][^\n]*\n$/, r.stderr);
+    assert.match(r.stderr, /^pulsedns: error: --webhook[: ][^\n]*\n$/, r.stderr);
     assert.match(r.stderr, why);
     assert.ok(!r.stderr.includes('hunter2secret'));
   }

@@ -263,7 +263,7 @@ pools:
     await step(['member.down', 'pool.failover'], () => report('192.0.2.1', false));
     const failover = rx.got.find((r) => r.body.type === 'pool.failover')!;
     assert.equal(failover.body.pool, 'web');
-    assert.equal(failover.body.tier, 1);
+    assert.equal(failover.body.tier, 2, 'tiers are numbered from 1: the second tier is 2');
     const down = rx.got.find((r) => r.body.type === 'member.down')!;
     assert.equal(down.body.address, '192.0.2.1');
     assert.equal(down.body.member, 'web_http|192.0.2.1');

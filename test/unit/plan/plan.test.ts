@@ -15,7 +15,7 @@ import { cmdPlan } from '../../../server/commands/plan.js';
 import { serialGrows } from '../../../server/plan/plan.js';
 import type { StatusReport } from '../../../checks/status.js';
 
-const PLAN_CLI = fileURLToPath(new URL('../../../server/commands/plan.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../server/cli.js', import.meta.url));
 
 let repo = '';
 let zones = '';
@@ -258,14 +258,14 @@ test('markdown: summary table, details and warnings for a PR comment', async () 
 });
 
 test('--admin: pool-backed names say what would be answered under current health', async (t) => {
-  const state = (address: string, s: 'up' | 'down' | 'drain', tier = 0): StatusReport['pools'][number]['members'][number] => ({ address, tier, role: 'primary', state: s, verdict: null, vantages: [] });
+  const state = (address: string, s: 'up' | 'down' | 'drain', tier = 1): StatusReport['pools'][number]['members'][number] => ({ address, tier, role: 'primary', state: s, verdict: null, vantages: [] });
   const status: StatusReport = {
     generatedAt: '2025-01-01T00:00:00.000Z',
     store: { healthy: true, lastSync: null },
     pools: [
-      { name: 'web', policy: 'all', check: 'web-http', answeringTier: 0, latched: null, members: [state('192.0.2.10', 'down'), state('192.0.2.11', 'up'), state('192.0.2.12', 'drain')] },
-      { name: 'api', policy: 'all', check: 'web-http', answeringTier: 0, latched: null, members: [state('192.0.2.20', 'up'), state('192.0.2.21', 'up')] },
-      { name: 'dead', policy: 'failover', check: null, answeringTier: -1, latched: null, members: [state('192.0.2.30', 'down'), state('192.0.2.31', 'down', 1), state('192.0.2.32', 'down', 1)] },
+      { name: 'web', policy: 'all', check: 'web-http', answeringTier: 1, latched: null, members: [state('192.0.2.10', 'down'), state('192.0.2.11', 'up'), state('192.0.2.12', 'drain')] },
+      { name: 'api', policy: 'all', check: 'web-http', answeringTier: 1, latched: null, members: [state('192.0.2.20', 'up'), state('192.0.2.21', 'up')] },
+      { name: 'dead', policy: 'failover', check: null, answeringTier: 0, latched: null, members: [state('192.0.2.30', 'down'), state('192.0.2.31', 'down', 2), state('192.0.2.32', 'down', 2)] },
     ],
   };
   let seenAuth: string | undefined;
@@ -353,7 +353,7 @@ test('usage errors exit 2', async () => {
   ]) {
     const r = await plan(...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.out}`);
-    assertHas(r.err, 'usage: pulsedns plan');
+    assert.match(r.err, /^pulsedns: error: [^\n]+\n$/, 'one line, no stack');
   }
   const notGit = mkdtempSync(join(tmpdir(), 'pulsedns-plan-nogit-'));
   try {
@@ -367,12 +367,12 @@ test('usage errors exit 2', async () => {
 });
 
 test('run as a program: exit codes reach the shell', () => {
-  const ok = spawnSync(process.execPath, [PLAN_CLI, '--zones', zones, '--from', commits.c1, '--to', commits.c2], { encoding: 'utf8' });
+  const ok = spawnSync(process.execPath, [CLI, 'plan', '--zones', zones, '--from', commits.c1, '--to', commits.c2], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   assertHas(ok.stdout, 'apex NS changes');
-  const bad = spawnSync(process.execPath, [PLAN_CLI, '--zones', zones, '--from', commits.c2, '--to', commits.broken], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [CLI, 'plan', '--zones', zones, '--from', commits.c2, '--to', commits.broken], { encoding: 'utf8' });
   assert.equal(bad.status, 1, bad.stderr);
-  const usage = spawnSync(process.execPath, [PLAN_CLI, '--zones', zones], { encoding: 'utf8' });
+  const usage = spawnSync(process.execPath, [CLI, 'plan', '--zones', zones], { encoding: 'utf8' });
   assert.equal(usage.status, 2);
 });
 

@@ -82,12 +82,12 @@ test('all: the default cap is 8', () => {
   assert.equal(selectMembers(pool, 4, new Health(), makeRng(4)).rdata.length, 8);
 });
 
-test('drained and down members are left out; only down shortens the TTL', () => {
+test('drained and down members are left out; both shorten the TTL to degraded_ttl', () => {
   const pool = poolFrom('check: c\nmembers: [192.0.2.1, 192.0.2.2, 192.0.2.3]');
   const drained = selectMembers(pool, 4, new Health().set('drain', '192.0.2.2'), makeRng(5));
   assert.deepEqual(sorted(drained), ['192.0.2.1', '192.0.2.3']);
-  // Draining is planned maintenance, not an outage: caches may keep the long TTL.
-  assert.equal(drained.ttl, 60);
+  // Answers while a member is drained are a stopgap like those while it is down: degraded_ttl.
+  assert.equal(drained.ttl, 30);
   const down = selectMembers(pool, 4, new Health().set('down', '192.0.2.3'), makeRng(5));
   assert.deepEqual(sorted(down), ['192.0.2.1', '192.0.2.2']);
   assert.equal(down.ttl, 30);
