@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { freePort } from '../support/ports.js';
 import { Rcode, Type } from '../../server/wire/constants.js';
 import { nameFromText } from '../../server/wire/names.js';
 import { createKey, type Algorithm } from '../../server/dnssec/keys.js';
@@ -180,11 +181,12 @@ test('a zone that asks for signing without a key is a load error naming the comm
   mkdirSync(join(dir, 'zones'));
   writeFileSync(join(dir, 'zones', 'diff.test.yaml'), `dnssec: true\n${readFileSync(join(FIXTURES, 'diff.test.yaml'), 'utf8')}`);
   mkdirSync(join(dir, 'keys'));
-  const r = spawnSync(process.execPath, [CLI, 'serve', '--zones', join(dir, 'zones'), '--keys', join(dir, 'keys'), '--listen', '127.0.0.1:0', '--admin', 'off', '--workers', '1'], { encoding: 'utf8', timeout: 15_000 });
+  const listen = `127.0.0.1:${await freePort('127.0.0.1')}`;
+  const r = spawnSync(process.execPath, [CLI, 'serve', '--zones', join(dir, 'zones'), '--keys', join(dir, 'keys'), '--listen', listen, '--admin', 'off', '--workers', '1'], { encoding: 'utf8', timeout: 15_000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stdout + r.stderr, new RegExp(`pulsedns keys generate diff\\.test --keys ${join(dir, 'keys').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   // No --keys at all: the same refusal, pointing at the flag.
-  const n = spawnSync(process.execPath, [CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', '127.0.0.1:0', '--admin', 'off', '--workers', '1'], { encoding: 'utf8', timeout: 15_000 });
+  const n = spawnSync(process.execPath, [CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', listen, '--admin', 'off', '--workers', '1'], { encoding: 'utf8', timeout: 15_000 });
   assert.notEqual(n.status, 0);
   assert.match(n.stdout + n.stderr, /no key directory: add --keys DIR/);
 });
