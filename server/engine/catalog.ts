@@ -2,7 +2,7 @@
 // swaps the reference; queries in flight keep the one they started with, so
 // nothing is ever answered from a half-loaded set.
 import { type Name, parentName, ROOT } from '../wire/names.js';
-import type { Zone } from '../zones/compile.js';
+import type { ZoneLike } from '../zones/image/adapter.js';
 import type { PoolSet } from '../pools/model.js';
 import { type HealthLookup, ALL_UP } from '../pools/select.js';
 
@@ -18,7 +18,7 @@ export interface PooledResponse {
 const CACHE_LIMIT = 100_000;
 
 export class Catalog {
-  readonly zones: ReadonlyMap<Name, Zone>;
+  readonly zones: ReadonlyMap<Name, ZoneLike>;
   /** Finished responses keyed by question and the flags that shape them (see answer.ts). */
   readonly cache = new Map<string, Buffer>();
   readonly loadedAt = Date.now();
@@ -32,15 +32,15 @@ export class Catalog {
   /** Member health for pool-backed names; the server installs its live view. */
   health: HealthLookup = ALL_UP;
 
-  constructor(zones: Iterable<Zone>, pools: PoolSet = { pools: new Map(), checks: new Map() }) {
+  constructor(zones: Iterable<ZoneLike>, pools: PoolSet = { pools: new Map(), checks: new Map() }) {
     this.pools = pools;
-    const m = new Map<Name, Zone>();
+    const m = new Map<Name, ZoneLike>();
     for (const z of zones) m.set(z.origin, z);
     this.zones = m;
   }
 
   /** The deepest served zone containing `name`, if any. */
-  findZone(name: Name): Zone | undefined {
+  findZone(name: Name): ZoneLike | undefined {
     let n = name;
     for (;;) {
       const z = this.zones.get(n);

@@ -2,13 +2,13 @@
 // each section, before anything is written. lookup.ts fills it, additional.ts
 // and pooled.ts add to it, answer.ts writes it.
 import type { Name } from '../wire/names.js';
-import type { RRset } from '../zones/compile.js';
+import type { RRsetLike } from '../zones/image/adapter.js';
 import type { HealthLookup } from '../pools/select.js';
 
 export interface PlannedRRset {
   /** Owner to write: the query name for wildcard answers, else rrset.owner. */
   owner: Name;
-  rrset: RRset;
+  rrset: RRsetLike;
 }
 
 export interface LookupResult {
@@ -22,7 +22,7 @@ export interface LookupResult {
    * The one pool-backed RRset, when its addresses are a shuffle of a set fixed
    * by health: the response may be cached per health generation and reshuffled.
    */
-  reshuffle: RRset | null;
+  reshuffle: RRsetLike | null;
   /** False once any pool's answer was cut or weighted (then never cached). */
   reshuffleable: boolean;
   answer: PlannedRRset[];

@@ -43,6 +43,8 @@ export interface ZoneLike {
   nodes: ReadonlyMap<Name, NodeLike>;
   cuts: ReadonlySet<Name>;
   hasWildcards: boolean;
+  /** `nodes` iterates in canonical order (RFC 4034 6.1), apex first: an image does, a Map need not. */
+  canonicalOrder?: boolean;
 }
 
 const COMPRESSIBLE = new Set<number>([Type.NS, Type.CNAME, Type.SOA, Type.PTR, Type.MX]);
@@ -65,6 +67,7 @@ class ImageZone implements ZoneLike {
   readonly serial: number;
   readonly negativeTtl: number;
   readonly hasWildcards: boolean;
+  readonly canonicalOrder = true;
   readonly soa: RRsetLike;
   readonly nodes: ImageNodes;
   readonly cuts: ImageCuts;
