@@ -42,6 +42,7 @@ export async function cmdServe(args: string[]): Promise<number> {
       'git-cache': { type: 'string' },
       'rrl-rate': { type: 'string' },
       'rrl-slip': { type: 'string' },
+      'state-dir': { type: 'string' },
     },
   });
   const log = createLogger(values['log-level']);
@@ -73,6 +74,7 @@ export async function cmdServe(args: string[]): Promise<number> {
     webhooks: values.webhook ?? [],
     admin,
   };
+  if (values['state-dir']) opts.stateDir = values['state-dir'];
   const token = values['admin-token'] ?? process.env.PULSEDNS_ADMIN_TOKEN;
   if (token) opts.adminToken = token;
   try {

@@ -28,6 +28,8 @@ export interface AdminOptions {
   events: EventCounter;
   /** Git sync state (commit served, commit refused and why), when zones come from git. */
   git?: () => SyncState & { repo: string; branch: string };
+  /** Why the server cannot answer now (a primary with no worker up), or undefined when it can. */
+  ready?: () => string | undefined;
 }
 
 export function isLoopback(host: string): boolean {
@@ -84,8 +86,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, o: Ad
   const url = new URL(req.url ?? '/', 'http://admin');
   if (url.pathname === '/healthz') return send(res, 200, 'ok\n');
   if (url.pathname === '/readyz') {
-    const ready = o.zones.current.zones.size > 0;
-    return send(res, ready ? 200 : 503, ready ? 'ready\n' : 'no zones loaded\n');
+    const why = o.zones.current.zones.size > 0 ? o.ready?.() : 'no zones loaded';
+    return send(res, why === undefined ? 200 : 503, why === undefined ? 'ready\n' : `${why}\n`);
   }
   if (!authorized(req, o.token)) return send(res, 401, { error: 'missing or wrong bearer token' });
   if (url.pathname === '/metrics' && req.method === 'GET') {

@@ -19,15 +19,18 @@ export interface ProberOptions {
 export async function runProber(opts: ProberOptions, log: Logger): Promise<void> {
   const plog = log.child({ vantage: opts.vantage });
   const zones = new ServedZones(opts.zonesDir, plog, new Stats());
-  if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
+  if (!(await zones.reload())) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, plog);
   const health = await startHealth(store, plog, { probe: true, vantage: opts.vantage, webhooks: opts.webhooks, pools: zones.current.pools, ...(opts.source ? { source: opts.source } : {}) });
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
-  const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
-  process.on('SIGHUP', () => zones.reload());
+  const watcher = watchZones(opts.zonesDir, () => void zones.reload());
+  process.on('SIGHUP', () => {
+    watcher.rewatch();
+    void zones.reload();
+  });
   plog.info({ members: health.scheduler?.keys().length ?? 0 }, 'ready');
   const stop = (): void => {
-    stopWatch();
+    watcher.close();
     void health.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
