@@ -92,7 +92,7 @@ test('every worker killed while the files are broken: the respawned ones serve t
   const s = await start(dir, ['--workers', '2']);
   appendFileSync(join(dir, 'bench.test.yaml'), 'this is: [not valid\n');
   await nthLog(s, /zone load refused/, 1);
-  const pids = [...new Set(s.output.filter((l) => l.includes('zone image loaded')).map((l) => (JSON.parse(l) as { pid: number }).pid))];
+  const pids = workerPids(s);
   assert.equal(pids.length, 2);
   for (const pid of pids) process.kill(pid, 'SIGKILL');
   // Until a new worker answers, /readyz must not claim ready.
@@ -130,6 +130,25 @@ test('a symlinked zones directory swapped by a deploy is followed; after SIGHUP,
   await nthLog(s, /zones loaded/, 4);
   assert.equal(await address(s, 'ns1.bench.test'), '192.0.2.52');
 });
+
+test('SIGUSR2 replaces the workers one at a time without losing a query', { timeout: 120_000 }, async () => {
+  const s = await start(zonesDir('rolling'), ['--workers', '2']);
+  const before = new Set(workerPids(s));
+  const loop = steadyQueries(s, HOSTS, { everyMs: 5, timeoutMs: 1000, maxQueries: 6000 });
+  await new Promise((r) => setTimeout(r, 200));
+  s.proc.kill('SIGUSR2');
+  await s.waitForLog(/rolling restart done/, 60_000);
+  await new Promise((r) => setTimeout(r, 200));
+  const r = await loop.stop();
+  const after = workerPids(s).filter((p) => !before.has(p));
+  assert.equal(after.length, 2, 'two new workers');
+  assert.ok(r.sent > 100);
+  assert.equal(r.lost, 0, `${r.lost} of ${r.sent} queries lost`);
+});
+
+function workerPids(s: Spawned): number[] {
+  return [...new Set(s.output.filter((l) => l.includes('zone image loaded')).map((l) => (JSON.parse(l) as { pid: number }).pid))];
+}
 
 for (const workers of [1, 2]) {
   test(`SIGTERM frees the port promptly (--workers ${workers})`, { timeout: 60_000 }, async () => {
