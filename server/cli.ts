@@ -25,6 +25,7 @@ commands:
           CHAOS TXT: [--chaos-version TEXT] [--chaos-id TEXT] (default: REFUSED)
           Zones from git: [--zones-git URL|PATH --branch main --zones-subdir DIR --sync-interval 30s]
           Rate limiting (UDP): [--rrl-rate N --rrl-slip 2] (off by default)
+          Compiled zone image: [--state-dir DIR] (default $RUNTIME_DIRECTORY or the temp dir)
   probe   --redis URL [--zones DIR] [--vantage NAME] [--source ADDR] [--webhook URL ...]
           run the health checks of the pools in DIR and publish results to Redis
   status  [--admin URL] [--json]            pools, members, verdicts, vantages, overrides
