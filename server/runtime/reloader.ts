@@ -19,6 +19,12 @@ import { ZoneImage } from '../zones/image/view.js';
 import type { Stats } from './stats.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 
+/**
+ * A compile that runs longer than this is stuck, not slow: a million records
+ * take about a minute on a busy 2-core machine (docs/performance.md).
+ */
+const COMPILE_DEADLINE_MS = 300_000;
+
 export class ServedZones {
   current: Catalog = new Catalog([]);
   /** Member health the query path consults; carried over to every new catalog. */
@@ -45,7 +51,7 @@ export class ServedZones {
     private readonly log: Logger,
     private readonly stats: Stats,
     readonly imagePath?: string,
-    private readonly compileOptions: Omit<CompileOptions, 'previous'> = {},
+    private readonly compileOptions: Omit<CompileOptions, 'previous'> = { timeoutMs: COMPILE_DEADLINE_MS },
   ) {}
 
   /** Installs a new health view; cached answers are dropped since pool answers may change. */
