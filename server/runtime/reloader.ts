@@ -180,7 +180,10 @@ export class ServedZones {
     const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
     info(
       {
-        zones: r.zones.map((z) => ({ ...z, origin: nameToText(z.origin), ...(catalog.signed.has(z.origin) ? { signed: true } : {}) })),
+        zones: r.zones.map((z) => {
+          const served = catalog.zones.get(z.origin);
+          return { ...z, origin: nameToText(z.origin), serial: served?.serial, names: served?.nodes.size, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) };
+        }),
         records: r.records,
         bytes: r.image.byteLength,
         ms: Math.round(ms),
