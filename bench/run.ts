@@ -20,6 +20,7 @@ import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import { freePort } from '../test/support/ports.js';
 import { failoverTables, runFailoverBench, type FailoverReport } from './failover.js';
+import { runZoneScaleBench, scaleTables } from './zone-scale.js';
 import type { PerfResult, PerfRun, Proc } from './support.js';
 import { makeRng } from '../test/support/rng.js';
 import { benchZoneYaml } from './zonegen.js';
@@ -45,7 +46,7 @@ const OUTSTANDING = 200;
 
 // ---------------------------------------------------------------- options
 
-type Part = 'dns' | 'failover' | 'dnssec';
+type Part = 'dns' | 'failover' | 'dnssec' | 'scale';
 
 interface Options {
   duration: number;
@@ -53,6 +54,9 @@ interface Options {
   keep: boolean;
   /** Run only this part; both when null. */
   only: Part | null;
+  /** Zone sizes of the scale part (records). */
+  scaleSizes: number[];
+  reloads: number;
 }
 
 function options(): Options {
@@ -63,17 +67,22 @@ function options(): Options {
       quick: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       only: { type: 'string' },
+      'scale-sizes': { type: 'string' },
+      reloads: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--duration SECONDS] [--quick] [--keep] [--only dns|failover|dnssec]\n' +
+    process.stdout.write('usage: npm run bench -- [--duration SECONDS] [--quick] [--keep] [--only dns|failover|dnssec|scale] [--scale-sizes N,N] [--reloads N]\n' +
       '  --duration N  seconds per measured run (default 10; the failover q/s runs take at most 4)\n' +
       '  --quick       3-second runs, 3 failover kills\n' +
       '  --keep        leave the temporary directory (zones, configs, query file) in place\n' +
       '  --only PART   dns: pulsedns against NSD; failover: failover time, propagation,\n' +
       '                prober capacity, pool-backed q/s (needs redis-server);\n' +
-      '                dnssec: signed vs unsigned answers, random-name flood vs Knot (needs knotd)\n');
+      '                dnssec: signed vs unsigned answers, random-name flood vs Knot (needs knotd);\n' +
+      '                scale: load time and RSS per zone size, reloads under dnsperf, GC and p99\n' +
+      '  --scale-sizes zone sizes in records for the scale part (default 100000,1000000; --quick 20000,100000)\n' +
+      '  --reloads N   reloads of the largest zone under load (default 5; --quick 2)\n');
     process.exit(0);
   }
   let duration = values.quick ? 3 : 10;
@@ -85,11 +94,21 @@ function options(): Options {
     }
   }
   const only = values.only ?? null;
-  if (only !== null && only !== 'dns' && only !== 'failover' && only !== 'dnssec') {
-    process.stderr.write('bench: --only must be dns, failover or dnssec\n');
+  if (only !== null && only !== 'dns' && only !== 'failover' && only !== 'dnssec' && only !== 'scale') {
+    process.stderr.write('bench: --only must be dns, failover, dnssec or scale\n');
     process.exit(2);
   }
-  return { duration, quick: values.quick ?? false, keep: values.keep ?? false, only };
+  const scaleSizes = (values['scale-sizes'] ?? (values.quick ? '20000,100000' : '100000,1000000')).split(',').map(Number);
+  if (!scaleSizes.every((n) => Number.isInteger(n) && n >= 1000 && n <= 5_000_000)) {
+    process.stderr.write('bench: --scale-sizes is a comma-separated list of record counts, 1000 to 5000000\n');
+    process.exit(2);
+  }
+  const reloads = Number(values.reloads ?? (values.quick ? 2 : 5));
+  if (!Number.isInteger(reloads) || reloads < 1 || reloads > 20) {
+    process.stderr.write('bench: --reloads is 1 to 20\n');
+    process.exit(2);
+  }
+  return { duration, quick: values.quick ?? false, keep: values.keep ?? false, only: only as Part | null, scaleSizes, reloads };
 }
 
 // ---------------------------------------------------------------- tools
@@ -102,8 +121,9 @@ function checkTools(parts: Part[]): { taskset: string | null } {
   const missing: string[] = [];
   const packages = ['dnsperf'];
   if (!haveTool(DNSPERF)) missing.push(`dnsperf (${DNSPERF})`);
-  if (parts.includes('dns') && !haveTool(NSD)) missing.push(`nsd (${NSD})`);
-  if (parts.includes('dns')) packages.push('nsd');
+  const needNsd = parts.includes('dns') || parts.includes('scale');
+  if (needNsd && !haveTool(NSD)) missing.push(`nsd (${NSD})`);
+  if (needNsd) packages.push('nsd');
   if (parts.includes('failover') && !haveTool(REDIS)) missing.push(`redis-server (${REDIS})`);
   if (parts.includes('failover')) packages.push('redis-server');
   if (parts.includes('dnssec') && !haveTool(KNOTD)) missing.push(`knotd (${KNOTD})`);
@@ -195,8 +215,8 @@ function pinned(taskset: string | null, core: number | null, cmd: string, args: 
   return [cmd, args];
 }
 
-function launch(name: string, cmd: string, args: string[], extraKill: () => number | null = () => null): Proc {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(name: string, cmd: string, args: string[], extraKill: () => number | null = () => null, env?: NodeJS.ProcessEnv): Proc {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   const tail: string[] = [];
   for (const s of [child.stdout!, child.stderr!]) {
     s.setEncoding('utf8');
@@ -527,7 +547,7 @@ function previousReport(file: string): Record<string, unknown> {
 
 async function main(): Promise<number> {
   const opts = options();
-  const parts: Part[] = opts.only ? [opts.only] : ['dns', 'failover', 'dnssec'];
+  const parts: Part[] = opts.only ? [opts.only] : ['dns', 'failover', 'dnssec', 'scale'];
   const { taskset } = checkTools(parts);
   const cores = availableParallelism();
   const dir = mkdtempSync(join(tmpdir(), 'pulsedns-bench-'));
@@ -561,9 +581,14 @@ async function main(): Promise<number> {
       dnssec = await runDnssecBench({ dir, taskset, seconds: Math.min(opts.duration, 5), cli: CLI, origin: ORIGIN, zoneYaml: zoneYaml(), mixFile, launch, pinned, dnsperf });
     }
 
+    const scale = parts.includes('scale')
+      ? await runZoneScaleBench({ dir, taskset, sizes: opts.scaleSizes, reloads: opts.reloads, reloadRate: 5000, seconds: opts.duration, launch, pinned, dnsperf, table, nsdConf, waitAnswering })
+      : undefined;
+
     if (dns) process.stdout.write(dns.text);
     if (failover) process.stdout.write(failoverTables(failover, table));
     if (dnssec) process.stdout.write(dnssecTables(dnssec, table));
+    if (scale) process.stdout.write(scaleTables(scale, table));
 
     const benchDir = join(ROOT, '.bench');
     const file = join(benchDir, 'last.json');
@@ -585,6 +610,7 @@ async function main(): Promise<number> {
     if (dns) Object.assign(report, { setup: dns.setup, throughput: dns.throughput, latency: dns.latency });
     if (failover) report.failover = failover;
     if (dnssec) report.dnssec = dnssec;
+    if (scale) report.scale = scale;
     mkdirSync(benchDir, { recursive: true });
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
     process.stdout.write(`wrote ${file}\n`);

@@ -71,7 +71,7 @@ export function registerServe(program: Command, cli: Cli): void {
     .addOption(new Option('--tcp-idle-timeout <duration>', 'close TCP connections silent this long (default 10s)').argParser(parseDurationArg))
     .addOption(new Option('--tcp-max-connections <n>', 'open TCP connections per worker (default 1000)').argParser(parseCount(1)))
     .addOption(new Option('--tcp-per-client <n>', 'TCP connections one client address (/32, IPv6 /64) may hold per worker (default 20)').argParser(parseCount(1)))
-    .option('--state-dir <dir|off>', 'where the last known health view is kept across restarts (default $STATE_DIRECTORY, /var/lib/pulsedns or ./.pulsedns-state)')
+    .option('--state-dir <dir|off>', 'where the last known health view is kept across restarts, and the compiled zone image while serving (default $STATE_DIRECTORY, /var/lib/pulsedns or ./.pulsedns-state; off: the image goes to $RUNTIME_DIRECTORY or the temp dir)')
     .option('--keys <dir>', 'DNSSEC key directory for zones whose file says dnssec: (or PULSEDNS_KEYS)')
     .option('--nsid <text|hex:HEX>', 'Name Server Identifier (RFC 5001) for queries that ask for it')
     .addOption(new Option('--admin <addr>', 'admin endpoint: 127.0.0.1:9153, http://127.0.0.1:9153, or off').argParser(parseAdminListen))

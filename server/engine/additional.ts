@@ -3,14 +3,14 @@
 import { Type } from '../wire/constants.js';
 import { isSubdomain } from '../wire/names.js';
 import { findCut } from './referral.js';
-import type { RRset, Zone } from '../zones/compile.js';
+import type { RRsetLike, ZoneLike } from '../zones/image/adapter.js';
 import { resolvePool } from './pooled.js';
 import type { LookupOptions, LookupResult } from './sections.js';
 
 const WANTS_ADDRESSES = new Set<number>([Type.NS, Type.MX, Type.SRV]);
 
 /** Adds the A and AAAA RRsets of `rrset`'s targets, when `zone` holds them. */
-export function addAdditional(zone: Zone, rrset: RRset, res: LookupResult, opts: LookupOptions, glue = false): void {
+export function addAdditional(zone: ZoneLike, rrset: RRsetLike, res: LookupResult, opts: LookupOptions, glue = false): void {
   if (!WANTS_ADDRESSES.has(rrset.type)) return;
   for (const rd of rrset.rdata) {
     const t = rd.target;

@@ -11,7 +11,7 @@ import { lookup } from './lookup.js';
 import { answerChaos } from './chaos.js';
 import type { PlannedRRset } from './sections.js';
 import { STREAM, type Outcome, type QueryContext, type Transport } from './context.js';
-import type { RRset } from '../zones/compile.js';
+import type { RRsetLike } from '../zones/image/adapter.js';
 
 /** The UDP payload size we advertise and cap answers at (DNS flag day 2020). */
 export const EDNS_PAYLOAD = 1232;
@@ -139,7 +139,7 @@ function echoedFlags(edns: Edns): number {
 }
 
 /** Writes one section; the pool's addresses are recorded in ctx.offsets as they land. */
-function writeSection(ctx: QueryContext, section: number, entries: PlannedRRset[], reshuffle: RRset | null): boolean {
+function writeSection(ctx: QueryContext, section: number, entries: PlannedRRset[], reshuffle: RRsetLike | null): boolean {
   const offsets = ctx.offsets;
   for (const e of entries) {
     const mark = offsets.length;

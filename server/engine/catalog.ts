@@ -2,7 +2,7 @@
 // swaps the reference; queries in flight keep the one they started with, so
 // nothing is ever answered from a half-loaded set.
 import { type Name, parentName, ROOT } from '../wire/names.js';
-import type { Zone } from '../zones/compile.js';
+import type { ZoneLike } from '../zones/image/adapter.js';
 import type { PoolSet } from '../pools/model.js';
 import { type HealthLookup, ALL_UP } from '../pools/select.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
@@ -27,7 +27,7 @@ const CACHE_LIMIT = 100_000;
 export const SIGNED_CACHE_PERIOD_MS = 3_600_000;
 
 export class Catalog {
-  readonly zones: ReadonlyMap<Name, Zone>;
+  readonly zones: ReadonlyMap<Name, ZoneLike>;
   /** Finished responses keyed by question and the flags that shape them (see answer.ts). */
   readonly cache = new Map<string, Buffer>();
   readonly loadedAt = Date.now();
@@ -49,9 +49,9 @@ export class Catalog {
   now: () => number = Date.now;
   private period = -1;
 
-  constructor(zones: Iterable<Zone>, pools: PoolSet = { pools: new Map(), checks: new Map() }, signers: ReadonlyMap<Name, ZoneSigner> = new Map()) {
+  constructor(zones: Iterable<ZoneLike>, pools: PoolSet = { pools: new Map(), checks: new Map() }, signers: ReadonlyMap<Name, ZoneSigner> = new Map()) {
     this.pools = pools;
-    const m = new Map<Name, Zone>();
+    const m = new Map<Name, ZoneLike>();
     for (const z of zones) m.set(z.origin, z);
     this.zones = m;
     this.signers = signers;
@@ -75,7 +75,7 @@ export class Catalog {
   }
 
   /** The deepest served zone containing `name`, if any. */
-  findZone(name: Name): Zone | undefined {
+  findZone(name: Name): ZoneLike | undefined {
     let n = name;
     for (;;) {
       const z = this.zones.get(n);

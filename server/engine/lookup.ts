@@ -2,7 +2,7 @@
 // answers and RFC 4592 wildcards. Pure: catalog + question -> res of RRsets.
 import { Rcode, Type } from '../wire/constants.js';
 import type { Name } from '../wire/names.js';
-import type { RRset, Zone, ZoneNode } from '../zones/compile.js';
+import type { RRsetLike, ZoneLike, NodeLike } from '../zones/image/adapter.js';
 import type { Catalog } from './catalog.js';
 import { findCut } from './referral.js';
 import { addAdditional } from './additional.js';
@@ -13,7 +13,7 @@ import type { LookupOptions, LookupResult, PlannedRRset } from './sections.js';
 /** Longest CNAME chain followed before giving up; real chains are short. */
 const MAX_CHAIN = 16;
 
-export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number, opts: LookupOptions): LookupResult {
+export function lookup(catalog: Catalog, zone: ZoneLike, qname: Name, qtype: number, opts: LookupOptions): LookupResult {
   const res: LookupResult = {
     rcode: Rcode.NOERROR,
     aa: true,
@@ -29,7 +29,7 @@ export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number,
   };
   const visited = new Set<Name>();
   let name = qname;
-  let z: Zone | undefined = zone;
+  let z: ZoneLike | undefined = zone;
   for (let step = 0; z && step < MAX_CHAIN; step++) {
     visited.add(name);
     const answered = res.answer.length;
@@ -50,7 +50,7 @@ export function lookup(catalog: Catalog, zone: Zone, qname: Name, qtype: number,
 }
 
 /** Fills `res` for one name in one zone; returns the CNAME target to follow, if any. */
-function lookupInZone(catalog: Catalog, zone: Zone, qname: Name, qtype: number, opts: LookupOptions, res: LookupResult, first: boolean): Name | undefined {
+function lookupInZone(catalog: Catalog, zone: ZoneLike, qname: Name, qtype: number, opts: LookupOptions, res: LookupResult, first: boolean): Name | undefined {
   const cut = zone.cuts.size ? findCut(zone, qname) : undefined;
   if (cut !== undefined && !(cut === qname && qtype === Type.DS)) {
     // Below a delegation we are not authoritative: refer (RFC 1034 4.3.2 step 3b).
@@ -73,7 +73,7 @@ function lookupInZone(catalog: Catalog, zone: Zone, qname: Name, qtype: number, 
   return undefined;
 }
 
-function answerFromNode(zone: Zone, node: ZoneNode, owner: Name, qtype: number, opts: LookupOptions, res: LookupResult, extra?: ReadonlyMap<number, RRset>): Name | undefined {
+function answerFromNode(zone: ZoneLike, node: NodeLike, owner: Name, qtype: number, opts: LookupOptions, res: LookupResult, extra?: ReadonlyMap<number, RRsetLike>): Name | undefined {
   res.rcode = Rcode.NOERROR;
   const cname = node.rrsets.get(Type.CNAME);
   // ANY matches the CNAME itself (RFC 1034 4.3.2 step 3a): no chasing.
@@ -102,14 +102,14 @@ function answerFromNode(zone: Zone, node: ZoneNode, owner: Name, qtype: number, 
 }
 
 /** NODATA: the SOA, and what a signed zone's denial proof needs to know. */
-function denyData(zone: Zone, node: ZoneNode, name: Name, qtype: number, res: LookupResult): void {
+function denyData(zone: ZoneLike, node: NodeLike, name: Name, qtype: number, res: LookupResult): void {
   res.authority.push(negativeSoa(zone));
   const nodeOwner = node.rrsets.values().next().value?.owner;
   res.denial = { zone, name, kind: 'nodata', qtype, node, ...(nodeOwner !== undefined && nodeOwner !== name ? { wildcard: nodeOwner } : {}) };
 }
 
 /** SOA for negative answers, its TTL capped by the SOA minimum (RFC 2308 section 5). */
-function negativeSoa(zone: Zone): PlannedRRset {
+function negativeSoa(zone: ZoneLike): PlannedRRset {
   const soa = zone.soa;
   if (zone.negativeTtl === soa.ttl) return { owner: soa.owner, rrset: soa, zone };
   return { owner: soa.owner, rrset: { ...soa, ttl: zone.negativeTtl }, zone };

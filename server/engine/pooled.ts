@@ -2,7 +2,7 @@
 // pools/select.ts, and what that does to the result (never cached as a fixed
 // response; SERVFAIL when the pool says so).
 import { Rcode, Type } from '../wire/constants.js';
-import type { RRset } from '../zones/compile.js';
+import type { RRsetLike } from '../zones/image/adapter.js';
 import { selectMembers } from '../pools/select.js';
 import type { LookupOptions, LookupResult } from './sections.js';
 
@@ -11,7 +11,7 @@ import type { LookupOptions, LookupResult } from './sections.js';
  * chosen now. An empty result means NODATA; undefined means SERVFAIL was set
  * (or, with `optional`, that the set is simply left out).
  */
-export function resolvePool(set: RRset, opts: LookupOptions, res: LookupResult, optional = false): RRset | undefined {
+export function resolvePool(set: RRsetLike, opts: LookupOptions, res: LookupResult, optional = false): RRsetLike | undefined {
   const pool = set.pool;
   if (!pool) return set;
   res.dynamic = true;
@@ -24,7 +24,7 @@ export function resolvePool(set: RRset, opts: LookupOptions, res: LookupResult, 
     res.answer.length = 0;
     return undefined;
   }
-  const chosen: RRset = { owner: set.owner, type: set.type, ttl: sel.ttl, rdata: sel.rdata };
+  const chosen: RRsetLike = { owner: set.owner, type: set.type, ttl: sel.ttl, rdata: sel.rdata };
   res.reshuffle = chosen;
   return chosen;
 }

@@ -6,7 +6,7 @@
 // agree on the DNSKEY RRset and the chain.
 import { Type } from '../wire/constants.js';
 import type { Name } from '../wire/names.js';
-import type { RRset, Zone } from '../zones/compile.js';
+import type { RRsetLike, ZoneLike } from '../zones/image/adapter.js';
 import type { Rdata } from '../zones/rdata.js';
 import type { DenialMode } from '../zones/dnssec-option.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
@@ -14,11 +14,11 @@ import { dnskeyText, dsText } from '../dnssec/dnskey.js';
 import { nsecChain, NsecIndex, type NsecEntry } from '../dnssec/denial.js';
 
 export interface SignedZone {
-  zone: Zone;
+  zone: ZoneLike;
   signer: ZoneSigner;
   denial: DenialMode;
   /** DNSKEY, CDS and CDNSKEY at the apex, answered like the zone's own data. */
-  apex: ReadonlyMap<number, RRset>;
+  apex: ReadonlyMap<number, RRsetLike>;
   /** `denial: nsec`: the chain over the zone, apex RRsets included. */
   nsec: NsecIndex | undefined;
 }
@@ -33,7 +33,7 @@ export function opaqueRdata(wire: Buffer, text = `\\# ${wire.length} ${wire.toSt
  * carries them). A zone file's own DNSKEY/CDS/CDNSKEY at the apex are
  * replaced: the key directory decides what is published.
  */
-export function signedApexRRsets(zone: Zone, signer: ZoneSigner): RRset[] {
+export function signedApexRRsets(zone: ZoneLike, signer: ZoneSigner): RRsetLike[] {
   return signer.apexRRsets().map((s) => ({
     owner: zone.origin,
     type: s.type,
@@ -43,7 +43,7 @@ export function signedApexRRsets(zone: Zone, signer: ZoneSigner): RRset[] {
 }
 
 /** The classic NSEC chain of the zone as served signed (RFC 4035 2.3), apex RRsets included. */
-export function zoneNsecChain(zone: Zone, apex: Iterable<RRset>): NsecEntry[] {
+export function zoneNsecChain(zone: ZoneLike, apex: Iterable<RRsetLike>): NsecEntry[] {
   const extra = [...apex].map((s) => s.type);
   const owners = (function* (): Generator<readonly [Name, Iterable<number>]> {
     for (const [name, node] of zone.nodes) {
@@ -54,7 +54,7 @@ export function zoneNsecChain(zone: Zone, apex: Iterable<RRset>): NsecEntry[] {
   return nsecChain(zone.origin, owners, zone.cuts);
 }
 
-export function signedZone(zone: Zone, signer: ZoneSigner): SignedZone {
+export function signedZone(zone: ZoneLike, signer: ZoneSigner): SignedZone {
   const apexSets = signedApexRRsets(zone, signer);
   const apex = new Map(apexSets.map((s) => [s.type, s]));
   const denial = zone.dnssec?.denial ?? 'compact';

@@ -7,7 +7,7 @@
 import { Rcode, Type } from '../wire/constants.js';
 import { type Name, wildcardOf } from '../wire/names.js';
 import type { WireRdata } from '../wire/response.js';
-import type { RRset, Zone, ZoneNode } from '../zones/compile.js';
+import type { RRsetLike, ZoneLike, NodeLike } from '../zones/image/adapter.js';
 import { rdataSetId } from '../dnssec/signer.js';
 import { compactNodata, compactNxdomain, nsecRdata, type NsecEntry } from '../dnssec/denial.js';
 import type { Catalog } from './catalog.js';
@@ -36,7 +36,7 @@ const setIds = new WeakMap<object, string>();
  * subset, whatever order the shuffle gives. Static RRsets by their canonical
  * data, remembered per RRset object.
  */
-export function setIdOf(rrset: RRset): string {
+export function setIdOf(rrset: RRsetLike): string {
   if (rrset.type === Type.A || rrset.type === Type.AAAA) {
     const parts: string[] = [];
     for (const r of rrset.rdata) parts.push(r.wire.toString('latin1'));
@@ -70,7 +70,7 @@ function signEntry(sz: SignedZone, e: PlannedRRset, signOwner: Name = e.owner): 
 
 /** An NSEC RRset (one record) at `owner`, signed fresh through the cache. */
 function nsecEntry(sz: SignedZone, owner: Name, rdata: Buffer): PlannedRRset {
-  const set: RRset = { owner, type: Type.NSEC, ttl: sz.zone.negativeTtl, rdata: [opaqueRdata(rdata, '')] };
+  const set: RRsetLike = { owner, type: Type.NSEC, ttl: sz.zone.negativeTtl, rdata: [opaqueRdata(rdata, '')] };
   const e: PlannedRRset = { owner, rrset: set, zone: sz.zone };
   e.sigs = asRdata(sz.signer.sign(owner, Type.NSEC, set.ttl, [rdata]));
   return e;
@@ -83,7 +83,7 @@ function chainEntry(sz: SignedZone, link: NsecEntry, without?: number): PlannedR
 }
 
 /** Types that exist at a node for a NODATA bitmap: at a cut only NS and DS are the parent's (RFC 4035 2.3). */
-function typesAt(sz: SignedZone, node: ZoneNode | undefined, name: Name, qtype: number): number[] {
+function typesAt(sz: SignedZone, node: NodeLike | undefined, name: Name, qtype: number): number[] {
   const out: number[] = [];
   if (node) for (const t of node.rrsets.keys()) out.push(t);
   if (name === sz.zone.origin) for (const t of sz.apex.keys()) out.push(t);
@@ -150,7 +150,7 @@ function addReferralProof(sz: SignedZone, res: LookupResult, cut: Name): void {
  * served signed, a referral's NS and glue stay as they are.
  */
 export function signResult(catalog: Catalog, res: LookupResult, compactOk: boolean): SigningOutcome {
-  const signedOf = (z: Zone | undefined): SignedZone | undefined => (z ? catalog.signed.get(z.origin) : undefined);
+  const signedOf = (z: ZoneLike | undefined): SignedZone | undefined => (z ? catalog.signed.get(z.origin) : undefined);
   let cacheable = true;
   let rcode = res.rcode;
   const expanded: { sz: SignedZone; name: Name }[] = [];

@@ -30,8 +30,8 @@ function exitOnRefusal(store: HealthStore): void {
 
 export async function runProber(opts: ProberOptions, log: Logger): Promise<void> {
   const plog = log.child({ vantage: opts.vantage });
-  const zones = new ServedZones(opts.zonesDir, plog, new Stats(), true, opts.maxFileBytes ? { maxBytes: opts.maxFileBytes } : undefined);
-  if (!zones.reload()) throw new Error('initial zone load failed; fix the errors above');
+  const zones = new ServedZones(opts.zonesDir, plog, new Stats(), opts.maxFileBytes ? { read: { maxBytes: opts.maxFileBytes } } : {});
+  if (!(await zones.reload())) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, plog);
   const health = await startHealth(store, plog, {
     probe: true,
@@ -48,11 +48,14 @@ export async function runProber(opts: ProberOptions, log: Logger): Promise<void>
   exitOnRefusal(store);
   setInterval(() => exitOnRefusal(store), 1000).unref();
   zones.onLoaded = (catalog) => health.setPools(catalog.pools);
-  const stopWatch = watchZones(opts.zonesDir, () => zones.reload());
-  process.on('SIGHUP', () => zones.reload());
+  const watcher = watchZones(opts.zonesDir, () => void zones.reload());
+  process.on('SIGHUP', () => {
+    watcher.rewatch();
+    void zones.reload();
+  });
   plog.info({ version: VERSION, node: NODE_VERSION, members: health.scheduler?.keys().length ?? 0 }, 'ready');
   const stop = (): void => {
-    stopWatch();
+    watcher.close();
     void health.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };

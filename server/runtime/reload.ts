@@ -32,13 +32,18 @@ interface ReloadReply {
   report: ReloadReport;
 }
 
-/** In a worker: reload when the primary asks, and tell it the outcome. */
+/**
+ * In a worker: when the primary asks (after it compiled and announced the
+ * image), finish installing what was announced and tell it what is served.
+ */
 export function answerReloadRequests(zones: ServedZones): void {
   process.on('message', (m: unknown) => {
     const msg = m as Partial<ReloadRequest>;
     if (msg?.pulsedns !== 'reload-request') return;
-    const reply: ReloadReply = { pulsedns: 'reload-reply', id: msg.id!, report: servedReport(zones, zones.reload()) };
-    process.send?.(reply);
+    void zones.settled().then((ok) => {
+      const reply: ReloadReply = { pulsedns: 'reload-reply', id: msg.id!, report: servedReport(zones, ok) };
+      process.send?.(reply);
+    });
   });
 }
 
@@ -70,7 +75,7 @@ export async function reloadWorkers(own: ReloadReport, timeoutMs = 10_000): Prom
   for (const r of reports) for (const e of r.errors) errors.add(e);
   const answering = reports.filter((r) => r.zones.length > 0);
   const first = answering[0]?.zones ?? own.zones;
-  // Workers load on their own; should they disagree (a file changed in between), say so.
+  // Workers install the image the primary announced; should they still disagree, say so.
   const key = (r: ReloadReport): string => JSON.stringify(r.zones);
   if (answering.some((r) => key(r) !== JSON.stringify(first))) errors.add('workers serve different zone sets (a file changed during the reload?); reload again');
   return { ok: own.ok && errors.size === 0, zones: first, errors: [...errors] };

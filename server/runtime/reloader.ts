@@ -1,17 +1,61 @@
 // Holds the catalog being served and replaces it only with a fully built,
 // valid one. A failed load leaves the previous catalog answering.
+//
+// One compile, many readers (issue 8): the process that controls the zones
+// (the single process, or the cluster primary) compiles the directory in a
+// worker thread (zones/image/compiler.ts), never on the loop that answers
+// queries, and writes the image to one file. Every serving process reads
+// that file and swaps its catalog in one assignment; a worker started later
+// reads the same file, so it serves the last good image, never the disk.
 import type { Logger } from 'pino';
 import { Catalog } from '../engine/catalog.js';
 import { nameToText } from '../wire/names.js';
 import { formatError, type ZoneError } from '../zones/model.js';
-import { loadZonesDir, type SerialMemory } from '../zones/load.js';
+import type { SerialMemory } from '../zones/load.js';
 import { DEFAULT_READ, type ReadPolicy } from '../zones/readfile.js';
 import type { SerialFallback } from '../zones/serial.js';
 import { appendErrors } from '../zones/limits.js';
+import { compileZonesDir, type CompileOptions } from '../zones/image/compiler.js';
+import { imageZones, type ZoneLike } from '../zones/image/adapter.js';
+import { imagePools, readImageFileAsync, writeImageFileAsync } from '../zones/image/file.js';
+import { ZoneImage } from '../zones/image/view.js';
+import type { ZoneSigner } from '../dnssec/signer.js';
+import type { Name } from '../wire/names.js';
 import type { Stats } from './stats.js';
+import type { PoolSet } from '../pools/model.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 import { SigCache } from '../dnssec/cache.js';
 import { buildSigners } from './signers.js';
+
+/**
+ * A compile that runs longer than this is stuck, not slow: a million records
+ * take about a minute on a busy 2-core machine (docs/performance.md).
+ */
+const COMPILE_DEADLINE_MS = 300_000;
+
+export interface ServedZonesOptions {
+  /**
+   * False in cluster workers: the primary compiles and logs each load, refusal
+   * and serial warning once for the server; a worker keeps those lines at debug.
+   */
+  announce?: boolean;
+  /** The size cap (--max-zone-file-size) and the tree the files must stay in (readfile.ts). */
+  read?: ReadPolicy;
+  /** Where signed zones' keys are (serve --keys); read again on every load, in every serving process. */
+  keysDir?: string;
+  /** Where the compiled image is written for other processes (absent: nobody else reads it, as in `pulsedns probe`). */
+  imagePath?: string;
+  compile?: Omit<CompileOptions, 'previous' | 'read'>;
+}
+
+/** An image's zones made ready to serve. */
+interface Built {
+  zones: ZoneLike[];
+  pools: PoolSet;
+  signers: ReadonlyMap<Name, ZoneSigner>;
+  warnings: string[];
+  errors: ZoneError[];
+}
 
 export class ServedZones {
   current: Catalog = new Catalog([]);
@@ -19,22 +63,33 @@ export class ServedZones {
   health: HealthLookup = ALL_UP;
   /** Called with each catalog that goes live (the prober follows the pools in it). */
   onLoaded: (catalog: Catalog) => void = () => undefined;
-  private serials = new Map<string, SerialMemory>();
+  /** Called after a compiled image is written, with its generation (the primary tells its workers). */
+  onPublished: (generation: number) => void = () => undefined;
   lastErrors: ZoneError[] = [];
   /** Zone files whose serial: auto came from file times in the last load (pulsedns_zone_serial_fallbacks). */
   lastSerialFallbacks = 0;
-
+  /** Counts the images this process has served; a worker skips an announcement it already has. */
+  generation = 0;
+  /** Records in the image being served (from the compile; 0 in a process that only read the file). */
+  records = 0;
   /** One signature cache for every signed zone and every load (its keys carry the key set). */
   readonly sigCache = new SigCache();
+  private serials = new Map<string, SerialMemory>();
+  private queued: Promise<boolean> | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private installing: Promise<boolean> = Promise.resolve(true);
+  private readonly announce: boolean;
+  private readonly read: ReadPolicy;
+  readonly keysDir: string | undefined;
+  readonly imagePath: string | undefined;
+  private readonly compileOptions: Omit<CompileOptions, 'previous' | 'read'>;
 
-  /**
-   * `announce: false` in cluster workers: the primary loads the same files and
-   * logs each load, refusal and serial warning once for the server; a worker
-   * keeps those lines at debug. `read`: the size cap (--max-zone-file-size)
-   * and the tree the files must stay in (readfile.ts). `keysDir`: where signed
-   * zones' keys are (serve --keys); read again on every load.
-   */
-  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, private readonly announce = true, private readonly read: ReadPolicy = DEFAULT_READ, readonly keysDir?: string) {
+  constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, o: ServedZonesOptions = {}) {
+    this.announce = o.announce ?? true;
+    this.read = o.read ?? DEFAULT_READ;
+    this.keysDir = o.keysDir;
+    this.imagePath = o.imagePath;
+    this.compileOptions = o.compile ?? { timeoutMs: COMPILE_DEADLINE_MS };
     stats.signing = () => this.sigCache.stats();
   }
 
@@ -44,37 +99,129 @@ export class ServedZones {
     this.current.health = health;
   }
 
-  /** Loads the directory; returns true when the new set is being served. */
-  reload(): boolean {
-    const started = process.hrtime.bigint();
-    const r = loadZonesDir(this.dir, this.serials, { read: this.read });
-    const signing = r.errors.length ? undefined : buildSigners(r.zones, { keysDir: this.keysDir, cache: this.sigCache });
-    if (signing) {
-      for (const w of signing.warnings) this.log.warn(w);
-      appendErrors(r.errors, signing.errors);
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const error = this.announce ? this.log.error.bind(this.log) : this.log.debug.bind(this.log);
-    if (r.errors.length) {
-      this.stats.reloads.failed++;
-      this.stats.reloadSeconds.observe({ result: 'failed' }, seconds);
-      this.lastErrors = r.errors;
-      for (const e of r.errors) error({ file: e.file, line: e.line, col: e.col }, formatError(e));
-      error({ errors: r.errors.length, dir: this.dir }, 'zone load refused; still serving the previous zones');
+  /**
+   * Compiles the directory and serves the result; true when it went live.
+   * Calls made while a compile runs share one more compile after it, so a
+   * burst of changes costs at most two.
+   */
+  reload(): Promise<boolean> {
+    if (this.queued) return this.queued;
+    const next = this.tail.then(() => {
+      this.queued = undefined;
+      return this.compileOnce();
+    });
+    this.queued = next;
+    this.tail = next;
+    return next;
+  }
+
+  /** Serves the image file written by the controlling process (a worker). Never throws. */
+  install(path: string, generation: number): Promise<boolean> {
+    const next = this.installing.then(() => this.installOnce(path, generation));
+    this.installing = next;
+    return next;
+  }
+
+  /** Resolves when the images announced so far are installed (or refused): what a worker reports serving. */
+  settled(): Promise<boolean> {
+    return this.installing;
+  }
+
+  private async installOnce(path: string, generation: number): Promise<boolean> {
+    if (generation <= this.generation) return true;
+    try {
+      const img = await readImageFileAsync(path);
+      if (generation <= this.generation) return true; // a newer one arrived meanwhile
+      const built = this.zonesOf(img);
+      if (built.errors.length) {
+        // The primary checked the keys before publishing; a key removed since is its to report.
+        this.lastErrors = built.errors;
+        for (const e of built.errors) this.log.debug({ file: e.file, line: e.line, col: e.col }, formatError(e));
+        this.log.error({ errors: built.errors.length, generation }, 'zone image refused (signing keys); still serving the previous zones');
+        return false;
+      }
+      this.generation = generation;
+      this.swap(built);
+      this.lastErrors = [];
+      this.log.info({ generation, zones: img.zoneCount, names: img.nodeCount }, 'zone image loaded');
+      return true;
+    } catch (e) {
+      this.lastErrors = [{ file: path, line: 1, col: 1, message: `cannot read the zone image: ${(e as Error).message}` }];
+      this.log.error({ err: e, path }, 'cannot read the zone image; still serving the previous zones');
       return false;
     }
+  }
+
+  private async compileOnce(): Promise<boolean> {
+    const started = performance.now();
+    const r = await compileZonesDir(this.dir, { ...this.compileOptions, read: this.read, previous: this.serials });
+    if (!r.ok) return this.refuse(r.errors, started);
+    let built: Built;
+    try {
+      // Built by our own compiler a moment ago: no second pass for the checksum.
+      const img = new ZoneImage(new Uint8Array(r.image), { verify: false });
+      // Keys are checked before the image is published: a missing key refuses the load here, once.
+      built = this.zonesOf(img);
+      for (const w of built.warnings) this.log.warn(w);
+      if (built.errors.length) return this.refuse(built.errors, started);
+      if (this.imagePath) await writeImageFileAsync(this.imagePath, r.image);
+    } catch (e) {
+      return this.refuse([{ file: this.imagePath ?? this.dir, line: 1, col: 1, message: `cannot publish the zone image: ${(e as Error).message}` }], started);
+    }
     this.warnSerialFallbacks(r.serialFallbacks);
-    this.serials = r.serials;
-    const catalog = new Catalog(r.zones, r.pools, signing?.signers);
+    this.serials = new Map(r.serials);
+    this.generation++;
+    this.records = r.records;
+    const catalog = this.swap(built);
+    this.lastErrors = [];
+    this.stats.reloads.ok++;
+    const ms = performance.now() - started;
+    this.stats.reloadSeconds.observe({ result: 'ok' }, ms / 1000);
+    const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
+    info(
+      {
+        zones: r.zones.map((z) => {
+          const served = catalog.zones.get(z.origin);
+          return { ...z, origin: nameToText(z.origin), serial: served?.serial, names: served?.nodes.size, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) };
+        }),
+        records: r.records,
+        bytes: r.image.byteLength,
+        ms: Math.round(ms),
+        compileMs: { load: Math.round(r.ms.load), build: Math.round(r.ms.build) },
+      },
+      'zones loaded',
+    );
+    this.onPublished(this.generation);
+    return true;
+  }
+
+  private refuse(errors: ZoneError[], started: number): false {
+    this.stats.reloads.failed++;
+    this.stats.reloadSeconds.observe({ result: 'failed' }, (performance.now() - started) / 1000);
+    this.lastErrors = errors;
+    const error = this.announce ? this.log.error.bind(this.log) : this.log.debug.bind(this.log);
+    for (const e of errors) error({ file: e.file, line: e.line, col: e.col }, formatError(e));
+    error({ errors: errors.length, dir: this.dir }, 'zone load refused; still serving the previous zones');
+    return false;
+  }
+
+  /** The image's zones and, for those served signed, their signers (keys read now, in this process). */
+  private zonesOf(img: ZoneImage): Built {
+    const pools = imagePools(img);
+    const zones = imageZones(img, pools);
+    const signing = buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache });
+    const errors: ZoneError[] = [];
+    appendErrors(errors, signing.errors);
+    return { zones, pools, signers: signing.signers, warnings: signing.warnings, errors };
+  }
+
+  /** One assignment: queries in flight finish on the catalog they started with. */
+  private swap(b: Built): Catalog {
+    const catalog = new Catalog(b.zones, b.pools, b.signers);
     catalog.health = this.health;
     this.current = catalog;
     this.onLoaded(catalog);
-    this.lastErrors = [];
-    this.stats.reloads.ok++;
-    this.stats.reloadSeconds.observe({ result: 'ok' }, seconds);
-    const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
-    info({ zones: r.zones.map((z) => ({ origin: nameToText(z.origin), serial: z.serial, names: z.nodes.size, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) })), ms: Math.round(seconds * 1000) }, 'zones loaded');
-    return true;
+    return catalog;
   }
 
   /** One warning per reason per reload: servers with the same commit would serve different serials. */

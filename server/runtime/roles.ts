@@ -1,8 +1,9 @@
 // `pulsedns serve`: wires zones, transports, health and the admin endpoint.
-// With several workers the primary is the control process (zones for the
-// prober and admin, the one prober, the embedded store) and each worker loads
-// zones and reads from the shared sockets itself.
-import cluster from 'node:cluster';
+// With several workers the primary is the control process: it watches the
+// zones, compiles them once per change into an image file (reloader.ts), and
+// runs the one prober, the embedded store and the admin endpoint; each worker
+// reads the image the primary names and answers from the shared sockets.
+import cluster, { type Worker } from 'node:cluster';
 import { hostname } from 'node:os';
 import type { Socket } from 'node:dgram';
 import type { Server } from 'node:net';
@@ -13,6 +14,7 @@ import { startUdp, type Endpoint } from '../transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from '../transport/tcp.js';
 import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
+import { GENERATION_ENV, IMAGE_ENV, imageFromEnv, isImageMessage, makeImageDir, type ImageDir, type ImageMessage } from './images.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
 import { MIN_USEFUL_VANTAGES, startHealth, type HealthRuntime } from './health.js';
@@ -66,7 +68,10 @@ export interface ServeOptions {
   git?: GitSource;
   /** UDP response-rate limiting (--rrl-rate); off when absent. */
   rrl?: RrlOptions;
-  /** Where the last known health view is kept across restarts (--state-dir); absent keeps nothing. */
+  /**
+   * --state-dir: where the last known health view is kept across restarts, and the
+   * parent of the private directory that holds the compiled zone image; absent keeps no view.
+   */
   stateDir?: string;
   /** Zone files bigger than this are refused (--max-zone-file-size). */
   maxFileBytes?: number;
@@ -112,6 +117,8 @@ interface Control {
   health: HealthRuntime;
   admin: HttpServer | undefined;
   stopWatch: () => void;
+  /** Where the compiled image is published (never in a worker). */
+  imageDir: ImageDir | undefined;
   /** Only where the zones are controlled (never in a worker), so each change is announced once. */
   notifier: Notifier | undefined;
   /** SIGHUP: fetch (git) and reload; resolves true when a new zone set went live. */
@@ -129,16 +136,28 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   let git: GitSync | undefined;
   if (opts.git) {
     git = new GitSync({ repo: opts.git.repo, branch: opts.git.branch, subdir: opts.git.subdir, log, maxFileBytes, ...(opts.git.cacheDir ? { cacheDir: opts.git.cacheDir } : {}) });
-    // Workers read the checkout the primary keeps; only one process fetches.
+    // Workers read the image the primary compiled; only one process fetches, watches and compiles.
     if (role !== 'worker') {
       await git.init();
       if (!git.state.served) throw new StartupError(`no valid commit to serve from ${redactUrl(opts.git.repo)} (${opts.git.branch}); see the errors above`);
     }
     zonesDir = git.zonesDir;
   }
+  const imageDir = role === 'worker' ? undefined : makeImageDir(opts.stateDir);
   // In git mode a zone file may link elsewhere in the checkout, never out of it.
-  const zones = new ServedZones(zonesDir, log, stats, role !== 'worker', { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) }, opts.keysDir);
-  if (!zones.reload()) throw new StartupError(`the zones in ${zonesDir} do not load (errors above); nothing to serve`);
+  const zones = new ServedZones(zonesDir, log, stats, {
+    announce: role !== 'worker',
+    read: { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) },
+    ...(opts.keysDir ? { keysDir: opts.keysDir } : {}),
+    ...(imageDir ? { imagePath: imageDir.path } : {}),
+  });
+  if (role === 'worker') {
+    const image = imageFromEnv();
+    if (!image || !(await zones.install(image.path, image.generation))) throw new StartupError('no zone image to serve (a worker reads the one its primary compiled)');
+  } else if (!(await zones.reload())) {
+    imageDir?.remove();
+    throw new StartupError(`the zones in ${zonesDir} do not load (errors above); nothing to serve`);
+  }
   // One store per host: workers reach the primary's over IPC in both modes,
   // so with Redis there is one reader per host, not one per worker.
   const store = openStore(opts.health, log, role === 'worker');
@@ -197,14 +216,14 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     return zones.reload();
   };
   const reloadHere = async (): Promise<ReloadReport> => {
-    if (!git) return servedReport(zones, zones.reload());
+    if (!git) return servedReport(zones, await zones.reload());
     const fresh = await git.sync().catch((e: unknown) => {
       log.error({ err: e }, 'git sync failed');
       return false;
     });
     if (git.state.lastFetch?.ok === false) return servedReport(zones, false, [`git fetch from ${opts.git!.repo} failed: ${git.state.lastFetch.error ?? 'unknown error'}`]);
     if (git.state.refused) return servedReport(zones, false, git.state.refused.errors.map((e) => `${git!.state.refused!.commit.slice(0, 12)}: ${e}`));
-    return servedReport(zones, fresh ? zones.reload() : true);
+    return servedReport(zones, fresh ? await zones.reload() : true);
   };
   const reload = role === 'primary' ? async () => reloadWorkers(await reloadHere()) : reloadHere;
   const lifetimes = role === 'worker' ? undefined : new AnswerLifetimes(() => zones.current.pools, health.live);
@@ -218,18 +237,25 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
         })
       : undefined;
   // A git checkout changes under our feet only when we check out; watching it would reload half-written trees.
-  let stopWatch = git ? (): void => undefined : watchZones(zonesDir, () => zones.reload());
-  if (git && role !== 'worker') {
-    const timer = setInterval(() => {
-      void refresh().then((changed) => {
-        if (changed && role === 'primary') for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
-      });
-    }, opts.git!.intervalMs);
+  // Workers never watch: the primary sees a change once and tells them.
+  let stopWatch = (): void => undefined;
+  let rewatch = (): void => undefined;
+  if (git) {
+    const timer = setInterval(() => void refresh(), opts.git!.intervalMs);
     timer.unref();
     stopWatch = () => clearInterval(timer);
+  } else if (role !== 'worker') {
+    const watcher = watchZones(zonesDir, () => void zones.reload());
+    stopWatch = () => watcher.close();
+    rewatch = () => watcher.rewatch();
   }
   const stopTimers = stopWatch;
-  return { zones, health, admin, stopWatch: () => (stopTimers(), lifetimes?.stop()), notifier, refresh, git };
+  // SIGHUP also looks again at where a symlinked zones directory points (a deploy's `ln -sfn`).
+  const hup = (): Promise<boolean> => {
+    rewatch();
+    return refresh();
+  };
+  return { zones, health, admin, stopWatch: () => (stopTimers(), lifetimes?.stop()), imageDir, notifier, refresh: hup, git };
 }
 
 /** Primary: every worker's traffic registry, as JSON for AggregatorRegistry; a worker that does not answer within 3 s is left out. */
@@ -282,20 +308,26 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   // Announce only now that TCP listens: a secondary answers NOTIFY by coming to transfer.
   control.notifier?.loaded(zones.current);
   const onHup = (): void => {
-    if (role === 'worker') log.debug('SIGHUP: reloading zones');
-    else log.info(control.git ? 'SIGHUP: fetching and reloading zones' : 'SIGHUP: reloading zones');
+    // A worker only serves what its primary compiled; reloading is the primary's (default SIGHUP would kill it).
+    if (role === 'worker') return;
+    log.info(control.git ? 'SIGHUP: fetching and reloading zones' : 'SIGHUP: reloading zones');
     void control.refresh();
   };
   process.on('SIGHUP', onHup);
+  const traffic = role === 'worker' ? trafficRegistry(stats, () => zones.current) : undefined;
+  const onMessage = (m: unknown): void => {
+    if (isImageMessage(m)) {
+      void zones.install(m.path, m.generation);
+      return;
+    }
+    const msg = m as { pulsedns?: string; id?: number };
+    if (msg?.pulsedns === 'metrics-request' && traffic) void traffic.getMetricsAsJSON().then((metrics) => process.send?.({ pulsedns: 'metrics-reply', id: msg.id, metrics }));
+  };
   if (role === 'worker') {
     answerReloadRequests(zones);
-    const traffic = trafficRegistry(stats, () => zones.current);
-    process.on('message', (m: unknown) => {
-      const msg = m as { pulsedns?: string; id?: number };
-      if (msg?.pulsedns !== 'metrics-request') return;
-      void traffic.getMetricsAsJSON().then((metrics) => process.send?.({ pulsedns: 'metrics-reply', id: msg.id, metrics }));
-    });
+    process.on('message', onMessage);
   }
+  let closed = false;
   return {
     zones,
     stats,
@@ -305,13 +337,19 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
     },
     async close() {
       stopping = true;
+      if (closed) return;
+      closed = true;
+      // Sockets first: the port is free at once and nothing more is read.
+      for (const s of udp) s.close();
+      const tcpClosed = Promise.all(tcp.map((s) => new Promise<void>((r) => s.close(() => r()))));
       control.stopWatch();
       control.notifier?.close();
       process.off('SIGHUP', onHup);
-      for (const s of udp) s.close();
-      control.admin?.close();
-      await Promise.all(tcp.map((s) => new Promise<void>((r) => s.close(() => r()))));
-      await control.health.close();
+      process.off('message', onMessage);
+      closeAdmin(control.admin);
+      control.imageDir?.remove();
+      // Open TCP connections and a slow store get a short grace, not a say in when we exit.
+      await Promise.race([Promise.all([tcpClosed, control.health.close()]), delay(SHUTDOWN_GRACE_MS)]);
     },
   };
 }
@@ -320,6 +358,17 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
 interface WorkerFatal {
   pulsedns: 'fatal';
   message: string;
+}
+
+/** How long a stopping process waits for its health store and open connections. */
+const SHUTDOWN_GRACE_MS = 300;
+
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+function closeAdmin(admin: HttpServer | undefined): void {
+  if (!admin) return;
+  admin.close();
+  admin.closeAllConnections();
 }
 
 /** Entry for the CLI: forks workers when asked, otherwise serves in-process. */
@@ -351,6 +400,8 @@ export async function serve(opts: ServeOptions, log: Logger): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // The primary going away (its IPC channel closes) means this worker's job is over.
+  if (cluster.isWorker) process.on('disconnect', stop);
 }
 
 async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
@@ -361,57 +412,111 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   let stopping = false;
   const notReady: Readiness = () => (stopping ? 'shutting down' : ready.size < opts.workers ? `${ready.size} of ${opts.workers} workers listening` : undefined);
   const control = await startControl(opts, log, new Stats(), 'primary', notReady);
+  const imagePath = control.imageDir!.path;
+  /** Workers a rolling restart is replacing: their exit is expected. */
+  const retired = new WeakSet<Worker>();
   const fatal = (message: string): void => {
     if (stopping) return;
     stopping = true;
     // One line, from one process: the workers that failed alike stay quiet.
     process.stderr.write(`pulsedns: error: ${message}\n`);
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    control.imageDir?.remove();
     process.exit(1);
+  };
+  const fork = (): void => {
+    const w = cluster.fork({ [IMAGE_ENV]: imagePath, [GENERATION_ENV]: String(control.zones.generation) });
+    // A worker that died mid-send must not turn into an unhandled EPIPE here.
+    w.process.on('error', (e) => log.debug({ err: e, worker: w.id }, 'worker channel error'));
+    w.once('exit', (code, signal) => {
+      if (stopping || retired.has(w)) return void ready.delete(w.id);
+      // A worker that never started will not start the next time either: stop instead of forking forever.
+      // Its own reason, if it sent one, may still be on its way: give it a moment to arrive first.
+      if (!ready.delete(w.id)) return void setTimeout(() => fatal(`worker ${w.id} exited during start-up (${signal ?? `code ${code}`})`), 200);
+      log.error({ worker: w.id, code, signal }, 'worker exited; starting a new one');
+      fork();
+    });
   };
   cluster.on('message', (w, msg: unknown) => {
     if ((msg as Partial<WorkerFatal>)?.pulsedns === 'fatal') return fatal((msg as WorkerFatal).message);
     if (msg === 'ready') {
       ready.add(w.id);
       // Once: a worker replaced later rejoins a server that has been ready all along.
-      if (ready.size === opts.workers && !announced) {
+      if (ready.size >= opts.workers && !announced) {
         announced = true;
         log.info(readyFields(opts, control.zones.current), 'ready');
         control.notifier?.loaded(control.zones.current);
       }
     }
   });
-  cluster.on('exit', (w, code, signal) => {
-    if (stopping) return;
-    // A worker that never started will not start the next time either: stop instead of forking forever.
-    // Its own reason, if it sent one, may still be on its way: give it a moment to arrive first.
-    if (!ready.delete(w.id)) return void setTimeout(() => fatal(`worker ${w.id} exited during start-up (${signal ?? `code ${code}`})`), 200);
-    log.error({ worker: w.id, code, signal }, 'worker exited; starting a new one');
-    cluster.fork();
-  });
-  for (let i = 0; i < opts.workers; i++) cluster.fork();
+  control.zones.onPublished = (generation) => {
+    const msg: ImageMessage = { pulsedns: 'image', path: imagePath, generation };
+    for (const w of Object.values(cluster.workers ?? {})) sendQuietly(w, msg);
+  };
+  for (let i = 0; i < opts.workers; i++) fork();
   process.on('SIGHUP', () => {
-    void control.refresh().then(() => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
-    });
+    log.info(control.git ? 'SIGHUP: fetching and reloading zones' : 'SIGHUP: reloading zones');
+    void control.refresh();
   });
+  process.on('SIGUSR2', () => void rollingRestart(log, fork, retired, () => stopping));
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     const started = Date.now();
     const done = (how: string): void => {
+      control.imageDir?.remove();
       log.info({ signal, drainMs: Date.now() - started }, `shutdown: ${how} in ${Date.now() - started} ms`);
       process.exit(0);
     };
-    cluster.on('exit', () => {
-      if (Object.keys(cluster.workers ?? {}).length === 0) done('workers drained');
-    });
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
     control.stopWatch();
     control.notifier?.close();
-    void control.health.close();
-    setTimeout(() => done('gave up waiting for workers'), 1500).unref();
+    closeAdmin(control.admin);
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    const exited = Promise.all(workers.map((w) => (w.isDead() ? undefined : new Promise<void>((r) => w.once('exit', () => r())))));
+    for (const w of workers) if (!w.isDead()) w.process.kill('SIGTERM');
+    void Promise.race([Promise.all([exited, control.health.close()]).then(() => 'workers drained'), delay(2000).then(() => 'gave up waiting for workers')]).then(done);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+function sendQuietly(w: Worker | undefined, msg: ImageMessage): void {
+  if (!w?.isConnected()) return;
+  w.send(msg, (e: Error | null) => {
+    if (e) w.process.emit('error', e);
+  });
+}
+
+/**
+ * SIGUSR2: replace the workers one at a time, each only after its successor
+ * is answering, so the shared sockets always have a reader (an upgrade of the
+ * code on disk takes effect without a lost query; the primary stays).
+ */
+async function rollingRestart(log: Logger, fork: () => void, retired: WeakSet<Worker>, stopping: () => boolean): Promise<void> {
+  const old = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  log.info({ workers: old.length }, 'SIGUSR2: restarting workers one at a time');
+  for (const w of old) {
+    if (stopping()) return;
+    const next = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      const onMsg = (_nw: Worker, m: unknown): void => {
+        if (m !== 'ready') return;
+        clearTimeout(timer);
+        cluster.off('message', onMsg);
+        resolve(true);
+      };
+      cluster.on('message', onMsg);
+    });
+    retired.add(w);
+    fork();
+    if (!(await next)) {
+      log.error('rolling restart: a new worker did not become ready in 30 s; stopping here');
+      return;
+    }
+    await new Promise<void>((r) => {
+      w.once('exit', () => r());
+      w.process.kill('SIGTERM');
+    });
+  }
+  log.info('rolling restart done');
 }

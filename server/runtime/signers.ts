@@ -4,7 +4,7 @@
 // takes effect with the zones; one signature cache is shared by all zones
 // and all loads, and its entries carry the key set, so nothing stale is used.
 import { nameToText, type Name } from '../wire/names.js';
-import type { Zone } from '../zones/compile.js';
+import type { ZoneLike } from '../zones/image/adapter.js';
 import type { ZoneError } from '../zones/model.js';
 import { ALGORITHMS, activeKeys, loadZoneKeys } from '../dnssec/keys.js';
 import type { SigCache } from '../dnssec/cache.js';
@@ -35,7 +35,7 @@ export function generateHint(origin: Name, keysDir: string, algorithm: number): 
   return `pulsedns keys generate ${zone} --keys ${keysDir}${alg}`;
 }
 
-export function buildSigners(zones: Iterable<Zone>, o: SignerOptions): SignerBuild {
+export function buildSigners(zones: Iterable<ZoneLike>, o: SignerOptions): SignerBuild {
   const out: SignerBuild = { signers: new Map(), errors: [], warnings: [] };
   const now = (o.clock ?? ((): number => Math.floor(Date.now() / 1000)))();
   for (const zone of zones) {

@@ -13,9 +13,8 @@ import { Class, Rcode, Type } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
 import type { Query } from '../wire/query.js';
 import { ResponseWriter, SECTION_ANSWER } from '../wire/response.js';
-import type { RRset, Zone } from '../zones/compile.js';
+import type { RRsetLike, WireRdata, ZoneLike } from '../zones/image/adapter.js';
 import { compareTypes } from '../zones/export.js';
-import type { Rdata } from '../zones/rdata.js';
 import type { AddressAcl } from './acl.js';
 import { signedTransferBody, zoneSignerOf } from './signed.js';
 import { keyNameText, signedTsigError, TSIG_ERROR_NAMES, TsigError, type TsigKey, TsigSigner, tsigSpace, unsignedTsigError, verifyRequest } from './tsig.js';
@@ -68,26 +67,31 @@ function compareLabelLists(a: string[], b: string[]): number {
  * SOA/NS/by type), so a transfer reads like `pulsedns export`. Computed once
  * per compiled zone: zones never change after compile, a reload makes new ones.
  */
-const orderCache = new WeakMap<Zone, RRset[]>();
+const orderCache = new WeakMap<ZoneLike, RRsetLike[]>();
 
-export function transferOrder(zone: Zone): RRset[] {
+export function transferOrder(zone: ZoneLike): Iterable<RRsetLike> {
+  // An image keeps its nodes in canonical order already: stream them, so a
+  // transfer of a million records never holds them all as objects.
+  if (zone.canonicalOrder) return imageOrder(zone);
   const cached = orderCache.get(zone);
   if (cached) return cached;
   const names = [...zone.nodes.keys()].map((n) => ({ n, key: reversedLabels(n) }));
   names.sort((x, y) => compareLabelLists(x.key, y.key));
-  const out: RRset[] = [];
-  for (const { n } of names) {
-    const node = zone.nodes.get(n)!;
-    const sets = [...node.rrsets.values()].sort((a, b) => compareTypes(a.type, b.type));
-    for (const set of sets) {
-      if (set === zone.soa) continue;
-      // Pool-backed names carry every configured member in rdata (compile.ts): a
-      // static copy cannot follow health, so it gets the whole pool, as export does.
-      if (set.rdata.length) out.push(set);
-    }
-  }
+  const out: RRsetLike[] = [];
+  for (const { n } of names) out.push(...transferSets(zone, zone.nodes.get(n)!.rrsets));
   orderCache.set(zone, out);
   return out;
+}
+
+function* imageOrder(zone: ZoneLike): Generator<RRsetLike> {
+  for (const node of zone.nodes.values()) yield* transferSets(zone, node.rrsets);
+}
+
+function transferSets(zone: ZoneLike, rrsets: ReadonlyMap<number, RRsetLike>): RRsetLike[] {
+  const sets = [...rrsets.values()].sort((a, b) => compareTypes(a.type, b.type));
+  // Pool-backed names carry every configured member in rdata (compile.ts): a
+  // static copy cannot follow health, so it gets the whole pool, as export does.
+  return sets.filter((set) => set !== zone.soa && set.rdata.length > 0);
 }
 
 /** Lays records into successive messages of one response stream. */
@@ -105,7 +109,7 @@ class MessageBuilder {
     this.count = 0;
   }
 
-  add(rrset: RRset, rdata: Rdata[] = rrset.rdata): boolean {
+  add(rrset: RRsetLike, rdata: WireRdata[] = rrset.rdata): boolean {
     if (!this.w.addRRset(SECTION_ANSWER, rrset.owner, rrset, rdata)) return false;
     this.count += rdata.length;
     return true;
@@ -128,10 +132,10 @@ class MessageBuilder {
  * old clients expect). Throws if a single record cannot fit any message,
  * which zone validation makes impossible in practice.
  */
-export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes = DEFAULT_MESSAGE_BYTES, trailer = 0, body: Iterable<RRset> = transferOrder(zone)): Generator<Buffer> {
+export function* zoneMessages(zone: ZoneLike, query: Buffer, q: Query, messageBytes = DEFAULT_MESSAGE_BYTES, trailer = 0, body: Iterable<RRsetLike> = transferOrder(zone)): Generator<Buffer> {
   const b = new MessageBuilder(query, q, trailer);
   // Lazily: a signed body signs as the messages go out (signed.ts).
-  function* sequence(): Generator<RRset> {
+  function* sequence(): Generator<RRsetLike> {
     yield zone.soa;
     yield* body;
     yield zone.soa;
@@ -166,7 +170,7 @@ export function* zoneMessages(zone: Zone, query: Buffer, q: Query, messageBytes 
 }
 
 /** The one-message answer to an IXFR from a client that is already current (RFC 1995 section 2). */
-function soaOnly(zone: Zone, query: Buffer, q: Query, trailer = 0): Buffer {
+function soaOnly(zone: ZoneLike, query: Buffer, q: Query, trailer = 0): Buffer {
   const b = new MessageBuilder(query, q, trailer);
   b.start(MAX_MESSAGE_BYTES);
   b.add(zone.soa);

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Catalog } from '../engine/catalog.js';
 import { Class, Opcode, Type } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
-import type { Zone } from '../zones/compile.js';
+import type { ZoneLike } from '../zones/image/adapter.js';
 import { type TsigKey, TsigSigner } from './tsig.js';
 
 export interface NotifyTarget {
@@ -65,7 +65,7 @@ export function parseNotifyTarget(text: string): NotifyTarget {
 }
 
 /** The NOTIFY query: opcode NOTIFY, AA, the zone's SOA as question and (RFC 1996 section 3.7) as answer hint. */
-export function buildNotify(zone: Zone, id: number): Buffer {
+export function buildNotify(zone: ZoneLike, id: number): Buffer {
   const owner = Buffer.from(zone.origin, 'latin1');
   const rdata = zone.soa.rdata[0]!.wire;
   const out = Buffer.alloc(12 + owner.length + 4 + 12 + rdata.length);
@@ -159,7 +159,7 @@ export class Notifier {
     this.sockets.clear();
   }
 
-  private announce(zone: Zone): void {
+  private announce(zone: ZoneLike): void {
     if (this.closed) return;
     this.opts.log.info({ zone: nameToText(zone.origin), serial: zone.serial, secondaries: this.opts.targets.map((t) => `${t.host}#${t.port}`) }, 'sending NOTIFY');
     for (const target of this.opts.targets) {

@@ -14,7 +14,7 @@ import type { ZoneSigner } from '../dnssec/signer.js';
 import { nsecText, rrsigText } from '../dnssec/text.js';
 import { Type } from '../wire/constants.js';
 import type { Name } from '../wire/names.js';
-import type { RRset, Zone } from '../zones/compile.js';
+import type { RRsetLike, ZoneLike } from '../zones/image/adapter.js';
 import type { Rdata } from '../zones/rdata.js';
 
 /**
@@ -22,7 +22,7 @@ import type { Rdata } from '../zones/rdata.js';
  * ZoneSigner per signed zone, on the catalog (`signers`) or on the zone
  * (`signer`); both are looked for until it is merged and one is chosen.
  */
-export function zoneSignerOf(catalog: Catalog, zone: Zone): ZoneSigner | undefined {
+export function zoneSignerOf(catalog: Catalog, zone: ZoneLike): ZoneSigner | undefined {
   const onCatalog = (catalog as unknown as { signers?: ReadonlyMap<Name, ZoneSigner> }).signers;
   return onCatalog?.get(zone.origin) ?? (zone as unknown as { signer?: ZoneSigner }).signer;
 }
@@ -40,7 +40,7 @@ function apexText(type: number, rd: Buffer): string {
 }
 
 /** Built bodies, per compiled zone and signer, kept until their signatures are due for refresh. */
-const bodies = new WeakMap<Zone, { signer: ZoneSigner; refreshAt: number; body: RRset[] }>();
+const bodies = new WeakMap<ZoneLike, { signer: ZoneSigner; refreshAt: number; body: RRsetLike[] }>();
 
 /**
  * Every RRset of the signed zone except the leading and trailing SOA, in
@@ -51,15 +51,15 @@ const bodies = new WeakMap<Zone, { signer: ZoneSigner; refreshAt: number; body: 
  * message between socket writes rather than in one block that would stall
  * the queries; once complete, the body is kept for the next transfers.
  */
-export function signedTransferBody(zone: Zone, signer: ZoneSigner, plain: readonly RRset[], now = Math.floor(Date.now() / 1000)): Iterable<RRset> {
+export function signedTransferBody(zone: ZoneLike, signer: ZoneSigner, plain: Iterable<RRsetLike>, now = Math.floor(Date.now() / 1000)): Iterable<RRsetLike> {
   const cached = bodies.get(zone);
   if (cached && cached.signer === signer && now < cached.refreshAt) return cached.body;
   return buildBody(zone, signer, plain, now);
 }
 
-function* buildBody(zone: Zone, signer: ZoneSigner, plain: readonly RRset[], now: number): Generator<RRset> {
+function* buildBody(zone: ZoneLike, signer: ZoneSigner, plain: Iterable<RRsetLike>, now: number): Generator<RRsetLike> {
   const origin = zone.origin;
-  const byOwner = new Map<Name, RRset[]>([[origin, [zone.soa]]]);
+  const byOwner = new Map<Name, RRsetLike[]>([[origin, [zone.soa]]]);
   for (const set of plain) {
     if (SIGNER_TYPES.has(set.type)) continue;
     const list = byOwner.get(set.owner);
@@ -71,12 +71,12 @@ function* buildBody(zone: Zone, signer: ZoneSigner, plain: readonly RRset[], now
     byOwner.get(origin)!.push({ owner: origin, type: s.type, ttl: zone.soa.ttl, rdata: s.rdata.map((rd) => made(rd, apexText(s.type, rd))) });
   }
   const chain = new Map(nsecChain(origin, [...byOwner].map(([owner, sets]) => [owner, sets.map((s) => s.type)] as const), zone.cuts).map((e) => [e.owner, e]));
-  const rrsig = (set: RRset): RRset => {
+  const rrsig = (set: RRsetLike): RRsetLike => {
     const sigs = signer.signFresh(set.owner, set.type, set.ttl, set.rdata.map((r) => r.wire));
     return { owner: set.owner, type: Type.RRSIG, ttl: set.ttl, rdata: sigs.map((s) => made(s, rrsigText(s))) };
   };
-  const body: RRset[] = [];
-  const emit = (set: RRset): RRset => {
+  const body: RRsetLike[] = [];
+  const emit = (set: RRsetLike): RRsetLike => {
     body.push(set);
     return set;
   };
@@ -91,7 +91,7 @@ function* buildBody(zone: Zone, signer: ZoneSigner, plain: readonly RRset[], now
     const link = chain.get(owner);
     if (link) {
       const rd = nsecRdata(link.next, link.types);
-      const nsec: RRset = { owner, type: Type.NSEC, ttl: zone.negativeTtl, rdata: [made(rd, nsecText(rd))] };
+      const nsec: RRsetLike = { owner, type: Type.NSEC, ttl: zone.negativeTtl, rdata: [made(rd, nsecText(rd))] };
       yield emit(nsec);
       yield emit(rrsig(nsec));
     }

@@ -20,6 +20,7 @@ import { nameFromText, nameToText } from '../../server/wire/names.js';
 import { transferOrder } from '../../server/xfr/axfr.js';
 import { signedTransferBody } from '../../server/xfr/signed.js';
 import { loadZonesDir } from '../../server/zones/load.js';
+import type { Rdata } from '../../server/zones/rdata.js';
 import { needTool } from '../support/tools.js';
 import { startNsd } from '../support/nsd.js';
 import { delvAll, writeAnchorFile } from '../support/delv.js';
@@ -67,9 +68,10 @@ test('a CSK rollover validates in delv at every phase, with the old key as ancho
       { ...oldKey, timing: { ...oldKey.timing, publish: rollAt - 100_000, activate: rollAt - 100_000, retire: plan.old.retire, remove: plan.old.remove } },
       { ...newKey, timing: { ...newKey.timing, ...plan.next } },
     ];
+    // A compiled zone and the signer give every record its text (Rdata); the body is typed by what the engine reads.
     const signer = new ZoneSigner(origin, keys, { clock: () => now });
     const body = signedTransferBody(zone, signer, transferOrder(zone), now);
-    const text = [zone.soa, ...body].flatMap((s) => s.rdata.map((r) => `${nameToText(s.owner)} ${s.ttl} IN ${typeName(s.type)} ${r.text}`)).join('\n') + '\n';
+    const text = [zone.soa, ...body].flatMap((s) => s.rdata.map((r) => `${nameToText(s.owner)} ${s.ttl} IN ${typeName(s.type)} ${(r as Rdata).text}`)).join('\n') + '\n';
     const nsd = await startNsd({ 'example.com': text }, { nsdPath });
     try {
       for (const [which, anchorFile, want] of [['old', oldAnchor, phase.oldValid], ['new', newAnchor, phase.newValid]] as const) {

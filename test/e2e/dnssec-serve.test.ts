@@ -12,13 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { freePort } from '../support/ports.js';
 import { Rcode, Type } from '../../server/wire/constants.js';
 import { nameFromText } from '../../server/wire/names.js';
 import { createKey, type Algorithm } from '../../server/dnssec/keys.js';
 import { needTool } from '../support/tools.js';
 import { CLI, startPulse, type Spawned } from '../support/server.js';
 import { query } from '../support/client.js';
+import { freePort } from '../support/ports.js';
 import { delvAll, writeAnchorFile, type DelvResult } from '../support/delv.js';
 
 const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'diff');
@@ -181,7 +181,8 @@ test('a zone that asks for signing without a key is a load error naming the comm
   mkdirSync(join(dir, 'zones'));
   writeFileSync(join(dir, 'zones', 'diff.test.yaml'), `dnssec: true\n${readFileSync(join(FIXTURES, 'diff.test.yaml'), 'utf8')}`);
   mkdirSync(join(dir, 'keys'));
-  const listen = `127.0.0.1:${await freePort('127.0.0.1')}`;
+  // A real port: the command line refuses port 0, and the listeners are tried before the zones load.
+  const listen = `127.0.0.1:${await freePort()}`;
   const r = spawnSync(process.execPath, [CLI, 'serve', '--zones', join(dir, 'zones'), '--keys', join(dir, 'keys'), '--listen', listen, '--admin', 'off', '--workers', '1'], { encoding: 'utf8', timeout: 15_000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stdout + r.stderr, new RegExp(`pulsedns keys generate diff\\.test --keys ${join(dir, 'keys').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

@@ -10,6 +10,7 @@
 import { Type } from '../../wire/constants.js';
 import type { Name } from '../../wire/names.js';
 import type { RdataPart } from '../rdata.js';
+import type { DnssecOption } from '../dnssec-option.js';
 import type { Pool, PoolSet } from '../../pools/model.js';
 import { ZoneImage, latin1, wireNameEnd } from './view.js';
 
@@ -43,6 +44,10 @@ export interface ZoneLike {
   nodes: ReadonlyMap<Name, NodeLike>;
   cuts: ReadonlySet<Name>;
   hasWildcards: boolean;
+  /** Present when the zone is served signed (zone file `dnssec:`); the image meta carries it. */
+  dnssec?: DnssecOption;
+  /** `nodes` iterates in canonical order (RFC 4034 6.1), apex first: an image does, a Map need not. */
+  canonicalOrder?: boolean;
 }
 
 const COMPRESSIBLE = new Set<number>([Type.NS, Type.CNAME, Type.SOA, Type.PTR, Type.MX]);
@@ -65,6 +70,8 @@ class ImageZone implements ZoneLike {
   readonly serial: number;
   readonly negativeTtl: number;
   readonly hasWildcards: boolean;
+  readonly canonicalOrder = true;
+  readonly dnssec?: DnssecOption;
   readonly soa: RRsetLike;
   readonly nodes: ImageNodes;
   readonly cuts: ImageCuts;
@@ -76,6 +83,8 @@ class ImageZone implements ZoneLike {
     this.serial = img.serial(z);
     this.negativeTtl = img.negativeTtl(z);
     this.hasWildcards = img.hasWildcards(z);
+    const dnssec = img.dnssec(z);
+    if (dnssec) this.dnssec = dnssec;
     this.soaIndex = img.soa(z);
     this.soa = this.decodeSet(this.origin, this.soaIndex);
     this.nodes = new ImageNodes(this);

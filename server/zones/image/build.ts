@@ -196,7 +196,7 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
   const meta: ImageMeta = {
     version: FORMAT_VERSION,
     builtAt: new Date().toISOString(),
-    zones: plans.map((p) => ({ origin: p.src.origin, file: p.src.file })),
+    zones: plans.map((p) => ({ origin: p.src.origin, file: p.src.file, ...(p.src.dnssec ? { dnssec: p.src.dnssec } : {}) })),
     pools: [...poolIds.keys()],
     ...(poolsFile ? { poolsFile: poolsFile.file, poolsText: poolsFile.text } : {}),
   };

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { SerialMemory } from '../load.js';
 import type { ReadPolicy } from '../readfile.js';
+import type { SerialFallback } from '../serial.js';
 import type { ZoneError } from '../model.js';
 import { MAX_ERRORS_TOTAL } from '../limits.js';
 
@@ -22,6 +23,8 @@ export type CompileReply =
       ok: true;
       image: ArrayBuffer;
       serials: Array<[string, SerialMemory]>;
+      /** Zone files whose `serial: auto` fell back to file times (load.ts), for the reloader's warning. */
+      serialFallbacks: SerialFallback[];
       zones: Array<{ origin: string; file: string; records: number }>;
       records: number;
       ms: { load: number; build: number };

@@ -4,9 +4,13 @@
 // started later (a respawned worker) reads the last good image, not the zone
 // files, so it serves exactly what the others serve.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, readFile, rename } from 'node:fs/promises';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
+import { crc32 } from 'node:zlib';
 import { poolsFromText } from '../source.js';
 import type { PoolSet } from '../../pools/model.js';
 import { ZoneImage, type OpenOptions } from './view.js';
+import { H, HEADER_BYTES, ImageError } from './format.js';
 
 export function writeImageFile(path: string, image: ArrayBuffer): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -32,4 +36,42 @@ export function readImageFile(path: string, opts: OpenOptions = {}): ZoneImage {
 export function imagePools(img: ZoneImage): PoolSet {
   if (img.meta.poolsText === undefined) return { pools: new Map(), checks: new Map() };
   return poolsFromText(img.meta.poolsText, img.meta.poolsFile ?? '_pools.yaml').pools;
+}
+
+/**
+ * writeImageFile without blocking the event loop: a serving process (the
+ * single one of `--workers 1`) keeps answering while tens of MB reach disk.
+ */
+export async function writeImageFileAsync(path: string, image: ArrayBuffer): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(new Uint8Array(image));
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+/** Bytes checked per turn of the event loop: a few ms of CRC32, so queries wait at most that long. */
+const VERIFY_SLICE = 4 << 20;
+
+/**
+ * readImageFile for a process that is answering queries: the read happens off
+ * the loop and the checksum in slices, yielding between them, so opening a
+ * 70 MB image delays no query by more than a slice.
+ */
+export async function readImageFileAsync(path: string): Promise<ZoneImage> {
+  let bytes: Uint8Array = await readFile(path);
+  if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes);
+  if (bytes.length < HEADER_BYTES) throw new ImageError('not a zone image: too short');
+  let crc = 0;
+  for (let at = HEADER_BYTES; at < bytes.length; at += VERIFY_SLICE) {
+    crc = crc32(bytes.subarray(at, Math.min(bytes.length, at + VERIFY_SLICE)), crc);
+    await yieldTurn();
+  }
+  const stored = new DataView(bytes.buffer, bytes.byteOffset).getUint32(H.crc * 4, true);
+  if (crc !== stored) throw new ImageError('zone image: checksum mismatch');
+  return new ZoneImage(bytes, { verify: false });
 }

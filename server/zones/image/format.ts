@@ -14,6 +14,7 @@
 //   data     per RRset, per record: u16 big-endian length, then the RDATA wire
 //            bytes with names uncompressed (the writer may compress them)
 //   meta     UTF-8 JSON: zone files and origins, pool names, the pools file
+import type { DnssecOption } from '../dnssec-option.js';
 
 export const MAGIC0 = 0x534e4450; // "PDNS"
 export const MAGIC1 = 0x00474d49; // "IMG\0"
@@ -82,7 +83,8 @@ export const MAX_RRSET_RECORDS = 0xffff;
 export interface ImageMeta {
   version: number;
   builtAt: string;
-  zones: Array<{ origin: string; file: string }>;
+  /** Per zone: origin, file, and the zone file's `dnssec:` option when it is served signed (keys come at serve time). */
+  zones: Array<{ origin: string; file: string; dnssec?: DnssecOption }>;
   /** Pool names by id (an RRset's pool word is id + 1). */
   pools: string[];
   /** The pools file as read, so a reader rebuilds the same PoolSet (pools are few; they stay objects). */

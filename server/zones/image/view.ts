@@ -3,6 +3,7 @@
 // Nodes, RRsets and zones are plain numbers (indices); -1 means "none".
 // Names in arguments are the engine's canonical Name strings (wire/names.ts),
 // read from an offset so a suffix needs no slice.
+import type { DnssecOption } from '../dnssec-option.js';
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { Type } from '../../wire/constants.js';
@@ -83,6 +84,10 @@ export class ZoneImage {
   }
   file(z: number): string {
     return this.meta.zones[z]!.file;
+  }
+  /** The zone file's `dnssec:` option, when the zone is served signed. */
+  dnssec(z: number): DnssecOption | undefined {
+    return this.meta.zones[z]!.dnssec;
   }
   serial(z: number): number {
     return this.zt[z * ZONE_WORDS + Z.serial]!;

@@ -24,6 +24,7 @@ function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[
     ok: true,
     image,
     serials: [...r.serials],
+    serialFallbacks: r.serialFallbacks,
     zones: r.sources.map((s) => ({ origin: s.origin, file: s.file, records: s.records.length + s.poolRefs.length })),
     records,
     ms: { load: loadMs, build: performance.now() - built },

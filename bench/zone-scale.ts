@@ -1,0 +1,391 @@
+// The zone-scale part of `npm run bench` (issue 8): what a big zone costs a
+// running server, and what a reload costs its clients.
+//
+//   1. Load: `serve --workers 2` on 100k and 1M records: time from spawn to
+//      "ready", total RSS of the process tree (primary + workers), sampled
+//      every 100 ms, at ready and at its peak.
+//   2. Reloads under load: dnsperf at a fixed rate while the largest zone is
+//      edited and reloaded N times, then while a broken edit is pushed:
+//      queries lost, p99, the peak RSS of the tree against steady state. The
+//      same for NSD (`SIGHUP` after the zone file changes) in the same run.
+//   3. GC and tail latency: with the largest zone loaded, one worker pinned
+//      to core 0 at half of NSD's one-core peak (measured on the same zone);
+//      GC pauses from perf_hooks 'gc' entries (bench/gcwatch.ts, preloaded).
+// Every phase is bounded in count and time; only 127.0.0.1 is used.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchZoneText, benchZoneYaml, shapeFor } from './zonegen.js';
+import { freePort } from '../test/support/ports.js';
+import { udpExchange } from '../test/support/client.js';
+import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
+import type { PerfResult, PerfRun, Proc } from './support.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'dist', 'server', 'cli.js');
+const GCWATCH = join(ROOT, 'dist', 'bench', 'gcwatch.js');
+const NSD = '/usr/sbin/nsd';
+
+export interface ScaleContext {
+  dir: string;
+  taskset: string | null;
+  sizes: number[];
+  reloads: number;
+  /** dnsperf rate during reloads (q/s). */
+  reloadRate: number;
+  seconds: number;
+  launch: (name: string, cmd: string, args: string[], extraKill?: () => number | null, env?: NodeJS.ProcessEnv) => Proc;
+  pinned: (taskset: string | null, core: number | null, cmd: string, args: string[]) => [string, string[]];
+  dnsperf: (taskset: string | null, run: PerfRun) => Promise<PerfResult>;
+  table: (head: string[], rows: string[][]) => string;
+  nsdConf: (dir: string, port: number) => string;
+  waitAnswering: (proc: Proc, port: number, timeoutMs?: number) => Promise<void>;
+}
+
+export interface LoadRow {
+  records: number;
+  loadSeconds: number;
+  rssReadyMb: number;
+  rssPeakMb: number;
+  processes: number;
+  imageBytes: number;
+}
+
+export interface ReloadRow {
+  server: string;
+  what: string;
+  reloads: number;
+  perf: PerfResult;
+  steadyMb: number;
+  peakMb: number;
+  /** Seconds from the edit to the new data being served, per reload. */
+  applySeconds: number[];
+}
+
+export interface ScaleReport {
+  load: LoadRow[];
+  reload: ReloadRow[];
+  nsdPeakQps?: number;
+  tail?: { records: number; offered: number; perf: PerfResult; gc: GcSummary };
+}
+
+interface GcSummary {
+  count: number;
+  totalMs: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const mb = (kb: number): number => Math.round(kb / 1024);
+
+/** RSS in kB of `pid` and every descendant (from /proc). */
+export function treeRssKb(pid: number): { kb: number; processes: number } {
+  let kb = 0;
+  let processes = 0;
+  const stack = [pid];
+  for (let guard = 0; stack.length && guard < 1000; guard++) {
+    const p = stack.pop()!;
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      processes++;
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        const kids = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim();
+        if (kids) stack.push(...kids.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone
+    }
+  }
+  return { kb, processes };
+}
+
+/** Samples the tree's RSS every 100 ms until stopped; returns the peak. */
+function sampler(pid: number): { stop(): number } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, treeRssKb(pid).kb);
+  }, 100);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, treeRssKb(pid).kb);
+    },
+  };
+}
+
+function queries(records: number): string {
+  const shape = shapeFor(records);
+  const out: string[] = [];
+  let x = 12345;
+  for (let i = 0; i < 50_000; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    out.push(i % 10 === 9 ? `nx${x}.bench.test A` : `h${x % shape.hosts}.bench.test A`);
+  }
+  return out.join('\n') + '\n';
+}
+
+interface Pulse {
+  proc: Proc;
+  port: number;
+  gcDir: string;
+}
+
+/** Starts a server; `ready` resolves with the seconds from spawn to answering. */
+async function launchPulse(ctx: ScaleContext, dir: string, workers: number, core: number | null, timeoutMs: number): Promise<{ pulse: Pulse; ready: Promise<number> }> {
+  const port = await freePort();
+  const gcDir = join(dir, `gc-${port}`);
+  mkdirSync(gcDir, { recursive: true });
+  const args = ['--import', GCWATCH, CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', `127.0.0.1:${port}`, '--workers', String(workers), '--admin', 'off', '--state-dir', dir];
+  const [cmd, argv] = ctx.pinned(ctx.taskset, core, process.execPath, args);
+  const started = performance.now();
+  const proc = ctx.launch(`pulsedns --workers ${workers}`, cmd, argv, undefined, { PULSEDNS_GC_DIR: gcDir });
+  const ready = (async (): Promise<number> => {
+    const until = Date.now() + timeoutMs;
+    while (!proc.tail.some((l) => l.includes('"msg":"ready"'))) {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw await proc.deathNote();
+      if (Date.now() > until) throw new Error(`pulsedns did not get ready in ${timeoutMs} ms:\n${proc.tail.join('\n')}`);
+      await sleep(50);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await ctx.waitAnswering(proc, port);
+    return seconds;
+  })();
+  return { pulse: { proc, port, gcDir }, ready };
+}
+
+function gcOf(dir: string): GcSummary {
+  const all = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as GcSummary);
+  return all.reduce((a, b) => ({ count: a.count + b.count, totalMs: a.totalMs + b.totalMs, p99Ms: Math.max(a.p99Ms, b.p99Ms), maxMs: Math.max(a.maxMs, b.maxMs) }), { count: 0, totalMs: 0, p99Ms: 0, maxMs: 0 });
+}
+
+function writeAtomically(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Waits until `count` log lines match `re`; bounded. */
+async function logCount(proc: Proc, re: RegExp, count: number, seen: { n: number }, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  // `tail` keeps the last 200 lines: count new matches as they arrive instead.
+  while (seen.n < count) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${re} (${seen.n}/${count}):\n${proc.tail.slice(-10).join('\n')}`);
+    await sleep(50);
+  }
+}
+
+function countLines(proc: Proc, re: RegExp): { n: number } {
+  const seen = { n: 0 };
+  for (const s of [proc.child.stdout!, proc.child.stderr!]) {
+    s.on('data', (d: string) => {
+      for (const line of String(d).split('\n')) if (re.test(line)) seen.n++;
+    });
+  }
+  return seen;
+}
+
+export async function runZoneScaleBench(ctx: ScaleContext): Promise<ScaleReport> {
+  const report: ScaleReport = { load: [], reload: [] };
+  const largest = Math.max(...ctx.sizes);
+  for (const records of ctx.sizes) {
+    const dir = join(ctx.dir, `scale-${records}`);
+    mkdirSync(join(dir, 'zones'), { recursive: true });
+    writeFileSync(join(dir, 'zones', 'bench.test.yaml'), benchZoneYaml(shapeFor(records)));
+    process.stderr.write(`zone scale: loading ${records} records...\n`);
+    const { pulse, ready } = await launchPulse(ctx, dir, 2, null, 600_000);
+    const pid = pulse.proc.child.pid!;
+    const rss = sampler(pid);
+    const seconds = await ready;
+    await sleep(1000);
+    const peakKb = rss.stop();
+    const now = treeRssKb(pid);
+    let imageBytes = 0;
+    for (const d of readdirSync(dir).filter((f) => f.startsWith('pulsedns-'))) {
+      try {
+        imageBytes = statSync(join(dir, d, 'zones.img')).size;
+      } catch {
+        // not there
+      }
+    }
+    report.load.push({ records, loadSeconds: Math.round(seconds * 10) / 10, rssReadyMb: mb(now.kb), rssPeakMb: mb(peakKb), processes: now.processes, imageBytes });
+    if (records === largest) await reloadRuns(ctx, report, dir, pulse, records, seconds);
+    await pulse.proc.stop();
+  }
+  await tailRun(ctx, report, largest);
+  return report;
+}
+
+async function reloadRuns(ctx: ScaleContext, report: ScaleReport, dir: string, pulse: Pulse, records: number, loadSeconds: number): Promise<void> {
+  const shape = shapeFor(records);
+  const qfile = join(dir, 'queries.txt');
+  writeFileSync(qfile, queries(records));
+  const zoneFile = join(dir, 'zones', 'bench.test.yaml');
+  const base = benchZoneYaml(shape);
+  const perReload = Math.ceil(loadSeconds * 2 + 5);
+  const pid = pulse.proc.child.pid!;
+
+  // pulsedns: N good reloads, then one broken edit.
+  const loaded = countLines(pulse.proc, /"msg":"zones loaded"/);
+  const refused = countLines(pulse.proc, /"msg":"zone load refused/);
+  for (const what of ['reloads', 'broken'] as const) {
+    const n = what === 'reloads' ? ctx.reloads : 1;
+    const seconds = Math.min(1800, n * perReload + 4);
+    await sleep(500);
+    const steady = treeRssKb(pid).kb;
+    const rss = sampler(pid);
+    const perf = ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds, file: qfile, rate: ctx.reloadRate, perQuery: true });
+    const apply: number[] = [];
+    await sleep(2000);
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      if (what === 'reloads') {
+        writeAtomically(zoneFile, base.replace('192.0.2.1 }', `192.0.2.${10 + i} }`));
+        const want = loaded.n + 1;
+        await logCount(pulse.proc, /zones loaded/, want, loaded, perReload * 1000 + 60_000);
+      } else {
+        writeAtomically(zoneFile, base + '  broken: { type: A, value: 300.0.0.1 }\n');
+        const want = refused.n + 1;
+        // A typo sends the file to the full parser, which at a million records may
+        // take minutes or hit the compile thread's heap limit: note it, do not fail.
+        const limit = perReload * 1000 + 240_000;
+        await logCount(pulse.proc, /refused/, want, refused, limit).catch(() => process.stderr.write(`zone scale: the broken edit was not refused within ${limit / 1000} s\n`));
+      }
+      apply.push(Math.round((performance.now() - t0) / 100) / 10);
+    }
+    const result = await perf;
+    report.reload.push({ server: 'pulsedns --workers 2', what: what === 'reloads' ? `${n} reloads` : 'broken edit', reloads: n, perf: result, steadyMb: mb(steady), peakMb: mb(rss.stop()), applySeconds: apply });
+    // Back to the base zone before the next phase, and wait for it to be served.
+    const want = loaded.n + 1;
+    writeAtomically(zoneFile, base);
+    await logCount(pulse.proc, /zones loaded/, want, loaded, perReload * 1000 + 300_000);
+  }
+
+  // NSD, the same zone as a master file, SIGHUP after each change.
+  const nsdDir = join(dir, 'nsd');
+  mkdirSync(nsdDir, { recursive: true });
+  const zonePath = join(nsdDir, 'bench.test.zone');
+  writeFileSync(zonePath, benchZoneText(shape));
+  const port = await freePort();
+  const conf = join(nsdDir, 'nsd.conf');
+  writeFileSync(conf, ctx.nsdConf(nsdDir, port));
+  const pidfile = join(nsdDir, 'nsd.pid');
+  const mainPid = (): number | null => {
+    try {
+      const p = Number(readFileSync(pidfile, 'utf8').trim());
+      return Number.isInteger(p) && p > 1 ? p : null;
+    } catch {
+      return null;
+    }
+  };
+  const nsd = ctx.launch('nsd', NSD, ['-d', '-c', conf], mainPid);
+  try {
+    const started = performance.now();
+    await ctx.waitAnswering(nsd, port, 600_000);
+    const nsdLoad = (performance.now() - started) / 1000;
+    const nsdPid = nsd.child.pid!;
+    const nsdPer = Math.ceil(nsdLoad * 2 + 5);
+    for (const what of ['reloads', 'broken'] as const) {
+      const n = what === 'reloads' ? ctx.reloads : 1;
+      const seconds = Math.min(1800, n * nsdPer + 4);
+      const steady = treeRssKb(nsdPid).kb;
+      const rss = sampler(nsdPid);
+      const perf = ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds, file: qfile, rate: ctx.reloadRate, perQuery: true });
+      const apply: number[] = [];
+      await sleep(2000);
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        const serial = 100 + i + (what === 'broken' ? 50 : 0);
+        const text = what === 'reloads' ? benchZoneText(shape, serial, `192.0.2.${10 + i}`) : benchZoneText(shape, serial) + 'broken IN A 300.0.0.1\n';
+        writeAtomically(zonePath, text);
+        const p = mainPid();
+        if (p) process.kill(p, 'SIGHUP');
+        // Served when ns1 has the new address (a broken zone is kept at the old one: wait a fixed while).
+        const want = what === 'reloads' ? `192.0.2.${10 + i}` : null;
+        const until = Date.now() + nsdPer * 1000;
+        while (Date.now() < until) {
+          if (want && (await ns1(port)) === want) break;
+          await sleep(100);
+        }
+        apply.push(Math.round((performance.now() - t0) / 100) / 10);
+      }
+      const result = await perf;
+      report.reload.push({ server: 'NSD (SIGHUP)', what: what === 'reloads' ? `${n} reloads` : 'broken edit', reloads: n, perf: result, steadyMb: mb(steady), peakMb: mb(rss.stop()), applySeconds: apply });
+      writeAtomically(zonePath, benchZoneText(shape, 300));
+      const p = mainPid();
+      if (p) process.kill(p, 'SIGHUP');
+      await sleep(nsdPer * 1000);
+    }
+  } finally {
+    await nsd.stop();
+  }
+}
+
+async function ns1(port: number): Promise<string | undefined> {
+  try {
+    return parseMessage(await udpExchange({ host: '127.0.0.1', port }, buildQuery('ns1.bench.test', 'A'), 300)).answer[0]?.data;
+  } catch {
+    return undefined;
+  }
+}
+
+/** NSD flat out on core 0, then pulsedns --workers 1 on core 0 at half that, the largest zone loaded. */
+async function tailRun(ctx: ScaleContext, report: ScaleReport, records: number): Promise<void> {
+  const dir = join(ctx.dir, `scale-${records}`);
+  const qfile = join(dir, 'queries.txt');
+  writeFileSync(qfile, queries(records));
+  const nsdDir = join(dir, 'nsd-peak');
+  mkdirSync(nsdDir, { recursive: true });
+  writeFileSync(join(nsdDir, 'bench.test.zone'), benchZoneText(shapeFor(records)));
+  const port = await freePort();
+  const conf = join(nsdDir, 'nsd.conf');
+  writeFileSync(conf, ctx.nsdConf(nsdDir, port));
+  const pidfile = join(nsdDir, 'nsd.pid');
+  const [cmd, argv] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, NSD, ['-d', '-c', conf]);
+  const nsd = ctx.launch('nsd (peak)', cmd, argv, () => {
+    try {
+      return Number(readFileSync(pidfile, 'utf8').trim()) || null;
+    } catch {
+      return null;
+    }
+  });
+  let peak: PerfResult;
+  try {
+    await ctx.waitAnswering(nsd, port, 600_000);
+    await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: 1, file: qfile, rate: null, perQuery: false });
+    peak = await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: ctx.seconds, file: qfile, rate: null, perQuery: false });
+  } finally {
+    await nsd.stop();
+  }
+  report.nsdPeakQps = peak.qps;
+  const offered = Math.round(peak.qps / 2);
+  const { pulse, ready } = await launchPulse(ctx, dir, 1, ctx.taskset ? 0 : null, 600_000);
+  try {
+    await ready;
+    await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: 1, file: qfile, rate: offered, perQuery: false });
+    for (const f of readdirSync(pulse.gcDir)) rmSync(join(pulse.gcDir, f));
+    const perf = await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true });
+    await sleep(1200);
+    report.tail = { records, offered, perf, gc: gcOf(pulse.gcDir) };
+  } finally {
+    await pulse.proc.stop();
+  }
+}
+
+export function scaleTables(r: ScaleReport, table: ScaleContext['table']): string {
+  const f = (n: number | undefined, d = 3): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(d) : '-');
+  const out: string[] = ['', 'Zone scale: `serve --workers 2`, RSS summed over the process tree', ''];
+  out.push(table(['records', 'load s', 'RSS ready MB', 'RSS peak MB', 'processes', 'image MB', 'bytes/record (image)'],
+    r.load.map((l) => [l.records.toLocaleString('en-US'), f(l.loadSeconds, 1), String(l.rssReadyMb), String(l.rssPeakMb), String(l.processes), f(l.imageBytes / 1e6, 1), f(l.imageBytes / l.records, 1)])));
+  out.push('', 'Reloads under load (dnsperf at a fixed rate the whole time)', '');
+  out.push(table(['server', 'change', 'queries', 'lost', 'p99 ms', 'max ms', 'steady MB', 'peak MB', 'applied after s'],
+    r.reload.map((x) => [x.server, x.what, x.perf.sent.toLocaleString('en-US'), String(x.perf.lost), f(x.perf.p99Ms), f(x.perf.maxMs), String(x.steadyMb), String(x.peakMb), x.applySeconds.join(', ')])));
+  if (r.tail) {
+    const t = r.tail;
+    out.push('', `Tail latency, ${t.records.toLocaleString('en-US')} records loaded, pulsedns --workers 1 on core 0 at ${t.offered.toLocaleString('en-US')} q/s (half of NSD's ${r.nsdPeakQps?.toLocaleString('en-US')} q/s on this zone)`, '');
+    out.push(table(['q/s served', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'GC pauses', 'GC total ms', 'GC p99 ms', 'GC max ms'],
+      [[t.perf.qps.toLocaleString('en-US'), String(t.perf.lost), f(t.perf.p50Ms), f(t.perf.p99Ms), f(t.perf.p999Ms), f(t.perf.maxMs), String(t.gc.count), f(t.gc.totalMs, 1), f(t.gc.p99Ms), f(t.gc.maxMs)]]));
+  }
+  return out.join('\n') + '\n';
+}
