@@ -30,7 +30,7 @@ function exitOnRefusal(store: HealthStore): void {
 
 export async function runProber(opts: ProberOptions, log: Logger): Promise<void> {
   const plog = log.child({ vantage: opts.vantage });
-  const zones = new ServedZones(opts.zonesDir, plog, new Stats(), opts.maxFileBytes ? { read: { maxBytes: opts.maxFileBytes } } : {});
+  const zones = new ServedZones(opts.zonesDir, plog, new Stats(), { sign: false, ...(opts.maxFileBytes ? { read: { maxBytes: opts.maxFileBytes } } : {}) });
   if (!(await zones.reload())) throw new Error('initial zone load failed; fix the errors above');
   const store = openStore(opts.health, plog);
   const health = await startHealth(store, plog, {

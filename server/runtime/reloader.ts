@@ -43,6 +43,8 @@ export interface ServedZonesOptions {
   read?: ReadPolicy;
   /** Where signed zones' keys are (serve --keys); read again on every load, in every serving process. */
   keysDir?: string;
+  /** False where nothing is answered (`pulsedns probe`): pools are all it needs, so keys are neither read nor required. */
+  sign?: boolean;
   /** Where the compiled image is written for other processes (absent: nobody else reads it, as in `pulsedns probe`). */
   imagePath?: string;
   compile?: Omit<CompileOptions, 'previous' | 'read'>;
@@ -81,6 +83,7 @@ export class ServedZones {
   private readonly announce: boolean;
   private readonly read: ReadPolicy;
   readonly keysDir: string | undefined;
+  private readonly sign: boolean;
   readonly imagePath: string | undefined;
   private readonly compileOptions: Omit<CompileOptions, 'previous' | 'read'>;
 
@@ -88,6 +91,7 @@ export class ServedZones {
     this.announce = o.announce ?? true;
     this.read = o.read ?? DEFAULT_READ;
     this.keysDir = o.keysDir;
+    this.sign = o.sign !== false;
     this.imagePath = o.imagePath;
     this.compileOptions = o.compile ?? { timeoutMs: COMPILE_DEADLINE_MS };
     stats.signing = () => this.sigCache.stats();
@@ -209,7 +213,7 @@ export class ServedZones {
   private zonesOf(img: ZoneImage): Built {
     const pools = imagePools(img);
     const zones = imageZones(img, pools);
-    const signing = buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache });
+    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache }) : { signers: new Map(), errors: [], warnings: [] };
     const errors: ZoneError[] = [];
     appendErrors(errors, signing.errors);
     return { zones, pools, signers: signing.signers, warnings: signing.warnings, errors };
