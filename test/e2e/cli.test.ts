@@ -2,6 +2,7 @@
 // and version, one-line errors and exit codes, a failed bind ending the
 // process, `pulsedns reload` and `pulsedns drain --wait`.
 import { test, after } from 'node:test';
+import { skipOrFail } from '../support/tools.js';
 import assert from 'node:assert/strict';
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -233,7 +234,7 @@ test('a port below 1024 without privileges: one line with the CAP_NET_BIND_SERVI
   const dir = zonesDir();
   const r = await run(['serve', '--zones', dir, '--listen', '127.0.0.1:853', '--admin', 'off', '--workers', '1'], { ...asNobody, cwd: tmpdir(), timeoutMs: 15_000 });
   if (r.code === null || /EACCES: permission denied, open|Cannot find module/.test(r.stderr)) {
-    t.skip(`cannot run the CLI as an unprivileged user here: ${r.stderr.split('\n')[0]}`);
+    skipOrFail(t, `cannot run the CLI as an unprivileged user here: ${r.stderr.split('\n')[0]}`);
     return;
   }
   assert.equal(r.code, 1, r.stderr);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { CLI, spawnCli, startPulse, type CliProcess } from '../../support/server.js';
 import { freePort } from '../../support/ports.js';
 import { startRedis } from '../../support/redis.js';
-import { needTool } from '../../support/tools.js';
+import { needTool, skipOrFail } from '../../support/tools.js';
 import { sleep, waitFor } from '../../support/backends.js';
 
 const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
@@ -150,8 +150,7 @@ async function fallbackLines(t: TestContext, dir: string, env?: NodeJS.ProcessEn
 test('serial: auto warns once per reload, with the fix, when git refuses the repository', async (t) => {
   if (process.getuid?.() !== 0) {
     // Only root can hand a directory to another user here.
-    console.error(`\n!!! SKIPPING "${t.name}": needs root to chown a repository to another user !!!\n`);
-    return t.skip('needs root');
+    return skipOrFail(t, 'needs root to chown a repository to another user');
   }
   const dir = zonesRepo();
   // Owned by someone else: git refuses it ("dubious ownership") unless told it is safe.

@@ -2,9 +2,10 @@
 // text, so that spelling differences (relative names, TTL units, case) do not
 // hide or fake a difference; NSD is asked for a second opinion where present.
 import { test, type TestContext } from 'node:test';
+import { needTool } from '../../support/tools.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -16,25 +17,10 @@ import type { ZoneSource } from '../../../server/zones/model.js';
 import { parseTypeName } from '../../../server/wire/constants.js';
 import { nameFromText, nameToText } from '../../../server/wire/names.js';
 
-// Overridable so the skip and fail paths can be exercised on a machine that has NSD.
-const NSD_CHECKZONE = process.env.PULSEDNS_NSD_CHECKZONE ?? '/usr/sbin/nsd-checkzone';
-
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'pulsedns-import-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Path of nsd-checkzone, or undefined after marking the test skipped (fails instead when tools are required). */
-function nsdCheckzone(t: TestContext): string | undefined {
-  if (existsSync(NSD_CHECKZONE)) return NSD_CHECKZONE;
-  const reason = `${NSD_CHECKZONE} is not installed, so NSD cannot check this zone (apt-get install nsd)`;
-  if (process.env.CI || process.env.PULSEDNS_REQUIRE_TOOLS) {
-    assert.fail(`${reason}; required because CI or PULSEDNS_REQUIRE_TOOLS is set`);
-  }
-  console.error(`\n*** SKIPPED: ${reason} ***\n`);
-  t.skip(reason);
-  return undefined;
 }
 
 function runCheckzone(bin: string, origin: string, file: string, cwd: string, print = false): string {
@@ -175,7 +161,7 @@ test('a BIND-style master file imports to YAML holding the same records', (t) =>
 });
 
 test('the import reads the file as NSD does', (t) => {
-  const bin = nsdCheckzone(t);
+  const bin = needTool(t, 'nsd-checkzone', 'nsd');
   if (!bin) return;
   const dir = tempDir(t);
   const file = writeBindZone(dir);
@@ -318,7 +304,7 @@ test('export then import gives back the same record set', () => {
 });
 
 test('nsd-checkzone accepts the exported zone', (t) => {
-  const bin = nsdCheckzone(t);
+  const bin = needTool(t, 'nsd-checkzone', 'nsd');
   if (!bin) return;
   const dir = tempDir(t);
   const zone = parsedZone(YAML_ZONE, 'example.org.yaml');
