@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { CLI, startPulse, type Spawned } from '../support/server.js';
 import { query } from '../support/client.js';
-import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor } from '../support/backends.js';
+import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor, fastHttpCheck } from '../support/backends.js';
 
 const { INTERVAL_MS, TIMEOUT_MS, FALL, RISE, TTL, DEGRADED_TTL } = FAST;
 
@@ -45,16 +45,7 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const CHECKS = `checks:
-  web-http:
-    type: http
-    port: ${PORT}
-    path: /healthz
-    interval: ${INTERVAL_MS}ms
-    timeout: ${TIMEOUT_MS}ms
-    fall: ${FALL}
-    rise: ${RISE}
-`;
+const CHECKS = `${fastHttpCheck(PORT)}`;
 
 function webPool(members: string[], extra = ''): string {
   return `  web:

@@ -14,11 +14,11 @@ import type { TestContext } from 'node:test';
 import { CLI, startPulse, type Spawned } from '../support/server.js';
 import { startProber, type Prober } from '../support/prober.js';
 import { query } from '../support/client.js';
-import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor } from '../support/backends.js';
+import { Backend, DOWN_BOUND_MS, FAST, UP_BOUND_MS, portFreeOn, sleep, waitFor, fastHttpCheck } from '../support/backends.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { needTool } from '../support/tools.js';
 
-const { INTERVAL_MS, TIMEOUT_MS, FALL, RISE, TTL, DEGRADED_TTL } = FAST;
+const { INTERVAL_MS, FALL, RISE, TTL, DEGRADED_TTL } = FAST;
 /** verdict.ts: a vantage silent for this many intervals no longer votes. */
 const STALE_INTERVALS = 3;
 
@@ -35,16 +35,7 @@ const PORT = await portFreeOn(MEMBERS);
 const backends = new Map(MEMBERS.map((a) => [a, new Backend(a, PORT)]));
 const be = (a: string): Backend => backends.get(a)!;
 
-const CHECKS = `checks:
-  web-http:
-    type: http
-    port: ${PORT}
-    path: /healthz
-    interval: ${INTERVAL_MS}ms
-    timeout: ${TIMEOUT_MS}ms
-    fall: ${FALL}
-    rise: ${RISE}
-pools:
+const CHECKS = `${fastHttpCheck(PORT)}pools:
   web:
     check: web-http
     policy: all

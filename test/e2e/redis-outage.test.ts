@@ -17,11 +17,11 @@ import { Redis } from 'ioredis';
 import { CLI, startPulse, type Spawned } from '../support/server.js';
 import { startProber, type Prober } from '../support/prober.js';
 import { query } from '../support/client.js';
-import { Backend, DOWN_BOUND_MS, FAST, portFreeOn, sleep, waitFor } from '../support/backends.js';
+import { Backend, DOWN_BOUND_MS, FAST, portFreeOn, sleep, waitFor, fastHttpCheck } from '../support/backends.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { needTool } from '../support/tools.js';
 
-const { INTERVAL_MS, TIMEOUT_MS, FALL, RISE } = FAST;
+const { INTERVAL_MS } = FAST;
 // Addresses of their own, so this file can run beside failover-redis.
 const X = '127.0.0.61';
 const Y = '127.0.0.62';
@@ -40,16 +40,7 @@ after(async () => {
   await Promise.all([...backends.values()].map((b) => b.kill()));
 });
 
-const POOLS = `checks:
-  web-http:
-    type: http
-    port: ${PORT}
-    path: /healthz
-    interval: ${INTERVAL_MS}ms
-    timeout: ${TIMEOUT_MS}ms
-    fall: ${FALL}
-    rise: ${RISE}
-pools:
+const POOLS = `${fastHttpCheck(PORT)}pools:
   web:
     check: web-http
     policy: all

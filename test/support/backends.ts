@@ -96,5 +96,19 @@ export async function portFreeOn(addresses: string[]): Promise<number> {
 /** Check timing the failover tests share: short, so failures show in well under a second. */
 export const FAST = { INTERVAL_MS: 300, TIMEOUT_MS: 200, FALL: 2, RISE: 2, TTL: 60, DEGRADED_TTL: 7 } as const;
 /** The bound the issue sets on noticing a change: interval x fall (or rise) + 1 s. */
+/** The `checks:` block of a pools file: one http check `web-http` on `port` with the FAST timings. */
+export function fastHttpCheck(port: number): string {
+  return `checks:
+  web-http:
+    type: http
+    port: ${port}
+    path: /healthz
+    interval: ${FAST.INTERVAL_MS}ms
+    timeout: ${FAST.TIMEOUT_MS}ms
+    fall: ${FAST.FALL}
+    rise: ${FAST.RISE}
+`;
+}
+
 export const DOWN_BOUND_MS = FAST.INTERVAL_MS * FAST.FALL + 1000;
 export const UP_BOUND_MS = FAST.INTERVAL_MS * FAST.RISE + 1000;
