@@ -17,9 +17,12 @@ async function tryPort(host: string, port: number): Promise<boolean> {
   });
 }
 
+// Below Linux's ephemeral range (32768-60999): a port picked there can be
+// taken between our probe and the server's bind by any outgoing connection
+// another test opens (Redis clients, HTTP checks, dig).
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const port = 10000 + Math.floor(Math.random() * 22000);
     if (await tryPort(host, port)) return port;
   }
   throw new Error('no free port found');

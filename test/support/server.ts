@@ -104,10 +104,18 @@ export async function spawnCli(args: string[], opts: SpawnOptions = {}): Promise
 }
 
 export async function startPulse(zonesDir: string, extra: string[] = [], host = '127.0.0.1', opts: SpawnOptions = {}): Promise<Spawned> {
-  const port = await freePort(host);
-  const adminPort = await freePort('127.0.0.1');
-  const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const args = ['serve', '--zones', zonesDir, '--listen', listen, '--workers', '1', '--admin', `127.0.0.1:${adminPort}`, ...extra];
-  const p = await spawnCli(args, opts);
-  return { ...p, port, admin: `http://127.0.0.1:${adminPort}`, host };
+  // freePort releases the port before pulsedns binds it, so a concurrent test
+  // can win it; pick again rather than fail the test.
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort(host);
+    const adminPort = await freePort('127.0.0.1');
+    const listen = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const args = ['serve', '--zones', zonesDir, '--listen', listen, '--workers', '1', '--admin', `127.0.0.1:${adminPort}`, ...extra];
+    try {
+      const p = await spawnCli(args, opts);
+      return { ...p, port, admin: `http://127.0.0.1:${adminPort}`, host };
+    } catch (err) {
+      if (attempt >= 2 || !/already in use/.test(String(err))) throw err;
+    }
+  }
 }
