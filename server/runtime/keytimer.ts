@@ -1,13 +1,16 @@
 // Wakes the server when a signing key changes phase (a rollover step), so a
-// rollover moves on with nobody at the keyboard. The serving side computes
-// keyStateAt(keys, now).nextChange for every signed zone at each reload and
-// hands the earliest to schedule(); when that moment passes, `onChange`
-// runs (the caller reloads, which rebuilds the signers and schedules again).
-// Times live in the key files, so a restart simply schedules afresh.
+// rollover moves on with nobody at the keyboard. Every load computes
+// keyStateAt(keys, now).nextChange for the signed zones (runtime/signers.ts);
+// followKeys() sleeps until the earliest, then has every serving process
+// rebuild its signers from the key files (ServedZones.rekey), without a
+// recompile. It also rekeys when the key directory changes, so the key
+// `keys roll` adds is published as soon as its files arrive. Times live in
+// the key files, so a restart simply schedules afresh.
 
 import { loadZoneKeys } from '../dnssec/keys.js';
 import { keyStateAt } from '../dnssec/rollover.js';
 import type { Name } from '../wire/names.js';
+import { watchZones } from './watch.js';
 
 /**
  * The earliest key phase change after `now` (seconds) among the signed
@@ -81,5 +84,42 @@ export function keyTimer(onChange: () => void, o: KeyTimerOptions = {}): KeyTime
       return due;
     },
     stop: clear,
+  };
+}
+
+/** What followKeys needs of the served zones (ServedZones). */
+export interface Rekeyable {
+  /** Reads the keys again; serves new signers when a zone's key phases moved. */
+  rekey(): boolean;
+  /** The next key phase change of the zones served (seconds), as of the last load or rekey. */
+  readonly nextKeyChange: number | undefined;
+}
+
+export interface KeyFollower {
+  /** Call after every load: waits for the new catalog's next key change. */
+  loaded(): void;
+  stop(): void;
+}
+
+/**
+ * Keeps `zones`' signers in step with the key files in `keysDir`: rekeys at
+ * each phase change (a second late, so the new phase is in force) and a
+ * moment after anything in the directory changes. Every serving process
+ * runs its own; they agree because they read the same files by the same clock.
+ */
+export function followKeys(zones: Rekeyable, keysDir: string, o: KeyTimerOptions & { debounceMs?: number } = {}): KeyFollower {
+  const check = (): void => {
+    // A swap schedules through loaded(); without one the next change may still have moved.
+    if (!zones.rekey()) timer.schedule(zones.nextKeyChange);
+  };
+  const timer = keyTimer(check, o);
+  const watcher = watchZones(keysDir, check, o.debounceMs ?? 500);
+  timer.schedule(zones.nextKeyChange);
+  return {
+    loaded: () => timer.schedule(zones.nextKeyChange),
+    stop() {
+      timer.stop();
+      watcher.close();
+    },
   };
 }

@@ -25,7 +25,7 @@ import type { Stats } from './stats.js';
 import type { PoolSet } from '../pools/model.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 import { SigCache } from '../dnssec/cache.js';
-import { buildSigners } from './signers.js';
+import { buildSigners, phaseChanges } from './signers.js';
 
 /**
  * A compile that runs longer than this is stuck, not slow: a million records
@@ -57,6 +57,9 @@ interface Built {
   signers: ReadonlyMap<Name, ZoneSigner>;
   warnings: string[];
   errors: ZoneError[];
+  /** signers.ts SignerBuild.phases and nextChange. */
+  phases: ReadonlyMap<Name, string>;
+  nextKeyChange: number | undefined;
 }
 
 export class ServedZones {
@@ -76,6 +79,9 @@ export class ServedZones {
   records = 0;
   /** One signature cache for every signed zone and every load (its keys carry the key set). */
   readonly sigCache = new SigCache();
+  /** Key phases of the signed zones served, and when they next change (the key timer waits for it). */
+  keyPhases: ReadonlyMap<Name, string> = new Map();
+  nextKeyChange: number | undefined;
   private serials = new Map<string, SerialMemory>();
   private queued: Promise<boolean> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
@@ -213,14 +219,43 @@ export class ServedZones {
   private zonesOf(img: ZoneImage): Built {
     const pools = imagePools(img);
     const zones = imageZones(img, pools);
-    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache }) : { signers: new Map(), errors: [], warnings: [] };
+    return this.withSigners(zones, pools);
+  }
+
+  private withSigners(zones: ZoneLike[], pools: PoolSet): Built {
+    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache }) : { signers: new Map(), errors: [], warnings: [], phases: new Map(), nextChange: undefined };
     const errors: ZoneError[] = [];
     appendErrors(errors, signing.errors);
-    return { zones, pools, signers: signing.signers, warnings: signing.warnings, errors };
+    return { zones, pools, signers: signing.signers, warnings: signing.warnings, errors, phases: signing.phases, nextKeyChange: signing.nextChange };
+  }
+
+  /**
+   * Reads the keys again for the zones being served (the key timer: a
+   * rollover phase is due, or the key directory changed) and, when some
+   * zone's key phases moved, serves the same zones with new signers. True
+   * when it did; keys that cannot be used now are logged and change nothing.
+   */
+  rekey(): boolean {
+    if (!this.sign || this.current.signers.size === 0) return false;
+    const built = this.withSigners([...this.current.zones.values()], this.current.pools);
+    if (built.errors.length) {
+      const error = this.announce ? this.log.error.bind(this.log) : this.log.debug.bind(this.log);
+      for (const e of built.errors) error({ file: e.file }, formatError(e));
+      error('signing keys changed but cannot be used; still signing with the previous ones');
+      return false;
+    }
+    this.nextKeyChange = built.nextKeyChange;
+    if (phaseChanges(this.keyPhases, built.phases).length === 0) return false;
+    this.swap(built);
+    return true;
   }
 
   /** One assignment: queries in flight finish on the catalog they started with. */
   private swap(b: Built): Catalog {
+    const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
+    for (const c of phaseChanges(this.keyPhases, b.phases)) info({ zone: nameToText(c.zone), keys: c.to, before: c.from }, 'DNSSEC key phase change');
+    this.keyPhases = b.phases;
+    this.nextKeyChange = b.nextKeyChange;
     const catalog = new Catalog(b.zones, b.pools, b.signers);
     catalog.health = this.health;
     this.current = catalog;

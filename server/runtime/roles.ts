@@ -36,6 +36,7 @@ export { parseEndpoint } from '../transport/endpoint.js';
 import { answerReloadRequests, reloadWorkers, servedReport, type ReloadReport } from './reload.js';
 import { bindError, preflightBind, readyFields, StartupError } from './startup.js';
 import { AnswerLifetimes } from './lifetimes.js';
+import { followKeys } from './keytimer.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../zones/readfile.js';
 import { redactUrl } from './redact.js';
 
@@ -181,7 +182,12 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     ...(viewFile && role !== 'worker' ? { saveTo: viewFile } : {}),
   });
   zones.setHealth(health.live);
-  zones.onLoaded = (catalog) => health.setPools(catalog.pools);
+  // Every serving process follows the key files itself (no recompile): a rollover step goes live everywhere at its time.
+  const keys = opts.keysDir ? followKeys(zones, opts.keysDir) : undefined;
+  zones.onLoaded = (catalog) => {
+    health.setPools(catalog.pools);
+    keys?.loaded();
+  };
   let notifier: Notifier | undefined;
   if (role !== 'worker' && opts.notify?.length) {
     // Workers reload on their own clock; give them a moment before secondaries come to transfer.
@@ -255,7 +261,7 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
     rewatch();
     return refresh();
   };
-  return { zones, health, admin, stopWatch: () => (stopTimers(), lifetimes?.stop()), imageDir, notifier, refresh: hup, git };
+  return { zones, health, admin, stopWatch: () => (stopTimers(), lifetimes?.stop(), keys?.stop()), imageDir, notifier, refresh: hup, git };
 }
 
 /** Primary: every worker's traffic registry, as JSON for AggregatorRegistry; a worker that does not answer within 3 s is left out. */

@@ -6,10 +6,11 @@
 import { nameToText, type Name } from '../wire/names.js';
 import type { ZoneLike } from '../zones/image/adapter.js';
 import type { ZoneError } from '../zones/model.js';
-import { ALGORITHMS, activeKeys, loadZoneKeys } from '../dnssec/keys.js';
+import { ALGORITHMS, activeKeys, loadZoneKeys, type ZoneKey } from '../dnssec/keys.js';
 import type { SigCache } from '../dnssec/cache.js';
 import { ZoneSigner } from '../dnssec/signer.js';
 import type { ValidityWindow } from '../dnssec/window.js';
+import { keyStateAt, type KeyState } from '../dnssec/rollover.js';
 
 export interface SignerBuild {
   signers: Map<Name, ZoneSigner>;
@@ -17,6 +18,10 @@ export interface SignerBuild {
   errors: ZoneError[];
   /** Worth an operator's eye, not stopping the load (loose key file modes, stray files). */
   warnings: string[];
+  /** Per signed zone, which keys are published, active and retired now (keyPhases): what a rollover step changes. */
+  phases: Map<Name, string>;
+  /** The earliest key phase change after now among these zones (seconds), for the key timer. */
+  nextChange: number | undefined;
 }
 
 export interface SignerOptions {
@@ -36,7 +41,7 @@ export function generateHint(origin: Name, keysDir: string, algorithm: number): 
 }
 
 export function buildSigners(zones: Iterable<ZoneLike>, o: SignerOptions): SignerBuild {
-  const out: SignerBuild = { signers: new Map(), errors: [], warnings: [] };
+  const out: SignerBuild = { signers: new Map(), errors: [], warnings: [], phases: new Map(), nextChange: undefined };
   const now = (o.clock ?? ((): number => Math.floor(Date.now() / 1000)))();
   for (const zone of zones) {
     if (!zone.dnssec) continue;
@@ -62,11 +67,30 @@ export function buildSigners(zones: Iterable<ZoneLike>, o: SignerOptions): Signe
       fail(`zone ${zoneText} asks for signing with ${ALGORITHMS.get(want)?.mnemonic ?? want} but ${o.keysDir} holds no active key of it${have}: run \`${generateHint(zone.origin, o.keysDir, want)}\``);
       continue;
     }
+    const state = keyStateAt(keys, now);
+    out.phases.set(zone.origin, keyPhases(state));
+    if (state.nextChange !== undefined && (out.nextChange === undefined || state.nextChange < out.nextChange)) out.nextChange = state.nextChange;
     try {
       out.signers.set(zone.origin, new ZoneSigner(zone.origin, keys, { cache: o.cache, ...(o.window ? { window: o.window } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
     } catch (e) {
       fail(`zone ${zoneText}: ${(e as Error).message}`);
     }
+  }
+  return out;
+}
+
+/** `published 1234,5678; active 1234; retired -`: the key tags in each phase, for comparison and the log. */
+export function keyPhases(state: KeyState): string {
+  const tags = (ks: readonly ZoneKey[]): string => (ks.length ? ks.map((k) => k.tag).sort((a, b) => a - b).join(',') : '-');
+  return `published ${tags(state.published)}; active ${tags(state.active)}; retired ${tags(state.retired)}`;
+}
+
+/** Zones served signed before and after whose key phases differ, with both descriptions. */
+export function phaseChanges(before: ReadonlyMap<Name, string>, after: ReadonlyMap<Name, string>): { zone: Name; from: string; to: string }[] {
+  const out: { zone: Name; from: string; to: string }[] = [];
+  for (const [zone, to] of after) {
+    const from = before.get(zone);
+    if (from !== undefined && from !== to) out.push({ zone, from, to });
   }
   return out;
 }

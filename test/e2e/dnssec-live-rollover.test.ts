@@ -1,0 +1,109 @@
+// A whole CSK rollover on a running `pulsedns serve`, by the clock alone:
+// `pulsedns keys roll` with timings of a few seconds, then nothing but the
+// server's key timer moves the zone through publish, double signature,
+// retire and remove. At each phase delv must fully validate a positive and a
+// negative answer with the trust anchor a parent's DS set would give at that
+// moment (the old key until the new one appears in CDS, the new one from
+// then on; both while both sign), and CDS/CDNSKEY must name the keys that sign.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { createKey, loadZoneKeys } from '../../server/dnssec/keys.js';
+import { keyTag } from '../../server/dnssec/dnskey.js';
+import { Type } from '../../server/wire/constants.js';
+import { nameFromText } from '../../server/wire/names.js';
+import { needTool } from '../support/tools.js';
+import { CLI, startPulse } from '../support/server.js';
+import { query } from '../support/client.js';
+import { rawRdata } from '../support/dnsmsg.js';
+import { delvAll, writeAnchorFile } from '../support/delv.js';
+
+const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'diff');
+const ORIGIN = nameFromText('diff.test.');
+// Activate(new) = +5 s, Retire(old) = +10 s, Remove(old) = +14 s (rollover.ts planRollover).
+const ROLL = ['--propagation', '2', '--dnskey-ttl', '3', '--max-ttl', '2', '--ds-ttl', '2', '--registrar-delay', '3'];
+const QUESTIONS: [string, string][] = [
+  ['www.diff.test', 'A'],
+  ['nothing.diff.test', 'A'],
+];
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+
+test('a CSK rollover on a live server: delv validates at every phase with the anchor the parent would hold, CDS follows the new key', async (t) => {
+  const delvPath = needTool(t, 'delv', 'bind9-dnsutils');
+  if (!delvPath) return;
+  const dir = mkdtempSync(join(tmpdir(), 'pulsedns-live-roll-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const zones = join(dir, 'zones');
+  const keysDir = join(dir, 'keys');
+  mkdirSync(zones);
+  writeFileSync(join(zones, 'diff.test.yaml'), `dnssec: true\n${readFileSync(join(FIXTURES, 'diff.test.yaml'), 'utf8')}`);
+  const oldKey = createKey(keysDir, ORIGIN, 13);
+  const s = await startPulse(zones, ['--keys', keysDir]);
+  t.after(() => s.stop());
+  const server = { host: '127.0.0.1', port: s.port };
+
+  /** Tags of the DNSKEY set and of the keys CDS names, as served now. */
+  const served = async (): Promise<{ dnskey: number[]; cds: number[] }> => {
+    const [dk, cds] = await Promise.all([query(server, 'diff.test', Type.DNSKEY, { edns: {} }), query(server, 'diff.test', Type.CDS, { edns: {} })]);
+    return {
+      dnskey: sorted(dk.answer.filter((r) => r.type === Type.DNSKEY).map((r) => keyTag(rawRdata(r)))),
+      cds: sorted(cds.answer.filter((r) => r.type === Type.CDS).map((r) => rawRdata(r).readUInt16BE(0))),
+    };
+  };
+  const anchors = new Map<number, string>();
+  const anchorFor = (tag: number, dnskey: Buffer): string => {
+    if (!anchors.has(tag)) {
+      mkdirSync(join(dir, `anchor-${tag}`));
+      anchors.set(tag, writeAnchorFile(join(dir, `anchor-${tag}`), 'diff.test', dnskey));
+    }
+    return anchors.get(tag)!;
+  };
+  /** delv with each anchor: the positive answer "fully validated", the negative one "negative response, fully validated". */
+  const validates = async (phase: string, keys: { tag: number; dnskey: Buffer }[]): Promise<void> => {
+    for (const k of keys) {
+      const [pos, neg] = await delvAll({ delvPath, host: server.host, port: server.port, zone: 'diff.test', anchorFile: anchorFor(k.tag, k.dnskey) }, QUESTIONS);
+      assert.ok(pos!.fullyValidated, `${phase}, anchor key ${k.tag}: ${QUESTIONS[0]!.join(' ')}\n${pos!.output}`);
+      assert.ok(neg!.negativeValidated, `${phase}, anchor key ${k.tag}: ${QUESTIONS[1]!.join(' ')}\n${neg!.output}`);
+    }
+  };
+
+  assert.deepEqual(await served(), { dnskey: [oldKey.tag], cds: [oldKey.tag] });
+  await validates('before the rollover', [oldKey]);
+
+  const roll = spawnSync(process.execPath, [CLI, 'keys', 'roll', 'diff.test', '--keys', keysDir, ...ROLL], { encoding: 'utf8' });
+  assert.equal(roll.status, 0, roll.stderr);
+  const newKey = loadZoneKeys(keysDir, ORIGIN).keys.find((k) => k.tag !== oldKey.tag)!;
+  const start = newKey.timing.publish!;
+  const old = loadZoneKeys(keysDir, ORIGIN).keys.find((k) => k.tag === oldKey.tag)!;
+  assert.deepEqual([newKey.timing.activate! - start, old.timing.retire! - start, old.timing.remove! - start], [5, 10, 14], 'the timings this test is built around');
+  const both = sorted([oldKey.tag, newKey.tag]);
+
+  // Each phase is checked a moment after it begins (the timer wakes a second late) and must still hold after delv ran.
+  const phases: { name: string; at: number; want: { dnskey: number[]; cds: number[] }; anchors: { tag: number; dnskey: Buffer }[] }[] = [
+    // The server picks the new key up from the key directory: no reload.
+    { name: 'new key published, old key signs', at: 0, want: { dnskey: both, cds: [oldKey.tag] }, anchors: [oldKey] },
+    // CDS names both: a parent adds the new DS; resolvers may hold either DS set.
+    { name: 'both keys sign', at: 5, want: { dnskey: both, cds: both }, anchors: [oldKey, newKey] },
+    { name: 'old key retired, still published', at: 10, want: { dnskey: both, cds: [newKey.tag] }, anchors: [newKey] },
+    { name: 'old key removed', at: 14, want: { dnskey: [newKey.tag], cds: [newKey.tag] }, anchors: [newKey] },
+  ];
+  for (const p of phases) {
+    // Until the phase is served (the timer fires a second after the change), bounded.
+    let now = await served();
+    while (JSON.stringify(now) !== JSON.stringify(p.want) && Date.now() / 1000 < start + p.at + 4) {
+      await sleep(200);
+      now = await served();
+    }
+    assert.deepEqual(now, p.want, `${p.name}: DNSKEY and CDS as served`);
+    await validates(p.name, p.anchors);
+    assert.deepEqual(await served(), p.want, `${p.name}: the phase lasted while delv ran (a machine this slow cannot run this test)`);
+  }
+  const log = s.output.filter((l) => l.includes('DNSSEC key phase change'));
+  assert.equal(log.length, 4, `one log line per phase change:\n${log.join('\n')}`);
+});
