@@ -23,6 +23,15 @@ export interface SignedZone {
   nsec: NsecIndex | undefined;
 }
 
+/**
+ * Types signing owns: the apex DNSKEY/CDS/CDNSKEY come from the key
+ * directory, RRSIG and NSEC are made here, and a zone file's NSEC3 (50) or
+ * NSEC3PARAM (51), from a zone signed elsewhere, would contradict the NSEC
+ * chain. Zone-file copies of them are neither served in a signed transfer
+ * nor listed in the chain.
+ */
+export const SIGNER_OWNED: ReadonlySet<number> = new Set<number>([Type.DNSKEY, Type.CDS, Type.CDNSKEY, Type.RRSIG, Type.NSEC, 50, 51]);
+
 /** Rdata the writer lays down as is (never compressed: RFC 3597, RFC 4034). */
 export function opaqueRdata(wire: Buffer, text = `\\# ${wire.length} ${wire.toString('hex')}`): Rdata {
   return { parts: [wire], compressible: false, wire, text };
@@ -47,7 +56,7 @@ export function zoneNsecChain(zone: ZoneLike, apex: Iterable<RRsetLike>): NsecEn
   const extra = [...apex].map((s) => s.type);
   const owners = (function* (): Generator<readonly [Name, Iterable<number>]> {
     for (const [name, node] of zone.nodes) {
-      const types = [...node.rrsets.keys()];
+      const types = [...node.rrsets.keys()].filter((t) => !SIGNER_OWNED.has(t));
       yield [name, name === zone.origin ? [...types, ...extra] : types];
     }
   })();

@@ -16,7 +16,7 @@ import { ResponseWriter, SECTION_ANSWER } from '../wire/response.js';
 import type { RRsetLike, WireRdata, ZoneLike } from '../zones/image/adapter.js';
 import { compareTypes } from '../zones/export.js';
 import type { AddressAcl } from './acl.js';
-import { signedTransferBody, zoneSignerOf } from './signed.js';
+import { signedTransferBody } from './signed.js';
 import { keyNameText, signedTsigError, TSIG_ERROR_NAMES, TsigError, type TsigKey, TsigSigner, tsigSpace, unsignedTsigError, verifyRequest } from './tsig.js';
 
 /** RFC 2136 NOTAUTH: what NSD answers an allowed client asking for a zone it does not serve. */
@@ -295,8 +295,8 @@ export class ZoneTransfers implements TcpStreamer {
     const clientSerial = q.qtype === Type.IXFR ? ixfrClientSerial(msg, q) : undefined;
     const current = clientSerial !== undefined && !serialNewer(zone.serial, clientSerial);
     const trailer = verdict.kind === 'ok' ? tsigSpace(verdict.key) : 0;
-    const zoneSigner = zoneSignerOf(catalog, zone);
-    const body = current ? [] : zoneSigner ? signedTransferBody(zone, zoneSigner, transferOrder(zone)) : transferOrder(zone);
+    const signed = catalog.signed.get(zone.origin);
+    const body = current ? [] : signed ? signedTransferBody(signed, transferOrder(zone)) : transferOrder(zone);
     const messages = current ? [soaOnly(zone, msg, q, trailer)] : zoneMessages(zone, msg, q, this.messageBytes, trailer, body);
     let sent = 0;
     let bytes = 0;

@@ -19,6 +19,7 @@ import { typeName } from '../../server/wire/constants.js';
 import { nameFromText, nameToText } from '../../server/wire/names.js';
 import { transferOrder } from '../../server/xfr/axfr.js';
 import { signedTransferBody } from '../../server/xfr/signed.js';
+import { signedZone } from '../../server/engine/signed.js';
 import { loadZonesDir } from '../../server/zones/load.js';
 import type { Rdata } from '../../server/zones/rdata.js';
 import { needTool } from '../support/tools.js';
@@ -70,7 +71,7 @@ test('a CSK rollover validates in delv at every phase, with the old key as ancho
     ];
     // A compiled zone and the signer give every record its text (Rdata); the body is typed by what the engine reads.
     const signer = new ZoneSigner(origin, keys, { clock: () => now });
-    const body = signedTransferBody(zone, signer, transferOrder(zone), now);
+    const body = signedTransferBody(signedZone(zone, signer), transferOrder(zone), now);
     const text = [zone.soa, ...body].flatMap((s) => s.rdata.map((r) => `${nameToText(s.owner)} ${s.ttl} IN ${typeName(s.type)} ${(r as Rdata).text}`)).join('\n') + '\n';
     const nsd = await startNsd({ 'example.com': text }, { nsdPath });
     try {

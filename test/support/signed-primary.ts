@@ -1,9 +1,7 @@
 // An in-process pulsedns primary (UDP and TCP on 127.0.0.1, transfers
-// allowed from loopback) serving a zones directory with a ZoneSigner per
-// zone from a key directory. Until `serve --keys` exists (branch `signing`),
-// the signers are hung on the catalog where server/xfr/signed.ts's seam
-// (zoneSignerOf) finds them; online answers are then still unsigned, signed
-// transfers are complete.
+// allowed from loopback) serving every zone of a zones directory signed, as
+// if its file said `dnssec: true`, with a ZoneSigner per zone from a key
+// directory and an injectable clock (`serve --keys` reads the real one).
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import { pino } from 'pino';
@@ -19,6 +17,7 @@ import { AddressAcl } from '../../server/xfr/acl.js';
 import { ZoneTransfers } from '../../server/xfr/axfr.js';
 import { formatError } from '../../server/zones/model.js';
 import { loadZonesDir } from '../../server/zones/load.js';
+import { DNSSEC_DEFAULTS } from '../../server/zones/dnssec-option.js';
 import { freePort } from './ports.js';
 
 export interface SignedPrimary {
@@ -33,10 +32,10 @@ export interface SignedPrimary {
 export async function startSignedPrimary(zonesDir: string, keysDir: string, clock?: () => number): Promise<SignedPrimary> {
   const r = loadZonesDir(zonesDir);
   if (r.errors.length) throw new Error(r.errors.map(formatError).join('\n'));
-  const catalog = new Catalog(r.zones, r.pools);
   const signers = new Map<Name, ZoneSigner>();
   for (const z of r.zones) signers.set(z.origin, new ZoneSigner(z.origin, loadZoneKeys(keysDir, z.origin).keys, clock ? { clock } : {}));
-  (catalog as unknown as { signers: Map<Name, ZoneSigner> }).signers = signers;
+  const zones = r.zones.map((z) => (z.dnssec ? z : { ...z, dnssec: { ...DNSSEC_DEFAULTS } }));
+  const catalog = new Catalog(zones, r.pools, signers);
   const log = pino({ level: 'silent' });
   const stats = new Stats();
   const handler = new RequestHandler(() => catalog, stats, () => {});
