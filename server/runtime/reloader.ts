@@ -26,6 +26,8 @@ import type { PoolSet } from '../pools/model.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 import { SigCache } from '../dnssec/cache.js';
 import { buildSigners, phaseChanges } from './signers.js';
+import { servedSerial } from '../dnssec/serial.js';
+import { withServedSerial } from '../engine/served-serial.js';
 
 /**
  * A compile that runs longer than this is stuck, not slow: a million records
@@ -52,13 +54,16 @@ export interface ServedZonesOptions {
 
 /** An image's zones made ready to serve. */
 interface Built {
+  /** As compiled; `served` has a signed zone's SOA serial advanced (dnssec/serial.ts). */
   zones: ZoneLike[];
+  served: ZoneLike[];
   pools: PoolSet;
   signers: ReadonlyMap<Name, ZoneSigner>;
   warnings: string[];
   errors: ZoneError[];
-  /** signers.ts SignerBuild.phases and nextChange. */
+  /** signers.ts SignerBuild.phases, serialSteps and nextChange. */
   phases: ReadonlyMap<Name, string>;
+  serialSteps: ReadonlyMap<Name, number>;
   nextKeyChange: number | undefined;
 }
 
@@ -82,6 +87,9 @@ export class ServedZones {
   /** Key phases of the signed zones served, and when they next change (the key timer waits for it). */
   keyPhases: ReadonlyMap<Name, string> = new Map();
   nextKeyChange: number | undefined;
+  private serialSteps: ReadonlyMap<Name, number> = new Map();
+  /** The zones being served as compiled (the catalog holds them with their served serials). */
+  private compiled: ZoneLike[] = [];
   private serials = new Map<string, SerialMemory>();
   private queued: Promise<boolean> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
@@ -223,21 +231,24 @@ export class ServedZones {
   }
 
   private withSigners(zones: ZoneLike[], pools: PoolSet): Built {
-    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache }) : { signers: new Map(), errors: [], warnings: [], phases: new Map(), nextChange: undefined };
+    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache }) : { signers: new Map(), errors: [], warnings: [], phases: new Map(), serialSteps: new Map(), nextChange: undefined };
     const errors: ZoneError[] = [];
     appendErrors(errors, signing.errors);
-    return { zones, pools, signers: signing.signers, warnings: signing.warnings, errors, phases: signing.phases, nextKeyChange: signing.nextChange };
+    const steps = signing.serialSteps;
+    const served = zones.map((z) => (steps.has(z.origin) ? withServedSerial(z, servedSerial(z.serial, steps.get(z.origin)!)) : z));
+    return { zones, served, pools, signers: signing.signers, warnings: signing.warnings, errors, phases: signing.phases, serialSteps: steps, nextKeyChange: signing.nextChange };
   }
 
   /**
    * Reads the keys again for the zones being served (the key timer: a
-   * rollover phase is due, or the key directory changed) and, when some
-   * zone's key phases moved, serves the same zones with new signers. True
-   * when it did; keys that cannot be used now are logged and change nothing.
+   * rollover phase or a re-sign period is due, or the key directory
+   * changed) and, when some zone's key phases or serial step moved, serves
+   * the same zones with new signers and serials. True when it did; keys that
+   * cannot be used now are logged and change nothing.
    */
   rekey(): boolean {
     if (!this.sign || this.current.signers.size === 0) return false;
-    const built = this.withSigners([...this.current.zones.values()], this.current.pools);
+    const built = this.withSigners(this.compiled, this.current.pools);
     if (built.errors.length) {
       const error = this.announce ? this.log.error.bind(this.log) : this.log.debug.bind(this.log);
       for (const e of built.errors) error({ file: e.file }, formatError(e));
@@ -245,8 +256,12 @@ export class ServedZones {
       return false;
     }
     this.nextKeyChange = built.nextKeyChange;
-    if (phaseChanges(this.keyPhases, built.phases).length === 0) return false;
-    this.swap(built);
+    const stepped = [...built.serialSteps].filter(([zone, step]) => this.serialSteps.get(zone) !== step);
+    if (phaseChanges(this.keyPhases, built.phases).length === 0 && stepped.length === 0) return false;
+    const catalog = this.swap(built);
+    const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
+    // The new serial sends secondaries (NOTIFY) to fetch the zone signed afresh.
+    if (stepped.length) info({ zones: stepped.map(([zone]) => ({ zone: nameToText(zone), serial: catalog.zones.get(zone)?.serial })) }, 'signed zones re-signed for transfer: serial advanced');
     return true;
   }
 
@@ -255,8 +270,10 @@ export class ServedZones {
     const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
     for (const c of phaseChanges(this.keyPhases, b.phases)) info({ zone: nameToText(c.zone), keys: c.to, before: c.from }, 'DNSSEC key phase change');
     this.keyPhases = b.phases;
+    this.serialSteps = b.serialSteps;
     this.nextKeyChange = b.nextKeyChange;
-    const catalog = new Catalog(b.zones, b.pools, b.signers);
+    this.compiled = b.zones;
+    const catalog = new Catalog(b.served, b.pools, b.signers);
     catalog.health = this.health;
     this.current = catalog;
     this.onLoaded(catalog);

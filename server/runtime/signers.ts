@@ -9,7 +9,8 @@ import type { ZoneError } from '../zones/model.js';
 import { ALGORITHMS, activeKeys, loadZoneKeys, type ZoneKey } from '../dnssec/keys.js';
 import type { SigCache } from '../dnssec/cache.js';
 import { ZoneSigner } from '../dnssec/signer.js';
-import type { ValidityWindow } from '../dnssec/window.js';
+import { ValidityWindow } from '../dnssec/window.js';
+import { resignPeriod, serialStep } from '../dnssec/serial.js';
 import { keyStateAt, type KeyState } from '../dnssec/rollover.js';
 
 export interface SignerBuild {
@@ -20,7 +21,9 @@ export interface SignerBuild {
   warnings: string[];
   /** Per signed zone, which keys are published, active and retired now (keyPhases): what a rollover step changes. */
   phases: Map<Name, string>;
-  /** The earliest key phase change after now among these zones (seconds), for the key timer. */
+  /** Per signed zone, how far its served SOA serial is ahead of the file's (dnssec/serial.ts). */
+  serialSteps: Map<Name, number>;
+  /** The earliest key phase change or serial step after now among these zones (seconds), for the key timer. */
   nextChange: number | undefined;
 }
 
@@ -33,6 +36,9 @@ export interface SignerOptions {
   clock?: () => number;
 }
 
+/** The window a ZoneSigner uses when given none. */
+const DEFAULT_WINDOW = new ValidityWindow();
+
 /** The command that makes the key a zone lacks; serve itself never makes keys. */
 export function generateHint(origin: Name, keysDir: string, algorithm: number): string {
   const zone = nameToText(origin).replace(/\.$/, '') || '.';
@@ -41,7 +47,7 @@ export function generateHint(origin: Name, keysDir: string, algorithm: number): 
 }
 
 export function buildSigners(zones: Iterable<ZoneLike>, o: SignerOptions): SignerBuild {
-  const out: SignerBuild = { signers: new Map(), errors: [], warnings: [], phases: new Map(), nextChange: undefined };
+  const out: SignerBuild = { signers: new Map(), errors: [], warnings: [], phases: new Map(), serialSteps: new Map(), nextChange: undefined };
   const now = (o.clock ?? ((): number => Math.floor(Date.now() / 1000)))();
   for (const zone of zones) {
     if (!zone.dnssec) continue;
@@ -67,9 +73,11 @@ export function buildSigners(zones: Iterable<ZoneLike>, o: SignerOptions): Signe
       fail(`zone ${zoneText} asks for signing with ${ALGORITHMS.get(want)?.mnemonic ?? want} but ${o.keysDir} holds no active key of it${have}: run \`${generateHint(zone.origin, o.keysDir, want)}\``);
       continue;
     }
-    const state = keyStateAt(keys, now);
-    out.phases.set(zone.origin, keyPhases(state));
-    if (state.nextChange !== undefined && (out.nextChange === undefined || state.nextChange < out.nextChange)) out.nextChange = state.nextChange;
+    out.phases.set(zone.origin, keyPhases(keyStateAt(keys, now)));
+    // Every key phase change is also a serial step, so the step's next change covers both.
+    const step = serialStep(keys, resignPeriod(o.window ?? DEFAULT_WINDOW), now);
+    out.serialSteps.set(zone.origin, step.step);
+    if (out.nextChange === undefined || step.next < out.nextChange) out.nextChange = step.next;
     try {
       out.signers.set(zone.origin, new ZoneSigner(zone.origin, keys, { cache: o.cache, ...(o.window ? { window: o.window } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
     } catch (e) {
