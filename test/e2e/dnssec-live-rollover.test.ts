@@ -7,23 +7,12 @@
 // then on; both while both sign), and CDS/CDNSKEY must name the keys that sign.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
-import { createKey, loadZoneKeys } from '../../server/dnssec/keys.js';
-import { keyTag } from '../../server/dnssec/dnskey.js';
-import { Type } from '../../server/wire/constants.js';
-import { nameFromText } from '../../server/wire/names.js';
 import { needTool } from '../support/tools.js';
-import { CLI, startPulse } from '../support/server.js';
-import { query } from '../support/client.js';
-import { rawRdata } from '../support/dnsmsg.js';
+import { startPulse } from '../support/server.js';
 import { delvAll, writeAnchorFile } from '../support/delv.js';
-
-const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'diff');
-const ORIGIN = nameFromText('diff.test.');
+import { diffApex, rollDiff, signedDiffZone, sortedTags as sorted } from '../support/rollover.js';
 // Activate(new) = +5 s, Retire(old) = +10 s, Remove(old) = +14 s (rollover.ts planRollover).
 const ROLL = ['--propagation', '2', '--dnskey-ttl', '3', '--max-ttl', '2', '--ds-ttl', '2', '--registrar-delay', '3'];
 const QUESTIONS: [string, string][] = [
@@ -32,29 +21,19 @@ const QUESTIONS: [string, string][] = [
 ];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 
 test('a CSK rollover on a live server: delv validates at every phase with the anchor the parent would hold, CDS follows the new key', async (t) => {
   const delvPath = needTool(t, 'delv', 'bind9-dnsutils');
   if (!delvPath) return;
-  const dir = mkdtempSync(join(tmpdir(), 'pulsedns-live-roll-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const zones = join(dir, 'zones');
-  const keysDir = join(dir, 'keys');
-  mkdirSync(zones);
-  writeFileSync(join(zones, 'diff.test.yaml'), `dnssec: true\n${readFileSync(join(FIXTURES, 'diff.test.yaml'), 'utf8')}`);
-  const oldKey = createKey(keysDir, ORIGIN, 13);
+  const { dir, zones, keysDir, key: oldKey } = signedDiffZone(t, 'pulsedns-live-roll-');
   const s = await startPulse(zones, ['--keys', keysDir]);
   t.after(() => s.stop());
   const server = { host: '127.0.0.1', port: s.port };
 
   /** Tags of the DNSKEY set and of the keys CDS names, as served now. */
   const served = async (): Promise<{ dnskey: number[]; cds: number[] }> => {
-    const [dk, cds] = await Promise.all([query(server, 'diff.test', Type.DNSKEY, { edns: {} }), query(server, 'diff.test', Type.CDS, { edns: {} })]);
-    return {
-      dnskey: sorted(dk.answer.filter((r) => r.type === Type.DNSKEY).map((r) => keyTag(rawRdata(r)))),
-      cds: sorted(cds.answer.filter((r) => r.type === Type.CDS).map((r) => rawRdata(r).readUInt16BE(0))),
-    };
+    const { dnskey, cds } = await diffApex(server);
+    return { dnskey, cds };
   };
   const anchors = new Map<number, string>();
   const anchorFor = (tag: number, dnskey: Buffer): string => {
@@ -76,11 +55,7 @@ test('a CSK rollover on a live server: delv validates at every phase with the an
   assert.deepEqual(await served(), { dnskey: [oldKey.tag], cds: [oldKey.tag] });
   await validates('before the rollover', [oldKey]);
 
-  const roll = spawnSync(process.execPath, [CLI, 'keys', 'roll', 'diff.test', '--keys', keysDir, ...ROLL], { encoding: 'utf8' });
-  assert.equal(roll.status, 0, roll.stderr);
-  const newKey = loadZoneKeys(keysDir, ORIGIN).keys.find((k) => k.tag !== oldKey.tag)!;
-  const start = newKey.timing.publish!;
-  const old = loadZoneKeys(keysDir, ORIGIN).keys.find((k) => k.tag === oldKey.tag)!;
+  const { next: newKey, start, old } = rollDiff(keysDir, oldKey, ROLL);
   assert.deepEqual([newKey.timing.activate! - start, old.timing.retire! - start, old.timing.remove! - start], [5, 10, 14], 'the timings this test is built around');
   const both = sorted([oldKey.tag, newKey.tag]);
 
