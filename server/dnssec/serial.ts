@@ -39,17 +39,18 @@ export function resignPeriod(window: ValidityWindow): number {
 export function serialStep(keys: readonly ZoneKey[], period: number, now: number): SerialStep {
   const p = Math.max(0, Math.floor((now - RESIGN_EPOCH) / period));
   const start = RESIGN_EPOCH + p * period;
-  const passed = new Set<number>();
+  // Counted per key and time, not per distinct time: two keys changing in the same second are two changes.
+  let passed = 0;
   let next = start + period;
   for (const k of keys) {
     for (const t of [k.timing.publish, k.timing.activate, k.timing.retire, k.timing.remove]) {
       if (t === undefined) continue;
       // A phase starts at its time (keyPhase: now >= t).
-      if (t > start && t <= now) passed.add(t);
+      if (t > start && t <= now) passed++;
       else if (t > now && t < next) next = t;
     }
   }
-  return { step: p * CHANGES_PER_PERIOD + Math.min(passed.size, CHANGES_PER_PERIOD - 1), next };
+  return { step: p * CHANGES_PER_PERIOD + Math.min(passed, CHANGES_PER_PERIOD - 1), next };
 }
 
 /** The serial served for a zone file serial and a step (mod 2^32, RFC 1982). */

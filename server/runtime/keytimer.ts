@@ -87,6 +87,9 @@ export function keyTimer(onChange: () => void, o: KeyTimerOptions = {}): KeyTime
   };
 }
 
+/** After a rekey that could not read the keys, when to look again. */
+const RETRY_SECONDS = 60;
+
 /** What followKeys needs of the served zones (ServedZones). */
 export interface Rekeyable {
   /** Reads the keys again; serves new signers when a zone's key phases moved. */
@@ -108,9 +111,14 @@ export interface KeyFollower {
  * runs its own; they agree because they read the same files by the same clock.
  */
 export function followKeys(zones: Rekeyable, keysDir: string, o: KeyTimerOptions & { debounceMs?: number } = {}): KeyFollower {
+  const nowMs = o.nowMs ?? Date.now;
   const check = (): void => {
     // A swap schedules through loaded(); without one the next change may still have moved.
-    if (!zones.rekey()) timer.schedule(zones.nextKeyChange);
+    if (zones.rekey()) return;
+    const next = zones.nextKeyChange;
+    // Keys that could not be read leave a change that is already past: try again later, not at once and forever.
+    const now = Math.floor(nowMs() / 1000);
+    timer.schedule(next !== undefined && next <= now ? now + RETRY_SECONDS : next);
   };
   const timer = keyTimer(check, o);
   const watcher = watchZones(keysDir, check, o.debounceMs ?? 500);
