@@ -25,9 +25,7 @@ import type { Stats } from './stats.js';
 import type { PoolSet } from '../pools/model.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 import { SigCache } from '../dnssec/cache.js';
-import { buildSigners, phaseChanges } from './signers.js';
-import { servedSerial } from '../dnssec/serial.js';
-import { withServedSerial } from '../engine/served-serial.js';
+import { buildSigners, phaseChanges, unsigned } from './signers.js';
 
 /**
  * A compile that runs longer than this is stuck, not slow: a million records
@@ -231,12 +229,10 @@ export class ServedZones {
   }
 
   private withSigners(zones: ZoneLike[], pools: PoolSet): Built {
-    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache }) : { signers: new Map(), errors: [], warnings: [], phases: new Map(), serialSteps: new Map(), nextChange: undefined };
+    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache }) : unsigned(zones);
     const errors: ZoneError[] = [];
     appendErrors(errors, signing.errors);
-    const steps = signing.serialSteps;
-    const served = zones.map((z) => (steps.has(z.origin) ? withServedSerial(z, servedSerial(z.serial, steps.get(z.origin)!)) : z));
-    return { zones, served, pools, signers: signing.signers, warnings: signing.warnings, errors, phases: signing.phases, serialSteps: steps, nextKeyChange: signing.nextChange };
+    return { zones, served: signing.served, pools, signers: signing.signers, warnings: signing.warnings, errors, phases: signing.phases, serialSteps: signing.serialSteps, nextKeyChange: signing.nextChange };
   }
 
   /**

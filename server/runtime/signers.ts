@@ -10,7 +10,8 @@ import { ALGORITHMS, activeKeys, loadZoneKeys, type ZoneKey } from '../dnssec/ke
 import type { SigCache } from '../dnssec/cache.js';
 import { ZoneSigner } from '../dnssec/signer.js';
 import { ValidityWindow } from '../dnssec/window.js';
-import { resignPeriod, serialStep } from '../dnssec/serial.js';
+import { resignPeriod, serialStep, servedSerial } from '../dnssec/serial.js';
+import { withServedSerial } from '../engine/served-serial.js';
 import { keyStateAt, type KeyState } from '../dnssec/rollover.js';
 
 export interface SignerBuild {
@@ -23,6 +24,8 @@ export interface SignerBuild {
   phases: Map<Name, string>;
   /** Per signed zone, how far its served SOA serial is ahead of the file's (dnssec/serial.ts). */
   serialSteps: Map<Name, number>;
+  /** The zones as they are to be served: signed ones with their served serial. */
+  served: ZoneLike[];
   /** The earliest key phase change or serial step after now among these zones (seconds), for the key timer. */
   nextChange: number | undefined;
 }
@@ -46,8 +49,13 @@ export function generateHint(origin: Name, keysDir: string, algorithm: number): 
   return `pulsedns keys generate ${zone} --keys ${keysDir}${alg}`;
 }
 
-export function buildSigners(zones: Iterable<ZoneLike>, o: SignerOptions): SignerBuild {
-  const out: SignerBuild = { signers: new Map(), errors: [], warnings: [], phases: new Map(), serialSteps: new Map(), nextChange: undefined };
+/** What a process that signs nothing (`pulsedns probe`) serves: the zones as they are. */
+export function unsigned(zones: readonly ZoneLike[]): SignerBuild {
+  return { signers: new Map(), errors: [], warnings: [], phases: new Map(), serialSteps: new Map(), served: [...zones], nextChange: undefined };
+}
+
+export function buildSigners(zones: readonly ZoneLike[], o: SignerOptions): SignerBuild {
+  const out = unsigned(zones);
   const now = (o.clock ?? ((): number => Math.floor(Date.now() / 1000)))();
   for (const zone of zones) {
     if (!zone.dnssec) continue;
@@ -84,6 +92,10 @@ export function buildSigners(zones: Iterable<ZoneLike>, o: SignerOptions): Signe
       fail(`zone ${zoneText}: ${(e as Error).message}`);
     }
   }
+  out.served = zones.map((z) => {
+    const step = out.serialSteps.get(z.origin);
+    return step === undefined ? z : withServedSerial(z, servedSerial(z.serial, step));
+  });
   return out;
 }
 
