@@ -9,11 +9,14 @@
 //   step = period * CHANGES_PER_PERIOD + (key timing points in this period so far)
 //
 // `period` counts re-sign periods (validity - refresh-before: 7 days by
-// default) since RESIGN_EPOCH. A transfer made in one period carries
+// default) since RESIGN_EPOCH plus the zone's own offset within a period
+// (from its name, so the zones of a server do not all send their secondaries
+// to transfer at the same moment). A transfer made in one period carries
 // signatures valid for the whole validity (14 days), and the next period's
 // serial change brings fresh ones while at least refresh-before (7 days)
 // remain. Each key publish, activate, retire or remove time passed in the
 // current period adds one, so a rollover step reaches the secondaries at once.
+import type { Name } from '../wire/names.js';
 import type { ZoneKey } from './keys.js';
 import type { ValidityWindow } from './window.js';
 
@@ -35,10 +38,19 @@ export function resignPeriod(window: ValidityWindow): number {
   return window.validity - window.refreshBefore;
 }
 
-/** The serial step of a zone with these keys at `now` (seconds). */
-export function serialStep(keys: readonly ZoneKey[], period: number, now: number): SerialStep {
-  const p = Math.max(0, Math.floor((now - RESIGN_EPOCH) / period));
-  const start = RESIGN_EPOCH + p * period;
+/** Where in each period a zone's period starts (seconds): FNV-1a of its name, the same on every server. */
+export function periodOffset(origin: Name, period: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < origin.length; i++) h = Math.imul(h ^ origin.charCodeAt(i), 0x01000193) >>> 0;
+  return h % period;
+}
+
+/** The serial step of a zone with these keys at `now` (seconds); `offset`: periodOffset of the zone. */
+export function serialStep(keys: readonly ZoneKey[], period: number, now: number, offset = 0): SerialStep {
+  const epoch = RESIGN_EPOCH + offset;
+  // Before the epoch (only a test's clock is there) periods still bound the next change; the step starts at 0.
+  const p = Math.floor((now - epoch) / period);
+  const start = epoch + p * period;
   // Counted per key and time, not per distinct time: two keys changing in the same second are two changes.
   let passed = 0;
   let next = start + period;
@@ -50,7 +62,7 @@ export function serialStep(keys: readonly ZoneKey[], period: number, now: number
       else if (t > now && t < next) next = t;
     }
   }
-  return { step: p * CHANGES_PER_PERIOD + Math.min(passed, CHANGES_PER_PERIOD - 1), next };
+  return { step: Math.max(0, p) * CHANGES_PER_PERIOD + Math.min(passed, CHANGES_PER_PERIOD - 1), next };
 }
 
 /** The serial served for a zone file serial and a step (mod 2^32, RFC 1982). */

@@ -10,7 +10,7 @@ import { ALGORITHMS, activeKeys, loadZoneKeys, type ZoneKey } from '../dnssec/ke
 import type { SigCache } from '../dnssec/cache.js';
 import { ZoneSigner } from '../dnssec/signer.js';
 import { ValidityWindow } from '../dnssec/window.js';
-import { resignPeriod, serialStep, servedSerial } from '../dnssec/serial.js';
+import { periodOffset, resignPeriod, serialStep, servedSerial } from '../dnssec/serial.js';
 import { withServedSerial } from '../engine/served-serial.js';
 import { keyStateAt, type KeyState } from '../dnssec/rollover.js';
 
@@ -83,7 +83,8 @@ export function buildSigners(zones: readonly ZoneLike[], o: SignerOptions): Sign
     }
     out.phases.set(zone.origin, keyPhases(keyStateAt(keys, now)));
     // Every key phase change is also a serial step, so the step's next change covers both.
-    const step = serialStep(keys, resignPeriod(o.window ?? DEFAULT_WINDOW), now);
+    const period = resignPeriod(o.window ?? DEFAULT_WINDOW);
+    const step = serialStep(keys, period, now, periodOffset(zone.origin, period));
     out.serialSteps.set(zone.origin, step.step);
     if (out.nextChange === undefined || step.next < out.nextChange) out.nextChange = step.next;
     try {

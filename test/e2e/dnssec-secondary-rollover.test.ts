@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { resignPeriod, serialStep, servedSerial } from '../../server/dnssec/serial.js';
+import { periodOffset, resignPeriod, serialStep, servedSerial } from '../../server/dnssec/serial.js';
 import { ValidityWindow } from '../../server/dnssec/window.js';
 import { needTool } from '../support/tools.js';
 import { startPulse } from '../support/server.js';
@@ -36,7 +36,7 @@ test('an NSD secondary follows a rollover through NOTIFY: the signed serial step
   const secondary = { host: nsd.host, port: nsd.port };
 
   const period = resignPeriod(new ValidityWindow());
-  const expected = servedSerial(FILE_SERIAL, serialStep([oldKey], period, Math.floor(Date.now() / 1000)).step);
+  const expected = servedSerial(FILE_SERIAL, serialStep([oldKey], period, Math.floor(Date.now() / 1000), periodOffset(oldKey.zone, period)).step);
   const first = await apex(primary);
   assert.ok(first.serial > FILE_SERIAL, `the signed zone's served serial (${first.serial}) is ahead of the file's`);
   assert.equal(first.serial, expected, 'the serial the key files and the clock give');

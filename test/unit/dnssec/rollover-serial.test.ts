@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKey, loadZoneKeys, writeTiming, type ZoneKey } from '../../../server/dnssec/keys.js';
 import { planRollover } from '../../../server/dnssec/rollover.js';
-import { CHANGES_PER_PERIOD, RESIGN_EPOCH, resignPeriod, serialStep, servedSerial } from '../../../server/dnssec/serial.js';
+import { CHANGES_PER_PERIOD, periodOffset, RESIGN_EPOCH, resignPeriod, serialStep, servedSerial } from '../../../server/dnssec/serial.js';
 import { ValidityWindow } from '../../../server/dnssec/window.js';
 import { serialNewer } from '../../../server/xfr/axfr.js';
 import { nameFromText } from '../../../server/wire/names.js';
@@ -56,6 +56,17 @@ test('serialStep: one step per period, one per key timing point passed within it
   }
   // A second server with a copy of the files computes the same.
   assert.deepEqual(serialStep(loadZoneKeys(dir, ZONE).keys, PERIOD, plan.old.retire + 5), serialStep(keys, PERIOD, plan.old.retire + 5));
+});
+
+test('periodOffset: zones start their periods at different moments, the same on every server', () => {
+  const offsets = ['example.com.', 'example.net.', 'a.example.com.', 'diff.test.'].map((z) => periodOffset(nameFromText(z), PERIOD));
+  assert.equal(new Set(offsets).size, offsets.length);
+  for (const o of offsets) assert.ok(o >= 0 && o < PERIOD && Number.isInteger(o));
+  assert.equal(periodOffset(nameFromText('example.com.'), PERIOD), offsets[0]);
+  // With an offset the period boundary moves by as much.
+  const at = RESIGN_EPOCH + 10 * PERIOD + offsets[0]!;
+  assert.equal(serialStep([], PERIOD, at - 1, offsets[0]).step + CHANGES_PER_PERIOD, serialStep([], PERIOD, at, offsets[0]).step);
+  assert.equal(serialStep([], PERIOD, at - 1, offsets[0]).next, at);
 });
 
 test('servedSerial: the file serial plus the step, in RFC 1982 arithmetic', () => {
