@@ -5,6 +5,8 @@
 // negative answer with the trust anchor a parent's DS set would give at that
 // moment (the old key until the new one appears in CDS, the new one from
 // then on; both while both sign), and CDS/CDNSKEY must name the keys that sign.
+// The server is restarted in the middle: the rest happens by the new
+// process's timer, from the same files and clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -26,9 +28,10 @@ test('a CSK rollover on a live server: delv validates at every phase with the an
   const delvPath = needTool(t, 'delv', 'bind9-dnsutils');
   if (!delvPath) return;
   const { dir, zones, keysDir, key: oldKey } = signedDiffZone(t, 'pulsedns-live-roll-');
-  const s = await startPulse(zones, ['--keys', keysDir]);
+  let s = await startPulse(zones, ['--keys', keysDir]);
   t.after(() => s.stop());
   const server = { host: '127.0.0.1', port: s.port };
+  const logged: string[] = [];
 
   /** Tags of the DNSKEY set and of the keys CDS names, as served now. */
   const served = async (): Promise<{ dnskey: number[]; cds: number[] }> => {
@@ -60,11 +63,12 @@ test('a CSK rollover on a live server: delv validates at every phase with the an
   const both = sorted([oldKey.tag, newKey.tag]);
 
   // Each phase is checked a moment after it begins (the timer wakes a second late) and must still hold after delv ran.
-  const phases: { name: string; at: number; want: { dnskey: number[]; cds: number[] }; anchors: { tag: number; dnskey: Buffer }[] }[] = [
+  const phases: { name: string; at: number; want: { dnskey: number[]; cds: number[] }; anchors: { tag: number; dnskey: Buffer }[]; thenRestart?: boolean }[] = [
     // The server picks the new key up from the key directory: no reload.
     { name: 'new key published, old key signs', at: 0, want: { dnskey: both, cds: [oldKey.tag] }, anchors: [oldKey] },
     // CDS names both: a parent adds the new DS; resolvers may hold either DS set.
-    { name: 'both keys sign', at: 5, want: { dnskey: both, cds: both }, anchors: [oldKey, newKey] },
+    // Then a restart mid-rollover: the new process reads the same files and clock, and its own timer takes the rest.
+    { name: 'both keys sign', at: 5, want: { dnskey: both, cds: both }, anchors: [oldKey, newKey], thenRestart: true },
     { name: 'old key retired, still published', at: 10, want: { dnskey: both, cds: [newKey.tag] }, anchors: [newKey] },
     { name: 'old key removed', at: 14, want: { dnskey: [newKey.tag], cds: [newKey.tag] }, anchors: [newKey] },
   ];
@@ -78,7 +82,13 @@ test('a CSK rollover on a live server: delv validates at every phase with the an
     assert.deepEqual(now, p.want, `${p.name}: DNSKEY and CDS as served`);
     await validates(p.name, p.anchors);
     assert.deepEqual(await served(), p.want, `${p.name}: the phase lasted while delv ran (a machine this slow cannot run this test)`);
+    if (!p.thenRestart) continue;
+    await s.stop();
+    logged.push(...s.output);
+    s = await startPulse(zones, ['--keys', keysDir]);
+    server.port = s.port;
+    if (Date.now() / 1000 < start + 10) assert.deepEqual(await served(), p.want, `${p.name}: served at once after the restart`);
   }
-  const log = s.output.filter((l) => l.includes('DNSSEC key phase change'));
+  const log = [...logged, ...s.output].filter((l) => l.includes('DNSSEC key phase change'));
   assert.equal(log.length, 4, `one log line per phase change:\n${log.join('\n')}`);
 });
