@@ -59,10 +59,14 @@ class ApexSoaNodes implements ReadonlyMap<Name, NodeLike> {
     const node = this.base.get(name);
     return node && name === this.origin ? this.apex(node) : node;
   }
+  /** The last apex made, for zones whose nodes are stable objects (an image decodes a new one each time). */
+  private made: { from: NodeLike; apex: NodeLike } | undefined;
   private apex(node: NodeLike): NodeLike {
+    if (this.made?.from === node) return this.made.apex;
     const rrsets = new Map(node.rrsets);
     rrsets.set(this.soa.type, this.soa);
-    return { rrsets };
+    this.made = { from: node, apex: { rrsets } };
+    return this.made.apex;
   }
   forEach(cb: (value: NodeLike, key: Name, map: ReadonlyMap<Name, NodeLike>) => void): void {
     for (const [k, v] of this.entries()) cb(v, k, this);
