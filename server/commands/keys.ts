@@ -191,7 +191,7 @@ function roll(zone: Name, dir: string, flags: Partial<Record<keyof typeof TIMING
       `registrar (if the parent does not read CDS): add this DS between ${when(plan.next.activate)} and ${when(plan.next.activate + timings.registrarDelay)},`,
       `  ${dsLine(zone, next.dnskey)}`,
       `  and remove the old DS after ${when(plan.old.retire)}.`,
-      'Copy the new key files to every nameserver sharing this key directory now.',
+      'Copy the new key files to every nameserver sharing this key directory now: running servers pick them up and follow these times by themselves.',
       '',
     ].join('\n'),
   );
