@@ -120,9 +120,8 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
   writer.setFlags(q.flags, res.aa, rcode);
   const out = writer.finish();
   if (!res.dynamic && cacheable) catalog.remember(key, { bytes: out, zone: zone.origin });
-  else if (signing && !res.dynamic) {
-    if (catalog.signedAnswers.admits(key)) catalog.signedAnswers.set(key, out, zone.origin);
-  } else if (gen !== undefined && res.pooled === 1 && res.reshuffleable && !writer.truncated && offsets.length === (res.reshuffle?.rdata.length ?? 0)) {
+  else if (signing && !res.dynamic) catalog.signedAnswers.set(key, out, zone.origin);
+  else if (gen !== undefined && res.pooled === 1 && res.reshuffleable && !writer.truncated && offsets.length === (res.reshuffle?.rdata.length ?? 0)) {
     catalog.rememberPooled(key, { zone: zone.origin, generation: gen, bytes: out, offsets: offsets.slice(), width: res.reshuffle?.type === Type.AAAA ? 16 : 4 });
   }
   setOutcome(outcome, rcode, false, writer.truncated);
