@@ -5,11 +5,15 @@
 //  (c) a random-name flood with DO set (every query a new name, so every
 //      answer a fresh denial signature) against Knot with mod-onlinesign
 //      serving the same zone (the master file `pulsedns export` writes),
-//      each pinned to one core with one worker.
+//      each pinned to one core with one worker; next to it the same flood
+//      without DO (what answering costs besides the signature) and the raw
+//      node:crypto ECDSA P-256 signing rate on that core (bench/signrate.ts),
+//      the ceiling for answers that each need a fresh signature.
 // When the running pulsedns cannot sign (the serving seam of issue 11 is not
 // merged), the pulsedns side says "pulsedns signing not available" and Knot
 // is still measured. Every run is bounded by dnsperf's -l.
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { udpExchange } from '../test/support/client.js';
@@ -53,6 +57,10 @@ export interface DnssecReport {
   rows: DnssecRow[];
   /** signed/unsigned for (a) and (b), pulsedns/Knot for (c); absent when not measured. */
   ratios: { mix?: number; pool?: number; flood?: number };
+  /** Raw ECDSA P-256 signatures per second of node:crypto on the server's core, measured in the same run. */
+  signRate?: number;
+  /** (c) in q/s: Knot, pulsedns with DO, pulsedns without DO. */
+  flood?: { knot: number; signed?: number; unsigned?: number };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -160,6 +168,10 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
     await knot.stop();
   }
 
+  report.flood = { knot: knotFlood };
+  report.signRate = rawSignRate(ctx);
+  process.stdout.write(`  raw node:crypto ECDSA P-256 signing (core 0): ${report.signRate ?? 'not measured'} signatures/s\n`);
+
   // pulsedns: one server, the zone signed; DO decides whether answers are signed.
   writeZones(ctx, join(dir, 'signed'), true);
   const keys = join(dir, 'keys');
@@ -180,12 +192,23 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
     const mixSigned = await measure('(a) pulsedns realistic mix, DO (signed)', port, ctx.mixFile, true, true);
     const poolPlain = await measure('(b) pulsedns pool names, no DO', port, files.pool, false, true);
     const poolSigned = await measure('(b) pulsedns pool names, DO (signed)', port, files.pool, true, true);
+    const floodPlain = await measure('(c) pulsedns random names, no DO (core 0)', port, files.flood, false);
     const flood = await measure('(c) pulsedns random names, DO (core 0)', port, files.flood, true);
+    report.flood = { knot: knotFlood, signed: flood, unsigned: floodPlain };
     report.ratios = { mix: mixSigned / mixPlain, pool: poolSigned / poolPlain, flood: flood / knotFlood };
   } finally {
     await pulse.stop();
   }
   return report;
+}
+
+/** bench/signrate.ts pinned where the servers run; undefined when it fails. */
+function rawSignRate(ctx: DnssecBenchContext): number | undefined {
+  const script = fileURLToPath(new URL('./signrate.js', import.meta.url));
+  const [cmd, args] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, process.execPath, [script, '3']);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+  const n = Number(r.stdout?.trim());
+  return r.status === 0 && n > 0 ? n : undefined;
 }
 
 function versionOf(cmd: string): string {
@@ -203,6 +226,17 @@ export function dnssecTables(r: DnssecReport, table: (head: string[], rows: stri
     `signed/unsigned, pool answers:  ${pct(r.ratios.pool, '>= 0.9x')}`,
     `random-name flood, pulsedns/Knot: ${pct(r.ratios.flood, '>= 2x')}`,
   ];
+  if (r.signRate !== undefined && r.flood) {
+    // Each flood answer needs one fresh signature: the raw signing rate bounds it, whatever else is done.
+    const f = r.flood;
+    out.push(`raw node:crypto ECDSA P-256 signing on core 0: ${r.signRate}/s; 2x Knot would need ${2 * f.knot} answers/s, ${(2 * f.knot / r.signRate).toFixed(2)}x the raw signing rate`);
+    if (f.signed !== undefined && f.unsigned !== undefined) {
+      const perSig = 1e6 / r.signRate;
+      const other = 1e6 / f.unsigned;
+      out.push(`flood cost per answer: ${(1e6 / f.signed).toFixed(1)} us signed, ${other.toFixed(1)} us unsigned, ${perSig.toFixed(1)} us per raw signature ` +
+        `(signature + unsigned answer predicts ${Math.round(1e6 / (perSig + other))} q/s)`);
+    }
+  }
   if (r.unavailable) out.push(r.unavailable);
   return out.join('\n') + '\n';
 }
