@@ -10,10 +10,10 @@
 //  - probation: every new answer goes here, oldest out first. A flood of
 //    one-off names only ever churns this segment.
 //  - protected: an answer asked for again while on probation moves here.
-//    When full, the oldest entry goes unless it has been hit since it came in
-//    or since its last reprieve; then it moves to the back instead. Answers
-//    in real use stay; names asked exactly twice (a flood that repeats
-//    itself) are the first to go.
+//    When full, a clock hand (CLOCK, second chance) sweeps the slots: an entry
+//    hit since the hand last passed is spared (its mark cleared), the first
+//    one not hit goes. Answers in real use stay; names asked exactly twice
+//    (a flood that repeats itself) are the first to go.
 // Both segments are bounded by entries and bytes. One store per catalog,
 // i.e. per zone image: a reload starts afresh, and the catalog empties it
 // with its other caches once per signed-response period, so no answer
@@ -48,71 +48,151 @@ export interface StoredAnswer {
 }
 
 interface Stored extends StoredAnswer {
-  /** Hits since promotion or since the last reprieve. */
+  readonly key: string;
+  readonly size: number;
+  /** Hits since promotion or since the clock hand last passed it. */
   used: number;
-  size: number;
+  /** Its slot in the segment that holds it; -1 once it left. */
+  slot: number;
 }
 
 /** Rough bookkeeping cost of an entry beyond its bytes. */
-const OVERHEAD = 96;
-/** Reprieves one eviction may hand out before it evicts regardless (bounds its work; each reprieve uses up a hit, so the cost is paid by hits). */
+const OVERHEAD = 112;
+/** Reprieves one eviction may hand out before it evicts regardless (bounds its work; each reprieve uses up a hit). */
 const MAX_REPRIEVES = 64;
 
-/** One bounded segment: a Map in insertion order (first key = oldest) and its byte count. */
-class Segment {
+// Both segments keep their order in a fixed array of slots, not in a Map's
+// insertion order: taking the oldest key of a Map that is deleted from at the
+// front walks over every deleted entry V8 has not compacted yet, which made
+// each insertion cost tens of microseconds under a flood.
+
+/** Probation: first in, first out, over a ring of slots (a slot emptied by a promotion stays a gap until the ring passes it). */
+class Fifo {
   readonly map = new Map<string, Stored>();
+  private readonly ring: (Stored | undefined)[];
+  private head = 0;
+  private used = 0;
   bytes = 0;
 
   constructor(
     readonly maxEntries: number,
     readonly maxBytes: number,
-  ) {}
+  ) {
+    this.ring = new Array<Stored | undefined>(maxEntries).fill(undefined);
+  }
 
-  add(key: string, e: Stored): void {
-    this.map.set(key, e);
+  /** Adds `e`; returns how many entries went to make room. */
+  add(e: Stored): number {
+    let dropped = 0;
+    while (this.used >= this.maxEntries || (this.bytes + e.size > this.maxBytes && this.map.size > 0)) dropped += this.dropOldest();
+    e.slot = (this.head + this.used) % this.maxEntries;
+    this.ring[e.slot] = e;
+    this.used++;
+    this.map.set(e.key, e);
     this.bytes += e.size;
+    return dropped;
   }
 
   remove(key: string): Stored | undefined {
     const e = this.map.get(key);
-    if (e) {
-      this.map.delete(key);
-      this.bytes -= e.size;
-    }
+    if (!e) return undefined;
+    this.map.delete(key);
+    this.ring[e.slot] = undefined;
+    e.slot = -1;
+    this.bytes -= e.size;
     return e;
   }
 
-  over(): boolean {
-    return this.map.size > this.maxEntries || this.bytes > this.maxBytes;
-  }
-
-  /** Drops the oldest entries until within bounds, giving hit ones a reprieve when `reprieve`; returns how many went. */
-  trim(reprieve: boolean): number {
-    let dropped = 0;
-    let reprieves = 0;
-    while (this.over()) {
-      const [k, e] = this.map.entries().next().value as [string, Stored];
-      this.map.delete(k);
-      if (reprieve && e.used > 0 && reprieves++ < MAX_REPRIEVES) {
-        e.used = 0;
-        this.map.set(k, e);
-        continue;
-      }
-      this.bytes -= e.size;
-      dropped++;
-    }
-    return dropped;
+  private dropOldest(): number {
+    const e = this.ring[this.head];
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.maxEntries;
+    this.used--;
+    if (!e) return 0;
+    this.map.delete(e.key);
+    e.slot = -1;
+    this.bytes -= e.size;
+    return 1;
   }
 
   clear(): void {
     this.map.clear();
-    this.bytes = 0;
+    this.ring.fill(undefined);
+    this.head = this.used = this.bytes = 0;
+  }
+}
+
+/** Protected: CLOCK (second chance) over a fixed array of slots; a hit only counts, it moves nothing. */
+class Clock {
+  readonly map = new Map<string, Stored>();
+  private readonly slots: (Stored | undefined)[];
+  private readonly free: number[] = [];
+  private fresh = 0;
+  private hand = 0;
+  bytes = 0;
+
+  constructor(
+    readonly maxEntries: number,
+    readonly maxBytes: number,
+  ) {
+    this.slots = new Array<Stored | undefined>(maxEntries).fill(undefined);
+  }
+
+  /** Adds `e`; returns how many entries went to make room. */
+  add(e: Stored): number {
+    let dropped = 0;
+    while (this.bytes + e.size > this.maxBytes && this.map.size > 0) dropped += this.evict();
+    let slot = this.free.pop() ?? (this.fresh < this.maxEntries ? this.fresh++ : -1);
+    if (slot < 0) {
+      dropped += this.evict();
+      slot = this.free.pop()!;
+    }
+    e.slot = slot;
+    this.slots[slot] = e;
+    this.map.set(e.key, e);
+    this.bytes += e.size;
+    return dropped;
+  }
+
+  remove(key: string): Stored | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    this.map.delete(key);
+    this.slots[e.slot] = undefined;
+    this.free.push(e.slot);
+    e.slot = -1;
+    this.bytes -= e.size;
+    return e;
+  }
+
+  /** Frees one slot: the hand passes entries hit since it last came by (clearing their mark), up to MAX_REPRIEVES. */
+  private evict(): number {
+    let reprieves = 0;
+    for (;;) {
+      const at = this.hand;
+      this.hand = (this.hand + 1) % this.fresh;
+      const e = this.slots[at];
+      if (!e) continue;
+      if (e.used > 0 && reprieves++ < MAX_REPRIEVES) {
+        e.used = 0;
+        continue;
+      }
+      this.remove(e.key);
+      return 1;
+    }
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.slots.fill(undefined);
+    this.free.length = 0;
+    this.fresh = this.hand = this.bytes = 0;
   }
 }
 
 export class SignedAnswerCache {
-  private readonly probation: Segment;
-  private readonly protectedSeg: Segment;
+  private readonly probation: Fifo;
+  private readonly protectedSeg: Clock;
   private hits = 0;
   private stored = 0;
   private evictions = 0;
@@ -124,8 +204,8 @@ export class SignedAnswerCache {
     if (!(prob >= 1) || !(prot >= 1) || !(bytes >= 3072)) {
       throw new Error('signed answer cache needs probationEntries >= 1, protectedEntries >= 1 and maxBytes >= 3072');
     }
-    this.probation = new Segment(prob, Math.floor(bytes / 3));
-    this.protectedSeg = new Segment(prot, bytes - Math.floor(bytes / 3));
+    this.probation = new Fifo(prob, Math.floor(bytes / 3));
+    this.protectedSeg = new Clock(prot, bytes - Math.floor(bytes / 3));
   }
 
   clear(): void {
@@ -144,8 +224,7 @@ export class SignedAnswerCache {
     if (!e) return undefined;
     // Second sight: promoted. Not yet counted as used: a name asked exactly twice earns no reprieve.
     e.used = 0;
-    this.protectedSeg.add(key, e);
-    this.evictions += this.protectedSeg.trim(true);
+    this.evictions += this.protectedSeg.add(e);
     this.hits++;
     return e;
   }
@@ -156,9 +235,8 @@ export class SignedAnswerCache {
     if (size > this.probation.maxBytes) return;
     this.probation.remove(key);
     this.protectedSeg.remove(key);
-    this.probation.add(key, { bytes, zone, used: 0, size });
+    this.evictions += this.probation.add({ key, bytes, zone, used: 0, size, slot: -1 });
     this.stored++;
-    this.evictions += this.probation.trim(false);
   }
 
   stats(): SignedAnswerStats {
