@@ -66,69 +66,10 @@ const MAX_REPRIEVES = 64;
 // front walks over every deleted entry V8 has not compacted yet, which made
 // each insertion cost tens of microseconds under a flood.
 
-/** Probation: first in, first out, over a ring of slots (a slot emptied by a promotion stays a gap until the ring passes it). */
-class Fifo {
+/** A bounded segment: entries in fixed slots, found by key through the map. */
+abstract class Segment {
   readonly map = new Map<string, Stored>();
-  private readonly ring: (Stored | undefined)[];
-  private head = 0;
-  private used = 0;
-  bytes = 0;
-
-  constructor(
-    readonly maxEntries: number,
-    readonly maxBytes: number,
-  ) {
-    this.ring = new Array<Stored | undefined>(maxEntries).fill(undefined);
-  }
-
-  /** Adds `e`; returns how many entries went to make room. */
-  add(e: Stored): number {
-    let dropped = 0;
-    while (this.used >= this.maxEntries || (this.bytes + e.size > this.maxBytes && this.map.size > 0)) dropped += this.dropOldest();
-    e.slot = (this.head + this.used) % this.maxEntries;
-    this.ring[e.slot] = e;
-    this.used++;
-    this.map.set(e.key, e);
-    this.bytes += e.size;
-    return dropped;
-  }
-
-  remove(key: string): Stored | undefined {
-    const e = this.map.get(key);
-    if (!e) return undefined;
-    this.map.delete(key);
-    this.ring[e.slot] = undefined;
-    e.slot = -1;
-    this.bytes -= e.size;
-    return e;
-  }
-
-  private dropOldest(): number {
-    const e = this.ring[this.head];
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.maxEntries;
-    this.used--;
-    if (!e) return 0;
-    this.map.delete(e.key);
-    e.slot = -1;
-    this.bytes -= e.size;
-    return 1;
-  }
-
-  clear(): void {
-    this.map.clear();
-    this.ring.fill(undefined);
-    this.head = this.used = this.bytes = 0;
-  }
-}
-
-/** Protected: CLOCK (second chance) over a fixed array of slots; a hit only counts, it moves nothing. */
-class Clock {
-  readonly map = new Map<string, Stored>();
-  private readonly slots: (Stored | undefined)[];
-  private readonly free: number[] = [];
-  private fresh = 0;
-  private hand = 0;
+  protected readonly slots: (Stored | undefined)[];
   bytes = 0;
 
   constructor(
@@ -139,54 +80,104 @@ class Clock {
   }
 
   /** Adds `e`; returns how many entries went to make room. */
-  add(e: Stored): number {
-    let dropped = 0;
-    while (this.bytes + e.size > this.maxBytes && this.map.size > 0) dropped += this.evict();
-    let slot = this.free.pop() ?? (this.fresh < this.maxEntries ? this.fresh++ : -1);
-    if (slot < 0) {
-      dropped += this.evict();
-      slot = this.free.pop()!;
-    }
+  abstract add(e: Stored): number;
+
+  remove(key: string): Stored | undefined {
+    const e = this.map.get(key);
+    if (e) this.unlink(e);
+    return e;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.slots.fill(undefined);
+    this.bytes = 0;
+  }
+
+  protected place(e: Stored, slot: number): void {
     e.slot = slot;
     this.slots[slot] = e;
     this.map.set(e.key, e);
     this.bytes += e.size;
+  }
+
+  protected unlink(e: Stored): void {
+    this.map.delete(e.key);
+    this.slots[e.slot] = undefined;
+    this.freed(e.slot);
+    e.slot = -1;
+    this.bytes -= e.size;
+  }
+
+  protected freed(_slot: number): void {}
+}
+
+/** Probation: first in, first out, the slots a ring (a slot emptied by a promotion stays a gap until the ring passes it). */
+class Fifo extends Segment {
+  private head = 0;
+  private used = 0;
+
+  add(e: Stored): number {
+    let dropped = 0;
+    while (this.used >= this.maxEntries || (this.bytes + e.size > this.maxBytes && this.map.size > 0)) dropped += this.dropOldest();
+    this.place(e, (this.head + this.used) % this.maxEntries);
+    this.used++;
     return dropped;
   }
 
-  remove(key: string): Stored | undefined {
-    const e = this.map.get(key);
-    if (!e) return undefined;
-    this.map.delete(key);
-    this.slots[e.slot] = undefined;
-    this.free.push(e.slot);
-    e.slot = -1;
-    this.bytes -= e.size;
-    return e;
+  private dropOldest(): number {
+    const e = this.slots[this.head];
+    this.head = (this.head + 1) % this.maxEntries;
+    this.used--;
+    if (!e) return 0;
+    this.unlink(e);
+    return 1;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.head = this.used = 0;
+  }
+}
+
+/** Protected: CLOCK (second chance) over the slots; a hit only counts, it moves nothing. */
+class Clock extends Segment {
+  private readonly free: number[] = [];
+  private fresh = 0;
+  private hand = 0;
+
+  add(e: Stored): number {
+    let dropped = 0;
+    while (this.bytes + e.size > this.maxBytes && this.map.size > 0) dropped += this.evict();
+    if (this.free.length === 0 && this.fresh === this.maxEntries) dropped += this.evict();
+    this.place(e, this.free.pop() ?? this.fresh++);
+    return dropped;
+  }
+
+  protected override freed(slot: number): void {
+    this.free.push(slot);
   }
 
   /** Frees one slot: the hand passes entries hit since it last came by (clearing their mark), up to MAX_REPRIEVES. */
   private evict(): number {
     let reprieves = 0;
     for (;;) {
-      const at = this.hand;
+      const e = this.slots[this.hand];
       this.hand = (this.hand + 1) % this.fresh;
-      const e = this.slots[at];
       if (!e) continue;
       if (e.used > 0 && reprieves++ < MAX_REPRIEVES) {
         e.used = 0;
         continue;
       }
-      this.remove(e.key);
+      this.unlink(e);
       return 1;
     }
   }
 
-  clear(): void {
-    this.map.clear();
-    this.slots.fill(undefined);
+  override clear(): void {
+    super.clear();
     this.free.length = 0;
-    this.fresh = this.hand = this.bytes = 0;
+    this.fresh = this.hand = 0;
   }
 }
 
