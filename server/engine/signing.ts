@@ -4,6 +4,9 @@
 // a referral, and the wildcard proofs `denial: nsec` needs. Runs between
 // lookup() and the writer; the signatures come from the zone's ZoneSigner,
 // which caches them, so a repeated RRset is signed once per validity period.
+// RRsets that exist for one query name only (compact denials, wildcard
+// expansions signed as the name) are signed outside that cache: the whole
+// answer is what gets kept for them.
 import { Rcode, Type } from '../wire/constants.js';
 import { type Name, wildcardOf } from '../wire/names.js';
 import type { WireRdata } from '../wire/response.js';
@@ -21,8 +24,9 @@ export interface SigningOutcome {
   rcode: number;
   /**
    * False when the response is one of an unbounded family (a compact denial
-   * or a wildcard expansion per query name): not worth a response-cache slot,
-   * and a flood of random names must not evict the answers in real use.
+   * or a wildcard expansion per query name): not for the response cache,
+   * where a flood of random names would evict the answers in real use;
+   * answer.ts keeps it in the signed answer cache (signedanswers.ts) instead.
    */
   cacheable: boolean;
 }
