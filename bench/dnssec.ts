@@ -5,11 +5,15 @@
 //  (c) a random-name flood with DO set (every query a new name, so every
 //      answer a fresh denial signature) against Knot with mod-onlinesign
 //      serving the same zone (the master file `pulsedns export` writes),
-//      each pinned to one core with one worker.
+//      each pinned to one core with one worker; next to it the same flood
+//      without DO (what answering costs besides the signature) and the raw
+//      node:crypto ECDSA P-256 signing rate on that core (bench/signrate.ts),
+//      the ceiling for answers that each need a fresh signature.
 // When the running pulsedns cannot sign (the serving seam of issue 11 is not
 // merged), the pulsedns side says "pulsedns signing not available" and Knot
 // is still measured. Every run is bounded by dnsperf's -l.
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { udpExchange } from '../test/support/client.js';
@@ -21,7 +25,10 @@ import type { PerfResult, PerfRun, Proc } from './support.js';
 export const KNOTD = '/usr/sbin/knotd';
 const RRSIG = 46;
 const POOL_NAMES = 100;
-const FLOOD_QUERIES = 400_000;
+/** Names per flood file: more than any one run asks at the rates seen here. */
+const FLOOD_QUERIES = 200_000;
+/** Measured runs per row, alternating between the rows compared, so load from elsewhere hits both alike. */
+const ROUNDS = 2;
 const WARM_SECONDS = 20;
 
 export interface DnssecBenchContext {
@@ -53,6 +60,10 @@ export interface DnssecReport {
   rows: DnssecRow[];
   /** signed/unsigned for (a) and (b), pulsedns/Knot for (c); absent when not measured. */
   ratios: { mix?: number; pool?: number; flood?: number };
+  /** Raw ECDSA P-256 signatures per second of node:crypto on the server's core, measured in the same run. */
+  signRate?: number;
+  /** (c) in q/s: Knot, pulsedns with DO, pulsedns without DO. */
+  flood?: { knot: number; signed?: number; unsigned?: number };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -66,20 +77,30 @@ function writeZones(ctx: DnssecBenchContext, into: string, signed: boolean): voi
   writeFileSync(join(into, `${ctx.origin}.yaml`), (signed ? 'dnssec: true\n' : '') + ctx.zoneYaml + names.join('\n') + '\n');
 }
 
-function queryFiles(ctx: DnssecBenchContext, dir: string): { pool: string; flood: string } {
+/**
+ * The pool query file, and random-name flood files: one for warm-ups and one
+ * per measured flood run, every name in them distinct, so no run meets a name
+ * an earlier one asked (pulsedns keeps per-name signed answers once seen).
+ */
+function queryFiles(ctx: DnssecBenchContext, dir: string): { pool: string; floodWarm: string; flood: string[] } {
   const rng = makeRng(911);
   const pool = Array.from({ length: 50_000 }, () => `p${Math.floor(rng() * POOL_NAMES)}.${ctx.origin} A`);
-  // Fresh names: 12 random letters each, so no two queries of a run share an answer.
+  const poolFile = join(dir, 'pool-queries.txt');
+  writeFileSync(poolFile, pool.join('\n') + '\n');
+  // Fresh names: 12 random letters each (26^12: repeats are negligible).
   const letters = 'abcdefghijklmnopqrstuvwxyz';
-  const flood = Array.from({ length: FLOOD_QUERIES }, () => {
-    let l = '';
-    for (let i = 0; i < 12; i++) l += letters[Math.floor(rng() * 26)];
-    return `${l}.${ctx.origin} A`;
-  });
-  const files = { pool: join(dir, 'pool-queries.txt'), flood: join(dir, 'flood-queries.txt') };
-  writeFileSync(files.pool, pool.join('\n') + '\n');
-  writeFileSync(files.flood, flood.join('\n') + '\n');
-  return files;
+  const floodFile = (name: string, count: number): string => {
+    const lines = Array.from({ length: count }, () => {
+      let l = '';
+      for (let i = 0; i < 12; i++) l += letters[Math.floor(rng() * 26)];
+      return `${l}.${ctx.origin} A`;
+    });
+    const file = join(dir, name);
+    writeFileSync(file, lines.join('\n') + '\n');
+    return file;
+  };
+  const flood = Array.from({ length: ROUNDS * 3 }, (_, i) => floodFile(`flood-queries-${i}.txt`, FLOOD_QUERIES));
+  return { pool: poolFile, floodWarm: floodFile('flood-warm.txt', 20_000), flood };
 }
 
 function knotConf(dir: string, port: number, origin: string, zoneFile: string): string {
@@ -126,21 +147,44 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
   const files = queryFiles(ctx, dir);
   const rows: DnssecRow[] = [];
   const report: DnssecReport = { knot: versionOf(KNOTD), rows, ratios: {} };
-  // `warm`: first one pass through the query file (at most WARM_SECONDS), so
-  // the signature cache holds what the file asks for, as on a server that has
-  // been up a while; otherwise a 1-second warm-up.
-  const measure = async (label: string, port: number, file: string, dnssecOk: boolean, warm = false): Promise<number> => {
-    const flags = dnssecOk ? ['-D'] : [];
-    const run: PerfRun = { dir, port, seconds: 1, file, rate: null, perQuery: false, extra: flags };
-    process.stdout.write(`  ${label}: warm-up ${warm ? 'one pass' : '1 s'}, then ${n} s flat out ... `);
-    await ctx.dnsperf(ctx.taskset, warm ? { ...run, seconds: WARM_SECONDS, extra: [...flags, '-n', '1'] } : run);
-    const r = await ctx.dnsperf(ctx.taskset, { ...run, seconds: n });
-    process.stdout.write(`${r.qps} q/s\n`);
-    rows.push({ label, qps: r.qps, avgMs: r.avgMs, lost: r.lost, rcodes: r.rcodes });
-    return r.qps;
+  const perf = (port: number, file: string, dnssecOk: boolean, seconds: number, once = false): Promise<PerfResult> =>
+    ctx.dnsperf(ctx.taskset, { dir, port, seconds, file, rate: null, perQuery: false, extra: [...(dnssecOk ? ['-D'] : []), ...(once ? ['-n', '1'] : [])] });
+  // Rows compared with each other are measured in alternation, ROUNDS times
+  // each, on servers that are all up at once (pinned to the same core; an idle
+  // one costs nothing): the ratios then see the same background load.
+  interface Run {
+    label: string;
+    port: number;
+    /** The file for round `i`. */
+    file: (i: number) => string;
+    dnssecOk: boolean;
+  }
+  const alternate = async (runs: Run[]): Promise<number[]> => {
+    const got = runs.map(() => [] as PerfResult[]);
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const [k, r] of runs.entries()) {
+        process.stdout.write(`  ${r.label}, round ${i + 1}/${ROUNDS}: ${n} s flat out ... `);
+        const res = await perf(r.port, r.file(i), r.dnssecOk, n);
+        process.stdout.write(`${res.qps} q/s\n`);
+        got[k]!.push(res);
+      }
+    }
+    return runs.map((r, k) => {
+      const rs = got[k]!;
+      const mean = (f: (x: PerfResult) => number): number => rs.reduce((a, x) => a + f(x), 0) / rs.length;
+      const qps = Math.round(mean((x) => x.qps));
+      rows.push({ label: r.label, qps, avgMs: mean((x) => x.avgMs), lost: rs.reduce((a, x) => a + x.lost, 0), rcodes: rs[rs.length - 1]!.rcodes });
+      return qps;
+    });
+  };
+  // One pass through a query file (at most WARM_SECONDS), so the caches hold
+  // what the file asks for, as on a server that has been up a while.
+  const warm = async (port: number, file: string, dnssecOk: boolean): Promise<void> => {
+    process.stdout.write(`  warm-up: one pass through ${file.split('/').pop()}${dnssecOk ? ' with DO' : ''}\n`);
+    await perf(port, file, dnssecOk, WARM_SECONDS, true);
   };
 
-  // Knot first: it needs only the master file.
+  // Knot: it needs only the master file.
   writeZones(ctx, join(dir, 'plain'), false);
   const exp = spawnSync(process.execPath, [ctx.cli, 'export', ctx.origin, '--zones', join(dir, 'plain')], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (exp.status !== 0) throw new Error(`pulsedns export failed (${exp.status}):\n${exp.stderr}`);
@@ -152,40 +196,65 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
   writeFileSync(join(knotDir, 'knot.conf'), knotConf(knotDir, knotPort, ctx.origin, zoneFile));
   const [kcmd, kargs] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, KNOTD, ['-c', join(knotDir, 'knot.conf')]);
   const knot = ctx.launch('knotd', kcmd, kargs);
-  let knotFlood: number;
+  let pulse: Proc | undefined;
   try {
     if (!(await answering(knot, knotPort, `h0.${ctx.origin}`, true))) throw new Error(`knotd did not answer signed:\n${knot.tail.join('\n')}`);
-    knotFlood = await measure('(c) Knot mod-onlinesign, random names, DO (core 0)', knotPort, files.flood, true);
-  } finally {
-    await knot.stop();
-  }
+    report.signRate = rawSignRate(ctx);
+    process.stdout.write(`  raw node:crypto ECDSA P-256 signing (core 0): ${report.signRate ?? 'not measured'} signatures/s\n`);
 
-  // pulsedns: one server, the zone signed; DO decides whether answers are signed.
-  writeZones(ctx, join(dir, 'signed'), true);
-  const keys = join(dir, 'keys');
-  const gen = spawnSync(process.execPath, [ctx.cli, 'keys', 'generate', ctx.origin, '--keys', keys], { encoding: 'utf8' });
-  if (gen.status !== 0) throw new Error(`pulsedns keys generate failed (${gen.status}):\n${gen.stderr}`);
-  const port = await freePort();
-  const serve = [ctx.cli, 'serve', '--zones', join(dir, 'signed'), '--keys', keys, '--listen', `127.0.0.1:${port}`, '--workers', '1', '--admin', 'off'];
-  const [cmd, args] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, process.execPath, serve);
-  const pulse = ctx.launch('pulsedns (signed zone)', cmd, args);
-  try {
+    // pulsedns: one server, the zone signed; DO decides whether answers are signed.
+    writeZones(ctx, join(dir, 'signed'), true);
+    const keys = join(dir, 'keys');
+    const gen = spawnSync(process.execPath, [ctx.cli, 'keys', 'generate', ctx.origin, '--keys', keys], { encoding: 'utf8' });
+    if (gen.status !== 0) throw new Error(`pulsedns keys generate failed (${gen.status}):\n${gen.stderr}`);
+    const port = await freePort();
+    const serve = [ctx.cli, 'serve', '--zones', join(dir, 'signed'), '--keys', keys, '--listen', `127.0.0.1:${port}`, '--workers', '1', '--admin', 'off'];
+    const [cmd, args] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, process.execPath, serve);
+    pulse = ctx.launch('pulsedns (signed zone)', cmd, args);
     if (!(await answering(pulse, port, `h0.${ctx.origin}`, true))) {
       const why = pulse.tail.find((l) => /error|unknown|pulsedns:/i.test(l)) ?? 'answers carry no RRSIG';
       report.unavailable = `pulsedns signing not available (serve --keys with a dnssec: true zone): ${why.slice(0, 200)}`;
       process.stdout.write(`  ${report.unavailable}\n`);
+      await warm(knotPort, files.floodWarm, true);
+      const [k] = await alternate([{ label: '(c) Knot mod-onlinesign, random names, DO (core 0)', port: knotPort, file: (i) => files.flood[i]!, dnssecOk: true }]);
+      report.flood = { knot: k! };
       return report;
     }
-    const mixPlain = await measure('(a) pulsedns realistic mix, no DO', port, ctx.mixFile, false, true);
-    const mixSigned = await measure('(a) pulsedns realistic mix, DO (signed)', port, ctx.mixFile, true, true);
-    const poolPlain = await measure('(b) pulsedns pool names, no DO', port, files.pool, false, true);
-    const poolSigned = await measure('(b) pulsedns pool names, DO (signed)', port, files.pool, true, true);
-    const flood = await measure('(c) pulsedns random names, DO (core 0)', port, files.flood, true);
-    report.ratios = { mix: mixSigned / mixPlain, pool: poolSigned / poolPlain, flood: flood / knotFlood };
+    const same = (f: string) => (): string => f;
+    for (const dnssecOk of [false, true]) await warm(port, ctx.mixFile, dnssecOk);
+    const [mixPlain, mixSigned] = await alternate([
+      { label: '(a) pulsedns realistic mix, no DO', port, file: same(ctx.mixFile), dnssecOk: false },
+      { label: '(a) pulsedns realistic mix, DO (signed)', port, file: same(ctx.mixFile), dnssecOk: true },
+    ]);
+    for (const dnssecOk of [false, true]) await warm(port, files.pool, dnssecOk);
+    const [poolPlain, poolSigned] = await alternate([
+      { label: '(b) pulsedns pool names, no DO', port, file: same(files.pool), dnssecOk: false },
+      { label: '(b) pulsedns pool names, DO (signed)', port, file: same(files.pool), dnssecOk: true },
+    ]);
+    // Flood: a short warm-up on names never asked again, then every run on names of its own.
+    await warm(knotPort, files.floodWarm, true);
+    await warm(port, files.floodWarm, true);
+    const [knotFlood, flood, floodPlain] = await alternate([
+      { label: '(c) Knot mod-onlinesign, random names, DO (core 0)', port: knotPort, file: (i) => files.flood[3 * i]!, dnssecOk: true },
+      { label: '(c) pulsedns random names, DO (core 0)', port, file: (i) => files.flood[3 * i + 1]!, dnssecOk: true },
+      { label: '(c) pulsedns random names, no DO (core 0)', port, file: (i) => files.flood[3 * i + 2]!, dnssecOk: false },
+    ]);
+    report.flood = { knot: knotFlood!, signed: flood!, unsigned: floodPlain! };
+    report.ratios = { mix: mixSigned! / mixPlain!, pool: poolSigned! / poolPlain!, flood: flood! / knotFlood! };
   } finally {
-    await pulse.stop();
+    await pulse?.stop();
+    await knot.stop();
   }
   return report;
+}
+
+/** bench/signrate.ts pinned where the servers run; undefined when it fails. */
+function rawSignRate(ctx: DnssecBenchContext): number | undefined {
+  const script = fileURLToPath(new URL('./signrate.js', import.meta.url));
+  const [cmd, args] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, process.execPath, [script, '3']);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+  const n = Number(r.stdout?.trim());
+  return r.status === 0 && n > 0 ? n : undefined;
 }
 
 function versionOf(cmd: string): string {
@@ -203,6 +272,17 @@ export function dnssecTables(r: DnssecReport, table: (head: string[], rows: stri
     `signed/unsigned, pool answers:  ${pct(r.ratios.pool, '>= 0.9x')}`,
     `random-name flood, pulsedns/Knot: ${pct(r.ratios.flood, '>= 2x')}`,
   ];
+  if (r.signRate !== undefined && r.flood) {
+    // Each flood answer needs one fresh signature: the raw signing rate bounds it, whatever else is done.
+    const f = r.flood;
+    out.push(`raw node:crypto ECDSA P-256 signing on core 0: ${r.signRate}/s; 2x Knot would need ${2 * f.knot} answers/s, ${(2 * f.knot / r.signRate).toFixed(2)}x the raw signing rate`);
+    if (f.signed !== undefined && f.unsigned !== undefined) {
+      const perSig = 1e6 / r.signRate;
+      const other = 1e6 / f.unsigned;
+      out.push(`flood cost per answer: ${(1e6 / f.signed).toFixed(1)} us signed, ${other.toFixed(1)} us unsigned, ${perSig.toFixed(1)} us per raw signature ` +
+        `(signature + unsigned answer predicts ${Math.round(1e6 / (perSig + other))} q/s)`);
+    }
+  }
   if (r.unavailable) out.push(r.unavailable);
   return out.join('\n') + '\n';
 }

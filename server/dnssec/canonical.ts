@@ -92,16 +92,15 @@ export function canonicalRdataSet(type: number, rdatas: readonly Buffer[]): Buff
   return out;
 }
 
-/**
- * Bytes of the RRs that a signature covers (RFC 4034 3.1.8.1, "RR(1) | RR(2)
- * ..."): owner, type, class IN, the original TTL, rdata length, rdata; for
- * rdata already in canonical order (canonicalRdataSet).
- */
-export function canonicalRRsetWire(owner: Name, type: number, originalTtl: number, sorted: readonly Buffer[]): Buffer {
+/** Length of canonicalRRsetWire's output. */
+export function canonicalRRsetSize(owner: Name, sorted: readonly Buffer[]): number {
   let size = 0;
   for (const rd of sorted) size += owner.length + 10 + rd.length;
-  const buf = Buffer.allocUnsafe(size);
-  let pos = 0;
+  return size;
+}
+
+/** Writes canonicalRRsetWire's bytes into `buf` at `pos`; returns the end offset. */
+export function writeCanonicalRRset(buf: Buffer, pos: number, owner: Name, type: number, originalTtl: number, sorted: readonly Buffer[]): number {
   for (const rd of sorted) {
     pos += buf.write(owner, pos, 'latin1');
     buf.writeUInt16BE(type, pos);
@@ -111,6 +110,17 @@ export function canonicalRRsetWire(owner: Name, type: number, originalTtl: numbe
     pos += 10;
     pos += rd.copy(buf, pos);
   }
+  return pos;
+}
+
+/**
+ * Bytes of the RRs that a signature covers (RFC 4034 3.1.8.1, "RR(1) | RR(2)
+ * ..."): owner, type, class IN, the original TTL, rdata length, rdata; for
+ * rdata already in canonical order (canonicalRdataSet).
+ */
+export function canonicalRRsetWire(owner: Name, type: number, originalTtl: number, sorted: readonly Buffer[]): Buffer {
+  const buf = Buffer.allocUnsafe(canonicalRRsetSize(owner, sorted));
+  writeCanonicalRRset(buf, 0, owner, type, originalTtl, sorted);
   return buf;
 }
 

@@ -111,8 +111,15 @@ export interface NsecRecord {
  * NXDOMAIN instead only when the query carries the CO flag.)
  */
 export function compactNxdomain(qname: Name): NsecRecord {
-  return { owner: qname, rdata: nsecRdata(nameSuccessor(qname), [Type.RRSIG, Type.NSEC, Type.NXNAME]) };
+  // Made for every NXDOMAIN a flood of random names asks: the bitmap is fixed, the rdata one buffer.
+  const next = nameSuccessor(qname);
+  const rdata = Buffer.allocUnsafe(next.length + NXNAME_BITMAP.length);
+  rdata.write(next, 0, 'latin1');
+  NXNAME_BITMAP.copy(rdata, next.length);
+  return { owner: qname, rdata };
 }
+
+const NXNAME_BITMAP = typeBitmap([Type.RRSIG, Type.NSEC, Type.NXNAME]);
 
 /**
  * RFC 9824 NODATA (also for an empty non-terminal, with no types): an NSEC

@@ -1,12 +1,15 @@
 // RRSIG rdata (RFC 4034 section 3) over the canonical form of an RRset,
 // with ECDSA P-256/SHA-256 (RFC 6605: r|s, 64 bytes) or Ed25519 (RFC 8080).
-// The per-key parts of the RRSIG (algorithm, key tag, signer name) are laid
-// down once per SigningKey; a signature then costs one allocation for the
-// signed data and the crypto call.
-import { createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+// The per-key parts of the RRSIG (algorithm, key tag, signer name) and the
+// options of the crypto call are laid down once per SigningKey; a signature
+// then costs one buffer for the signed data (RRSIG header and canonical
+// RRset written straight into it), the one-shot crypto.sign call (faster
+// than createSign: no Sign object, no separate update), and one buffer for
+// the result. crypto.sign draws a fresh nonce from OpenSSL every time.
+import { createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { DnssecAlg } from '../wire/constants.js';
 import { type Name, isWildcard, labelCount } from '../wire/names.js';
-import { canonicalRdataSet, canonicalRRsetWire } from './canonical.js';
+import { canonicalRdataSet, canonicalRRsetSize, canonicalRRsetWire, writeCanonicalRRset } from './canonical.js';
 import { keyTag, parseDnskeyRdata } from './dnskey.js';
 
 /** RRSIG fixed fields before the signer name: type covered .. key tag. */
@@ -20,6 +23,8 @@ export interface SigningKey {
   privateKey: KeyObject;
   /** RRSIG rdata bytes 0..18+signer with algorithm, key tag and signer filled in. */
   template: Buffer;
+  /** What crypto.sign takes as its key, made once (ECDSA: r|s as RFC 6605 wants, not DER). */
+  signWith: KeyObject | SignKeyObjectInput;
 }
 
 export function signingKey(k: { algorithm: number; tag: number; privateKey: KeyObject }, signer: Name): SigningKey {
@@ -30,18 +35,14 @@ export function signingKey(k: { algorithm: number; tag: number; privateKey: KeyO
   template[2] = k.algorithm;
   template.writeUInt16BE(k.tag, 16);
   template.write(signer, FIXED, 'latin1');
-  return { algorithm: k.algorithm, tag: k.tag, signer, privateKey: k.privateKey, template };
+  const signWith = k.algorithm === DnssecAlg.ED25519 ? k.privateKey : { key: k.privateKey, dsaEncoding: 'ieee-p1363' as const };
+  return { algorithm: k.algorithm, tag: k.tag, signer, privateKey: k.privateKey, template, signWith };
 }
 
 /** RRSIG Labels field (RFC 4034 3.1.3): labels of the owner, a leading `*` not counted. */
 export function rrsigLabels(owner: Name): number {
   const n = labelCount(owner);
   return isWildcard(owner) ? n - 1 : n;
-}
-
-function rawSign(algorithm: number, data: Buffer, key: KeyObject): Buffer {
-  if (algorithm === DnssecAlg.ED25519) return cryptoSign(null, data, key);
-  return cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
 }
 
 function rawVerify(algorithm: number, data: Buffer, key: KeyObject, sig: Buffer): boolean {
@@ -54,6 +55,7 @@ function rawVerify(algorithm: number, data: Buffer, key: KeyObject, sig: Buffer)
  * valid from `inception` to `expiration` (seconds since 1970). `owner` is
  * the name the answer carries (for online signing of a wildcard answer, the
  * query name). rdatas may come in any order and hold duplicates.
+ * `lasting`: false when the signature is used once and dropped (not cached).
  */
 export function signRRset(
   key: SigningKey,
@@ -63,15 +65,25 @@ export function signRRset(
   rdatas: readonly Buffer[],
   inception: number,
   expiration: number,
+  lasting = true,
 ): Buffer {
-  const head = Buffer.from(key.template);
-  head.writeUInt16BE(type, 0);
-  head[3] = rrsigLabels(owner);
-  head.writeUInt32BE(ttl >>> 0, 4);
-  head.writeUInt32BE(expiration >>> 0, 8); // RFC 4034 3.1.5: serial arithmetic, mod 2^32
-  head.writeUInt32BE(inception >>> 0, 12);
-  const data = Buffer.concat([head, canonicalRRsetWire(owner, type, ttl, canonicalRdataSet(type, rdatas))]);
-  return Buffer.concat([head, rawSign(key.algorithm, data, key.privateKey)]);
+  const sorted = canonicalRdataSet(type, rdatas);
+  const headLen = key.template.length;
+  // One buffer for what is signed: the RRSIG rdata up to the signature, then the RRs (RFC 4034 3.1.8.1).
+  const data = Buffer.allocUnsafe(headLen + canonicalRRsetSize(owner, sorted));
+  key.template.copy(data, 0);
+  data.writeUInt16BE(type, 0);
+  data[3] = rrsigLabels(owner);
+  data.writeUInt32BE(ttl >>> 0, 4);
+  data.writeUInt32BE(expiration >>> 0, 8); // RFC 4034 3.1.5: serial arithmetic, mod 2^32
+  data.writeUInt32BE(inception >>> 0, 12);
+  writeCanonicalRRset(data, headLen, owner, type, ttl, sorted);
+  const sig = cryptoSign(key.algorithm === DnssecAlg.ED25519 ? null : 'sha256', data, key.signWith);
+  // A signature kept in a cache gets memory of its own: a slice of Node's shared pool would pin the whole 8 KiB slab.
+  const out = lasting ? Buffer.allocUnsafeSlow(headLen + sig.length) : Buffer.allocUnsafe(headLen + sig.length);
+  data.copy(out, 0, 0, headLen);
+  sig.copy(out, headLen);
+  return out;
 }
 
 export interface RrsigFields {

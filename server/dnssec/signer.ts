@@ -11,7 +11,7 @@ import { dsRdata, FLAG_SEP } from './dnskey.js';
 import { activeKeys, publishedKeys, type ZoneKey } from './keys.js';
 import { SigCache } from './cache.js';
 import { signingKey, signRRset, type SigningKey } from './sign.js';
-import { ValidityWindow } from './window.js';
+import { ValidityWindow, type Validity } from './window.js';
 
 export interface ZoneSignerOptions {
   window?: ValidityWindow;
@@ -70,9 +70,18 @@ export class ZoneSigner {
 
   /** The RRSIG rdata (one per signing key) over an RRset, made fresh: no cache. */
   signFresh(owner: Name, type: number, ttl: number, rdatas: readonly Buffer[]): Buffer[] {
-    const v = this.window.at(this.clock());
-    this.cache.noteSigned(this.keys.length);
-    return this.keys.map((k) => signRRset(k, owner, type, ttl, rdatas, v.inception, v.expiration));
+    return this.made(owner, type, ttl, rdatas, this.window.at(this.clock()), true);
+  }
+
+  /**
+   * Like signFresh, for an RRset that exists for one query name (a compact
+   * denial, a wildcard expansion signed as the name): the signatures are
+   * written into one response and dropped, so they skip the signature
+   * cache, where a random-name flood would only churn entries never used
+   * again (the engine keeps whole answers for names that come back).
+   */
+  signOnce(owner: Name, type: number, ttl: number, rdatas: readonly Buffer[]): Buffer[] {
+    return this.made(owner, type, ttl, rdatas, this.window.at(this.clock()), false);
   }
 
   /**
@@ -87,10 +96,16 @@ export class ZoneSigner {
     const hit = this.cache.get(key, now);
     if (hit) return hit;
     const v = this.window.at(now);
-    this.cache.noteSigned(this.keys.length);
-    const sigs = this.keys.map((k) => signRRset(k, owner, type, ttl, rdatas, v.inception, v.expiration));
+    const sigs = this.made(owner, type, ttl, rdatas, v, true);
     this.cache.set(key, sigs, v.refreshAt);
     return sigs;
+  }
+
+  private made(owner: Name, type: number, ttl: number, rdatas: readonly Buffer[], v: Validity, lasting: boolean): Buffer[] {
+    this.cache.noteSigned(this.keys.length);
+    const out: Buffer[] = [];
+    for (const k of this.keys) out.push(signRRset(k, owner, type, ttl, rdatas, v.inception, v.expiration, lasting));
+    return out;
   }
 
   /** The apex RRsets signing adds, each with its rdata; the caller signs them like any other RRset. */

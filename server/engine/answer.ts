@@ -3,7 +3,7 @@
 // I/O; every piece of scratch state is in the QueryContext the caller hands in.
 import { Class, Opcode, Rcode, Type } from '../wire/constants.js';
 import { decodeQuery, EDNS_CO, EDNS_DO, type Edns, type Query } from '../wire/query.js';
-import { parentName } from '../wire/names.js';
+import { type Name, parentName } from '../wire/names.js';
 import { signResult } from './signing.js';
 import { SECTION_ADDITIONAL, SECTION_ANSWER, SECTION_AUTHORITY } from '../wire/response.js';
 import type { Catalog } from './catalog.js';
@@ -74,27 +74,22 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
   const ednsBits = edns ? 2 | (edns.dnssecOk ? 4 : 0) | (edns.compactOk ? 32 : 0) | (edns.nsid ? 64 : 0) : 0;
   const key = q.qname + String.fromCharCode(q.qtype, (q.flags & 0x0110) | ednsBits | (transport === 'tcp' ? 8 : 0), limit);
   const hit = catalog.cache.get(key);
-  if (hit) {
-    const out = Buffer.allocUnsafe(hit.length);
-    hit.copy(out);
-    msg.copy(out, 0, 0, 2);
-    msg.copy(out, 12, 12, 12 + q.qnameLength);
-    setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
-    return out;
-  }
+  if (hit) return fromCache(hit.bytes, msg, q.qnameLength, outcome, hit.zone);
 
   const gen = catalog.health.generation?.();
   if (gen !== undefined) {
     const pooled = catalog.poolCache.get(key);
     if (pooled && pooled.generation === gen) {
-      const out = Buffer.allocUnsafe(pooled.bytes.length);
-      pooled.bytes.copy(out);
-      msg.copy(out, 0, 0, 2);
-      msg.copy(out, 12, 12, 12 + q.qnameLength);
+      const out = fromCache(pooled.bytes, msg, q.qnameLength, outcome, pooled.zone);
       reshuffle(out, pooled.offsets, pooled.width);
-      setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
       return out;
     }
+  }
+
+  // Signed answers made per query name (signedanswers.ts); per catalog, so per zone image.
+  if (signing) {
+    const made = catalog.signedAnswers.get(key);
+    if (made) return fromCache(made.bytes, msg, q.qnameLength, outcome, made.zone);
   }
 
   let zone = catalog.findZone(q.qname);
@@ -124,11 +119,24 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
   }
   writer.setFlags(q.flags, res.aa, rcode);
   const out = writer.finish();
-  if (!res.dynamic && cacheable) catalog.remember(key, out);
+  if (!res.dynamic && cacheable) catalog.remember(key, { bytes: out, zone: zone.origin });
+  else if (signing && !res.dynamic) catalog.signedAnswers.set(key, out, zone.origin);
   else if (gen !== undefined && res.pooled === 1 && res.reshuffleable && !writer.truncated && offsets.length === (res.reshuffle?.rdata.length ?? 0)) {
-    catalog.rememberPooled(key, { generation: gen, bytes: out, offsets: offsets.slice(), width: res.reshuffle?.type === Type.AAAA ? 16 : 4 });
+    catalog.rememberPooled(key, { zone: zone.origin, generation: gen, bytes: out, offsets: offsets.slice(), width: res.reshuffle?.type === Type.AAAA ? 16 : 4 });
   }
   setOutcome(outcome, rcode, false, writer.truncated);
+  outcome.zone = zone.origin;
+  return out;
+}
+
+/** A cached response under this query's ID and question-name case. */
+function fromCache(bytes: Buffer, msg: Buffer, qnameLength: number, outcome: Outcome, zone: Name): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  bytes.copy(out);
+  msg.copy(out, 0, 0, 2);
+  msg.copy(out, 12, 12, 12 + qnameLength);
+  setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
+  outcome.zone = zone;
   return out;
 }
 
@@ -166,7 +174,9 @@ function reshuffle(buf: Buffer, at: number[], width: number): void {
   }
 }
 
+/** Sets the outcome; its zone is left unknown (answers from a served zone set it after). */
 function setOutcome(o: Outcome, rcode: number, cached: boolean, truncated: boolean): void {
+  o.zone = undefined;
   o.rcode = rcode;
   o.dropped = false;
   o.cached = cached;

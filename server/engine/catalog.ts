@@ -7,8 +7,16 @@ import type { PoolSet } from '../pools/model.js';
 import { type HealthLookup, ALL_UP } from '../pools/select.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
 import { signedZone, type SignedZone } from './signed.js';
+import { SignedAnswerCache } from './signedanswers.js';
+
+/** A finished response and the served zone it came from (per-zone counts on a hit). */
+export interface CachedResponse {
+  bytes: Buffer;
+  zone: Name;
+}
 
 export interface PooledResponse {
+  zone: Name;
   generation: number;
   bytes: Buffer;
   /** Offsets of the pool's address RDATA, all of length `width`. */
@@ -29,13 +37,15 @@ export const SIGNED_CACHE_PERIOD_MS = 3_600_000;
 export class Catalog {
   readonly zones: ReadonlyMap<Name, ZoneLike>;
   /** Finished responses keyed by question and the flags that shape them (see answer.ts). */
-  readonly cache = new Map<string, Buffer>();
+  readonly cache = new Map<string, CachedResponse>();
   readonly loadedAt = Date.now();
   /**
    * Pool-backed responses per health generation, with where each address sits
    * so a hit can be reshuffled in place (round robin without a rebuild).
    */
   readonly poolCache = new Map<string, PooledResponse>();
+  /** Signed answers made per query name (compact NXDOMAIN, wildcard expansions), admitted on second sight. */
+  readonly signedAnswers = new SignedAnswerCache();
 
   readonly pools: PoolSet;
   /** Member health for pool-backed names; the server installs its live view. */
@@ -63,7 +73,7 @@ export class Catalog {
 
   /**
    * Called before a signed response may be served from or put into the
-   * caches: once per SIGNED_CACHE_PERIOD_MS both caches start over, so cached
+   * caches: once per SIGNED_CACHE_PERIOD_MS the caches start over, so cached
    * signatures are never older than the period.
    */
   freshenSigned(): void {
@@ -72,6 +82,7 @@ export class Catalog {
     this.period = p;
     this.cache.clear();
     this.poolCache.clear();
+    this.signedAnswers.clear();
   }
 
   /** The deepest served zone containing `name`, if any. */
@@ -90,7 +101,7 @@ export class Catalog {
     this.poolCache.set(key, entry);
   }
 
-  remember(key: string, response: Buffer): void {
+  remember(key: string, response: CachedResponse): void {
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, response);
   }

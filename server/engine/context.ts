@@ -23,6 +23,8 @@ export interface Outcome {
   truncated: boolean;
   /** The question's name, null when none could be read (per-zone counts). */
   qname: Name | null;
+  /** Origin of the served zone that answered, when answer() knows it (then per-zone counts need no search). */
+  zone?: Name | undefined;
 }
 
 /** answer()'s word that the message is a zone transfer: ctx.query holds it, decoded, for the transport to stream. */
@@ -42,7 +44,7 @@ export class QueryContext {
   readonly writer = new ResponseWriter();
   /** Offsets of the reshuffleable pool addresses in the response being written. */
   readonly offsets: number[] = [];
-  readonly outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false, qname: null };
+  readonly outcome: Outcome = { rcode: 0, qtype: -1, dropped: false, cached: false, truncated: false, qname: null, zone: undefined };
   /** The decoded query when answer() said STREAM: the transfer code reads it instead of decoding again. */
   query: Query | null = null;
   /** Handed to lookup(); answer() points `health` at the catalog of the moment. */

@@ -18,8 +18,8 @@ export interface QueryCounters {
   truncated: number;
   countRcode(rcode: number): void;
   countType(qtype: number): void;
-  /** Per served zone; the catalog says which zone a name falls in. */
-  countZone(catalog: Catalog, qname: Name | null): void;
+  /** Per served zone, by its origin; null for questions outside every served zone (or none). */
+  countZone(origin: Name | null): void;
 }
 
 export class RequestHandler {
@@ -70,7 +70,8 @@ export class RequestHandler {
     const c = this.counters;
     c.countRcode(o.rcode);
     c.countType(o.qtype);
-    c.countZone(this.catalog(), o.qname);
+    // answer() says which zone answered; only the rest (refusals, transfers, CHAOS) need the search.
+    c.countZone(o.zone ?? (o.qname === null ? null : this.catalog().findZone(o.qname)?.origin ?? null));
     if (o.cached) c.cacheHits++;
     if (o.truncated) c.truncated++;
   }

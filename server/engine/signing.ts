@@ -4,6 +4,9 @@
 // a referral, and the wildcard proofs `denial: nsec` needs. Runs between
 // lookup() and the writer; the signatures come from the zone's ZoneSigner,
 // which caches them, so a repeated RRset is signed once per validity period.
+// RRsets that exist for one query name only (compact denials, wildcard
+// expansions signed as the name) are signed outside that cache: the whole
+// answer is what gets kept for them.
 import { Rcode, Type } from '../wire/constants.js';
 import { type Name, wildcardOf } from '../wire/names.js';
 import type { WireRdata } from '../wire/response.js';
@@ -21,8 +24,9 @@ export interface SigningOutcome {
   rcode: number;
   /**
    * False when the response is one of an unbounded family (a compact denial
-   * or a wildcard expansion per query name): not worth a response-cache slot,
-   * and a flood of random names must not evict the answers in real use.
+   * or a wildcard expansion per query name): not for the response cache,
+   * where a flood of random names would evict the answers in real use;
+   * answer.ts keeps it in the signed answer cache (signedanswers.ts) instead.
    */
   cacheable: boolean;
 }
@@ -62,17 +66,33 @@ function asRdata(sigs: readonly Buffer[]): readonly WireRdata[] {
   return w;
 }
 
+/** Signatures made for one answer and dropped after it: no WeakMap entry, which would outlive nothing. */
+function onceRdata(sigs: readonly Buffer[]): readonly WireRdata[] {
+  return sigs.map((b) => opaqueRdata(b, ''));
+}
+
 /** Signs `e` in place: `signOwner` differs from e.owner for a wildcard expansion signed as the wildcard. */
 function signEntry(sz: SignedZone, e: PlannedRRset, signOwner: Name = e.owner): void {
   const r = e.rrset;
   e.sigs = asRdata(sz.signer.sign(signOwner, r.type, r.ttl, r.rdata.map((d) => d.wire), setIdOf(r)));
 }
 
-/** An NSEC RRset (one record) at `owner`, signed fresh through the cache. */
-function nsecEntry(sz: SignedZone, owner: Name, rdata: Buffer): PlannedRRset {
+/** Signs `e`, an RRset that exists for this query name only, outside the signature cache. */
+function signOnceEntry(sz: SignedZone, e: PlannedRRset): void {
+  const r = e.rrset;
+  e.sigs = onceRdata(sz.signer.signOnce(e.owner, r.type, r.ttl, r.rdata.map((d) => d.wire)));
+}
+
+/**
+ * An NSEC RRset (one record) at `owner`. `perName`: it exists for this
+ * query name only (a compact denial of a name that is not there), so it is
+ * signed outside the signature cache; the others (chain links, NODATA at
+ * names that exist) are found there again.
+ */
+function nsecEntry(sz: SignedZone, owner: Name, rdata: Buffer, perName = false): PlannedRRset {
   const set: RRsetLike = { owner, type: Type.NSEC, ttl: sz.zone.negativeTtl, rdata: [opaqueRdata(rdata, '')] };
   const e: PlannedRRset = { owner, rrset: set, zone: sz.zone };
-  e.sigs = asRdata(sz.signer.sign(owner, Type.NSEC, set.ttl, [rdata]));
+  e.sigs = perName ? onceRdata(sz.signer.signOnce(owner, Type.NSEC, set.ttl, [rdata])) : asRdata(sz.signer.sign(owner, Type.NSEC, set.ttl, [rdata]));
   return e;
 }
 
@@ -99,11 +119,12 @@ function addDenial(sz: SignedZone, res: LookupResult, compactOk: boolean): numbe
   if (!chain) {
     if (d.kind === 'nxdomain') {
       const n = compactNxdomain(d.name);
-      res.authority.push(nsecEntry(sz, n.owner, n.rdata));
+      res.authority.push(nsecEntry(sz, n.owner, n.rdata, true));
       return compactOk ? Rcode.NXDOMAIN : Rcode.NOERROR;
     }
     const n = compactNodata(d.name, typesAt(sz, d.node, d.wildcard ?? d.name, d.qtype));
-    res.authority.push(nsecEntry(sz, n.owner, n.rdata));
+    // NODATA under a wildcard is owned by the query name, one per name like an NXDOMAIN.
+    res.authority.push(nsecEntry(sz, n.owner, n.rdata, d.wildcard !== undefined));
     return res.rcode;
   }
   const proofs: PlannedRRset[] = [];
@@ -165,6 +186,11 @@ export function signResult(catalog: Catalog, res: LookupResult, compactOk: boole
         if (sz.nsec) {
           signEntry(sz, e, e.rrset.owner);
           if (!expanded.some((x) => x.name === e.owner)) expanded.push({ sz, name: e.owner });
+          continue;
+        }
+        // Pool-backed answers are never kept whole, so their signatures stay in the signature cache.
+        if (!res.dynamic) {
+          signOnceEntry(sz, e);
           continue;
         }
       }

@@ -14,6 +14,7 @@ import { isFresh } from '../../checks/verdict.js';
 import { tierNumber } from '../../checks/tier.js';
 import { LATENCY_BUCKETS, OUTSIDE, type Stats } from './stats.js';
 import type { SigCacheStats } from '../dnssec/cache.js';
+import type { SignedAnswerStats } from '../engine/signedanswers.js';
 import type { ServedZones } from './reloader.js';
 import type { LiveHealth, HealthEventType } from '../../checks/live.js';
 import type { SyncState } from './gitsync.js';
@@ -100,8 +101,41 @@ export function trafficRegistry(stats: Stats, catalog: () => Catalog): Registry 
     ['pulsedns_dnssec_signature_cache_bytes', 'Bytes the signature cache holds (bounded).', 'gauge', sig((c) => c.bytes)],
   ];
   for (const [name, help, kind, read] of signing) readAtScrape(kind, r, name, help, [], read);
+  // Signed answers kept whole (engine/signedanswers.ts): one store per catalog, so a reload starts
+  // its counts at zero; the totals carry the previous catalogs' counts as last scraped, so they never go back.
+  const answers = acrossCatalogs(catalog);
+  const stored: Array<[string, string, 'counter' | 'gauge', (c: SignedAnswerStats) => number]> = [
+    ['pulsedns_dnssec_answer_cache_hits_total', 'Signed per-name answers (compact NXDOMAIN, wildcard expansions) served whole, with no signing.', 'counter', (c) => c.hits],
+    ['pulsedns_dnssec_answer_cache_stored_total', 'Signed per-name answers made and stored on probation.', 'counter', (c) => c.stored],
+    ['pulsedns_dnssec_answer_cache_evictions_total', 'Signed per-name answers dropped to stay within the bounds.', 'counter', (c) => c.evictions],
+    ['pulsedns_dnssec_answer_cache_entries', 'Signed per-name answers held.', 'gauge', (c) => c.entries],
+    ['pulsedns_dnssec_answer_cache_protected_entries', 'Of those, answers asked for more than once (safe from one-off floods).', 'gauge', (c) => c.protectedEntries],
+    ['pulsedns_dnssec_answer_cache_bytes', 'Bytes the signed answer cache holds (bounded).', 'gauge', (c) => c.bytes],
+  ];
+  for (const [name, help, kind, pick] of stored) readAtScrape(kind, r, name, help, [], () => (kind === 'counter' ? answers.total(pick) : pick(catalog().signedAnswers.stats())));
   r.registerMetric(bucketHistogram('pulsedns_query_duration_seconds', 'Time from receiving a query to handing its reply to the kernel.', LATENCY_BUCKETS, () => ({ counts: stats.latency, sum: stats.latencySum })));
   return r;
+}
+
+/**
+ * Counters of the current catalog's signed answer cache plus those of the
+ * catalogs before it (as last read), so a reload does not reset the totals.
+ */
+function acrossCatalogs(catalog: () => Catalog): { total(pick: (c: SignedAnswerStats) => number): number } {
+  let current: Catalog | undefined;
+  let last: SignedAnswerStats | undefined;
+  const before: SignedAnswerStats = { entries: 0, protectedEntries: 0, bytes: 0, hits: 0, stored: 0, evictions: 0 };
+  return {
+    total(pick) {
+      const c = catalog();
+      if (c !== current) {
+        if (last) for (const k of ['hits', 'stored', 'evictions'] as const) before[k] += last[k];
+        current = c;
+      }
+      last = c.signedAnswers.stats();
+      return pick(before) + pick(last);
+    },
+  };
 }
 
 /**

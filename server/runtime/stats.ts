@@ -3,7 +3,6 @@
 // turns them into prom-client metrics when /metrics is scraped (and the
 // cluster primary sums the workers' with prom-client's AggregatorRegistry).
 import { Histogram } from 'prom-client';
-import type { Catalog } from '../engine/catalog.js';
 import type { Name } from '../wire/names.js';
 import type { SigCacheStats } from '../dnssec/cache.js';
 
@@ -60,10 +59,10 @@ export class Stats {
     if (qtype >= 0) this.qtypes[qtype < 511 ? qtype : 511]!++;
   }
 
-  /** Counts a question under the served zone holding `qname` (OUTSIDE when none does or there was no question). */
-  countZone(catalog: Catalog, qname: Name | null | undefined): void {
-    const origin = qname ? catalog.findZone(qname)?.origin ?? OUTSIDE : OUTSIDE;
-    this.byZone.set(origin, (this.byZone.get(origin) ?? 0) + 1);
+  /** Counts a question under the served zone `origin` (null: outside every zone, or no question). */
+  countZone(origin: Name | null): void {
+    const k = origin ?? OUTSIDE;
+    this.byZone.set(k, (this.byZone.get(k) ?? 0) + 1);
   }
 
   observe(seconds: number): void {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { RequestHandler } from '../engine/handler.js';
 import type { Stats } from '../runtime/stats.js';
 import { truncatedReply, type RateLimiter } from './rrl.js';
+import { SendBatch } from './sendbatch.js';
 
 export interface Endpoint {
   host: string;
@@ -23,6 +24,7 @@ export function startUdp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
   const socket = dgram.createSocket({ type, reuseAddr: false, lookup: lookup as unknown as dgram.SocketOptions['lookup'] });
   // One context for the socket, reused by every datagram (handling is synchronous).
   const ctx = handler.context('udp');
+  const replies = new SendBatch(socket);
   socket.on('message', (msg, rinfo) => {
     const started = performance.now();
     let out = handler.handle(msg, ctx);
@@ -38,9 +40,9 @@ export function startUdp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
         out = truncatedReply(out);
       }
     }
-    // No callback: a failed send (EMSGSIZE, unreachable) surfaces as the socket's
-    // 'error' event below, counted there, and saves a completion per packet.
-    socket.send(out, rinfo.port, rinfo.address);
+    // Sent with the rest of this burst (sendbatch.ts). No callback: a failed send
+    // (EMSGSIZE, unreachable) surfaces as the socket's 'error' event below.
+    replies.send(out, rinfo.port, rinfo.address);
     stats.observe((performance.now() - started) / 1000);
   });
   let lastLogged = 0;

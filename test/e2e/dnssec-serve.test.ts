@@ -170,6 +170,8 @@ test('CO restores NXDOMAIN; no RRSIG or NSEC without DO; NSID when asked', async
     const metrics = await (await fetch(`${s.admin}/metrics`)).text();
     assert.match(metrics, /^pulsedns_dnssec_signatures_total [1-9]/m);
     assert.match(metrics, /^pulsedns_dnssec_signature_cache_entries [1-9]/m);
+    assert.match(metrics, /^pulsedns_dnssec_answer_cache_entries [1-9]/m, 'compact NXDOMAINs kept whole');
+    assert.match(metrics, /^pulsedns_dnssec_answer_cache_stored_total [1-9]/m);
   } finally {
     await s.stop();
   }

@@ -1,0 +1,44 @@
+// UDP replies sent together at the end of the event-loop turn: every one
+// arrives, in order, and a socket closed with replies pending does not throw.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { SendBatch } from '../../../server/transport/sendbatch.js';
+
+async function bound(): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  s.bind(0, '127.0.0.1');
+  await once(s, 'listening');
+  return s;
+}
+
+test('a burst of replies all arrive, in the order they were queued', async () => {
+  const [from, to] = [await bound(), await bound()];
+  try {
+    const got: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      to.on('message', (m) => {
+        got.push(m.toString());
+        if (got.length === 150) resolve();
+      });
+    });
+    const batch = new SendBatch(from);
+    // More than one batch's worth: the overflow goes out at once, the rest at the end of the turn.
+    for (let i = 0; i < 150; i++) batch.send(Buffer.from(`r${i}`), to.address().port, '127.0.0.1');
+    await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${got.length} of 150 arrived`)), 5000))]);
+    assert.deepEqual(got, Array.from({ length: 150 }, (_, i) => `r${i}`));
+  } finally {
+    from.close();
+    to.close();
+  }
+});
+
+test('replies pending when the socket closes are dropped without an exception', async () => {
+  const s = await bound();
+  const batch = new SendBatch(s);
+  batch.send(Buffer.from('late'), 9, '127.0.0.1');
+  s.close();
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 20));
+});
