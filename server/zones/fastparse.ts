@@ -14,6 +14,7 @@ import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 import { type ZoneSource, type ZoneError, type SourcePos, DEFAULT_TTL } from './model.js';
 import { zoneMessages as M } from './messages.js';
 import type { ParseResult } from './parse.js';
+import { RecordTable, type CompactZone } from './table.js';
 import { dnssecOption, type DnssecOption } from './dnssec-option.js';
 
 /** Thrown anywhere to mean "not sure: let the full parser decide". */
@@ -129,10 +130,14 @@ class Reader {
   indent(): number {
     return this.indents[this.i]!;
   }
-  /** 1-based line and column of an offset. */
-  posOf(off: number, file: string): SourcePos {
-    // binary search in lineStarts
+  /** Index in lineStarts of the last line asked for: records are asked for in file order. */
+  private near = 0;
+  /** 0-based line of an offset. */
+  lineIndex(off: number): number {
     const ls = this.lineStarts;
+    let at = this.near;
+    if (ls[at]! <= off && (at + 1 >= ls.length || ls[at + 1]! > off)) return at;
+    if (ls[at]! <= off && at + 2 < ls.length && ls[at + 2]! > off) return (this.near = at + 1);
     let lo = 0;
     let hi = ls.length - 1;
     while (lo < hi) {
@@ -140,7 +145,12 @@ class Reader {
       if (ls[mid]! <= off) lo = mid;
       else hi = mid - 1;
     }
-    return { file, line: lo + 1, col: off - ls[lo]! + 1 };
+    return (this.near = lo);
+  }
+  /** 1-based line and column of an offset. */
+  posOf(off: number, file: string): SourcePos {
+    const at = this.lineIndex(off);
+    return { file, line: at + 1, col: off - this.lineStarts[at]! + 1 };
   }
 }
 
@@ -418,6 +428,8 @@ class Found {
   constructor(
     readonly r: Reader,
     readonly file: string,
+    /** Where records go when the caller wants the compact form (zone.records stays empty then). */
+    readonly table?: RecordTable,
   ) {}
   at(node: FNode | FScalar | undefined, message: string): void {
     this.errors.push({ ...this.r.posOf(node ? node.off : 0, this.file), message });
@@ -429,8 +441,24 @@ class Found {
  * When it returns a result, it is the one parseZoneYaml would return, errors included.
  */
 export function fastParseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult | undefined {
+  return attempt(() => parse(text, file, defaultOrigin));
+}
+
+/**
+ * fastParseZoneYaml writing each record straight into a RecordTable: the
+ * compiler's path, whose memory stays near the size of the image.
+ */
+export function fastParseZoneCompact(text: string, file: string, defaultOrigin?: string): { zone?: CompactZone; errors: ZoneError[] } | undefined {
+  const table = new RecordTable();
+  const r = attempt(() => parse(text, file, defaultOrigin, table));
+  if (!r?.zone) return r && { errors: r.errors };
+  const { records: _none, ...rest } = r.zone;
+  return { zone: { ...rest, records: table }, errors: r.errors };
+}
+
+function attempt(run: () => ParseResult): ParseResult | undefined {
   try {
-    return parse(text, file, defaultOrigin);
+    return run();
   } catch (e) {
     // A stack overflow (nesting the depth check let through) is the full parser's to report.
     if (e instanceof Bail || e instanceof RangeError) return undefined;
@@ -445,7 +473,7 @@ function isDocumentStart(text: string, start: number, end: number): boolean {
   return inl.atLineEnd();
 }
 
-function parse(text: string, file: string, defaultOrigin?: string): ParseResult {
+function parse(text: string, file: string, defaultOrigin?: string, table?: RecordTable): ParseResult {
   // Tabs, CR, other control characters, BOM and directives: leave them to the full parser.
   if (/[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]/.test(text)) bail();
   const r = new Reader(text);
@@ -461,7 +489,7 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
   let recordsFrom = -1;
   let recordsTo = -1;
   const zoneKeys = new Set<string>();
-  const found = new Found(r, file);
+  const found = new Found(r, file, table);
   while (!r.done) {
     if (r.indent() !== 0) bail();
     const start = r.starts[r.i]!;
@@ -512,22 +540,38 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
   }
 
   const zone: ZoneSource = { origin, file, defaultTtl: ttlDefault, serialAuto: false, records: [], poolRefs: [], ...(dnssec ? { dnssec } : {}) };
-  // Owner -> offset of its first key (its line is only worked out for an error).
-  const owners = new Map<string, number>();
+  // Owners are numbered by name (table.ts), one map for a million of them. A key text seen before
+  // is a mistake; a text is new whenever its name is, so texts are only looked up for a name seen
+  // before: the first text of each name is kept by number, any other in `otherKeys`.
+  const ids = table ?? new RecordTable();
+  const keyText: string[] = [];
+  const keyOff: number[] = [];
+  const otherKeys = new Map<string, number>();
   const onOwner = (key: FScalar, value: FNode): void => {
     const ownerText = String(key.v);
-    const first = owners.get(ownerText);
-    if (first !== undefined) return found.at(key, M.ownerTwice(ownerText, r.posOf(first, file).line));
-    owners.set(ownerText, key.off);
-    let owner: Name;
+    let owner: Name | undefined;
+    let why = '';
     try {
       owner = nameFromText(ownerText === '' ? '@' : ownerText, origin);
     } catch (e) {
-      return found.at(key, M.badOwner(ownerText, (e as Error).message));
+      why = (e as Error).message;
     }
+    let id = -1;
+    let first: number | undefined;
+    if (owner !== undefined) {
+      const known = ids.names.length;
+      id = ids.ownerId(owner);
+      if (id === known) {
+        keyText[id] = ownerText;
+        keyOff[id] = key.off;
+      } else first = keyText[id] === ownerText ? keyOff[id] : otherKeys.get(ownerText);
+    } else first = otherKeys.get(ownerText);
+    if (first !== undefined) return found.at(key, M.ownerTwice(ownerText, r.posOf(first, file).line));
+    if (id < 0 || keyOff[id] !== key.off) otherKeys.set(ownerText, key.off);
+    if (owner === undefined) return found.at(key, M.badOwner(ownerText, why));
     if (!isSubdomain(owner, origin)) return found.at(key, M.outsideZone(ownerText, origin));
-    if (value.k === 'q') for (const entry of value.items) recordEntry(entry, owner, zone, found);
-    else recordEntry(value, owner, zone, found);
+    if (value.k === 'q') for (const entry of value.items) recordEntry(entry, owner, id, zone, found);
+    else recordEntry(value, owner, id, zone, found);
   };
   r.i = recordsFrom;
   readOwners(r, recordsTo, found, onOwner);
@@ -585,7 +629,7 @@ function readOwners(r: Reader, to: number, found: Found, onOwner: (key: FScalar,
   }
 }
 
-function recordEntry(entry: FNode, owner: Name, zone: ZoneSource, found: Found): void {
+function recordEntry(entry: FNode, owner: Name, ownerId: number, zone: ZoneSource, found: Found): void {
   if (entry.k !== 'm') return found.at(entry, M.notAMapping);
   let type: number | undefined;
   let ttl = zone.defaultTtl;
@@ -654,7 +698,13 @@ function recordEntry(entry: FNode, owner: Name, zone: ZoneSource, found: Found):
       }
       throw e;
     }
-    zone.records.push({ owner, type, ttl, rdata, pos: found.r.posOf(vn.off, found.file) });
+    const t = found.table;
+    if (!t) {
+      zone.records.push({ owner, type, ttl, rdata, pos: found.r.posOf(vn.off, found.file) });
+      continue;
+    }
+    const line = found.r.lineIndex(vn.off);
+    t.add(ownerId, type, ttl, rdata.wire, line + 1, vn.off - found.r.lineStarts[line]! + 1, rdata.target);
   }
 }
 

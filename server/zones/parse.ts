@@ -24,11 +24,11 @@ const ZONE_KEYS = new Set(['origin', 'ttl', 'dnssec', 'records']);
  * Never throws on any input: too deep a nesting is refused before parsing, and
  * a stack overflow anyway becomes an error. At most MAX_ERRORS_PER_FILE errors.
  */
-export function parseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult {
+export function parseZoneYaml(text: string, file: string, defaultOrigin?: string, opts: { fast?: boolean } = {}): ParseResult {
   const deep = nestingTooDeep(text, file);
   if (deep) return { errors: [deep] };
   try {
-    const r = parseAny(text, file, defaultOrigin);
+    const r = parseAny(text, file, defaultOrigin, opts.fast !== false);
     return r.errors.length ? { ...r, errors: capErrors(r.errors, file) } : r;
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
@@ -36,10 +36,10 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
   }
 }
 
-function parseAny(text: string, file: string, defaultOrigin?: string): ParseResult {
+function parseAny(text: string, file: string, defaultOrigin: string | undefined, tryFast: boolean): ParseResult {
   // Large zones in the common one-line or block style skip the yaml package's
-  // AST (7 s and 1 GB at 200k records); anything else, or any error, takes the full path.
-  const fast = fastParseZoneYaml(text, file, defaultOrigin);
+  // AST (7 s and 1 GB at 200k records); anything else takes the full path.
+  const fast = tryFast ? fastParseZoneYaml(text, file, defaultOrigin) : undefined;
   if (fast) return fast;
   const lc = new LineCounter();
   // The yaml package's own duplicate-key check compares every key with every

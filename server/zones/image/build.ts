@@ -88,11 +88,13 @@ function planZone(src: CompactZone, pools: PoolSet): ZonePlan {
     mark(id);
     return id;
   });
-  const order = Array.from(byId.keys()).filter((id) => keep[id] === 1);
-  const keys = new Map<number, string>();
-  for (const id of order) keys.set(id, canonicalKey(byId[id]!));
-  order.sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : keys.get(a)! > keys.get(b)! ? 1 : 0));
-  keys.clear();
+  // One plain string sort: each canonical key (which ends with the 0 closing its last label) is
+  // followed by a 0 and the id, so a name still sorts before its children, and the id comes back.
+  const sorted: string[] = [];
+  for (let id = 0; id < byId.length; id++) if (keep[id] === 1) sorted.push(canonicalKey(byId[id]!) + '\0' + String.fromCharCode(id >>> 16, id & 0xffff));
+  sorted.sort();
+  const order = sorted.map((k) => (k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1));
+  sorted.length = 0;
   const rank = new Uint32Array(byId.length);
   for (let i = 0; i < order.length; i++) rank[order[i]!] = i;
   // Bucket the records by owner rank, keeping file order within an owner.

@@ -6,7 +6,8 @@ import { join, basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { parseZoneYaml } from '../../../server/zones/parse.js';
-import { fastParseZoneYaml } from '../../../server/zones/fastparse.js';
+import { fastParseZoneCompact, fastParseZoneYaml } from '../../../server/zones/fastparse.js';
+import { compactFromSource, type RecordTable } from '../../../server/zones/table.js';
 import { importMasterFile } from '../../../server/zones/import.js';
 import { makeRng } from '../../support/rng.js';
 
@@ -27,6 +28,7 @@ function same(text: string, file = 'z.yaml', origin: string | undefined = 'examp
   const { zone: wz, ...fullRest } = full;
   assert.deepStrictEqual(fastRest, fullRest, 'errors differ');
   assert.equal(fz === undefined, wz === undefined, 'one parser gave a zone, the other none');
+  sameCompact(text, file, origin, full);
   if (!fz || !wz) return true;
   const { records: fr, ...fzRest } = fz;
   const { records: wr, ...wzRest } = wz;
@@ -39,6 +41,25 @@ function same(text: string, file = 'z.yaml', origin: string | undefined = 'examp
     assert.ok(isDeepStrictEqual(a, b), `record ${i} differs:\nfast ${show(a)}\nfull ${show(b)}`);
   }
   return true;
+}
+
+/** The compiler's path (records straight into a table) holds what the full parser's zone holds. */
+function sameCompact(text: string, file: string, origin: string | undefined, full: ReturnType<typeof parseZoneYaml>): void {
+  const compact = fastParseZoneCompact(text, file, origin);
+  assert.ok(compact, 'the compact fast path bailed where the other did not');
+  assert.deepStrictEqual(compact.errors, full.errors, 'compact: errors differ');
+  assert.equal(compact.zone === undefined, full.zone === undefined);
+  if (!compact.zone || !full.zone) return;
+  const want = compactFromSource(full.zone);
+  const { records: ct, ...cRest } = compact.zone;
+  const { records: wt, ...wRest } = want;
+  assert.deepStrictEqual(cRest, wRest);
+  assert.equal(ct.count, wt.count, 'compact: record count');
+  for (let i = 0; i < ct.count; i++) {
+    const row = (t: RecordTable, k: number): string =>
+      [t.names[t.owner[k]!], t.type[k], t.ttl[k], Buffer.from(t.wire(k)).toString('hex'), t.line[k], t.col[k], t.nsTargets.get(k)].join(' ');
+    assert.equal(row(ct, i), row(wt, i), `compact record ${i}`);
+  }
 }
 
 function yamlFiles(dir: string): string[] {
