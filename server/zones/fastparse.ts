@@ -99,33 +99,43 @@ function quotedCharOk(c: number): boolean {
 
 class Reader {
   text: string;
-  /** Content lines: start offset, indent (spaces), end offset (exclusive, before \n). */
-  starts: number[] = [];
-  indents: number[] = [];
-  ends: number[] = [];
-  lineStarts: number[] = [];
+  /** Content lines: start offset, indent (spaces), end offset (exclusive, before \n); `count` of them. */
+  starts: Uint32Array;
+  indents: Uint32Array;
+  ends: Uint32Array;
+  count = 0;
+  /** Start offset of every line (typed arrays: a million lines cost 16 MB, not a million boxed slots). */
+  lineStarts: Uint32Array;
   i = 0;
   constructor(text: string) {
     this.text = text;
     const n = text.length;
+    let lines = 1;
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+    this.lineStarts = new Uint32Array(lines);
+    this.starts = new Uint32Array(lines);
+    this.indents = new Uint32Array(lines);
+    this.ends = new Uint32Array(lines);
     let pos = 0;
+    let line = 0;
     while (pos <= n) {
       let end = text.indexOf('\n', pos);
       if (end < 0) end = n;
-      this.lineStarts.push(pos);
+      this.lineStarts[line++] = pos;
       let j = pos;
       while (j < end && text.charCodeAt(j) === 0x20) j++;
       if (j < end && text.charCodeAt(j) !== 0x23) {
-        this.starts.push(pos);
-        this.indents.push(j - pos);
-        this.ends.push(end);
+        const k = this.count++;
+        this.starts[k] = pos;
+        this.indents[k] = j - pos;
+        this.ends[k] = end;
       }
       if (end === n) break;
       pos = end + 1;
     }
   }
   get done(): boolean {
-    return this.i >= this.starts.length;
+    return this.i >= this.count;
   }
   indent(): number {
     return this.indents[this.i]!;
@@ -541,12 +551,15 @@ function parse(text: string, file: string, defaultOrigin?: string, table?: Recor
 
   const zone: ZoneSource = { origin, file, defaultTtl: ttlDefault, serialAuto: false, records: [], poolRefs: [], ...(dnssec ? { dnssec } : {}) };
   // Owners are numbered by name (table.ts), one map for a million of them. A key text seen before
-  // is a mistake; a text is new whenever its name is, so texts are only looked up for a name seen
-  // before: the first text of each name is kept by number, any other in `otherKeys`.
+  // is a mistake; a text is new whenever its name is, so texts are only compared for a name seen
+  // before: with the first key of that name (read again from its offset), and with `otherKeys`.
   const ids = table ?? new RecordTable();
-  const keyText: string[] = [];
   const keyOff: number[] = [];
   const otherKeys = new Map<string, number>();
+  const keyTextAt = (off: number): string => {
+    const end = text.indexOf('\n', off);
+    return String(new Inline(text, off, end < 0 ? text.length : end).tryKey()!.v);
+  };
   const onOwner = (key: FScalar, value: FNode): void => {
     const ownerText = String(key.v);
     let owner: Name | undefined;
@@ -561,10 +574,8 @@ function parse(text: string, file: string, defaultOrigin?: string, table?: Recor
     if (owner !== undefined) {
       const known = ids.names.length;
       id = ids.ownerId(owner);
-      if (id === known) {
-        keyText[id] = ownerText;
-        keyOff[id] = key.off;
-      } else first = keyText[id] === ownerText ? keyOff[id] : otherKeys.get(ownerText);
+      if (id === known) keyOff[id] = key.off;
+      else first = keyTextAt(keyOff[id]!) === ownerText ? keyOff[id] : otherKeys.get(ownerText);
     } else first = otherKeys.get(ownerText);
     if (first !== undefined) return found.at(key, M.ownerTwice(ownerText, r.posOf(first, file).line));
     if (id < 0 || keyOff[id] !== key.off) otherKeys.set(ownerText, key.off);

@@ -333,6 +333,7 @@ const REPORTED: Record<string, { text: string; at: string | null }> = {
   'pool with value': { text: BASE + `  w: { type: A, pool: web, value: 192.0.2.2 }\n`, at: '6:6' },
   'nested map in non-structured type': { text: BASE + `  a: { type: A, value: { x: 1 } }\n`, at: '6:24' },
   'unknown struct field': { text: BASE + `  a: { type: MX, value: { pref: 1, exchange: x } }\n`, at: '6:25' },
+  'owner spelled twice, among spellings of one name': { text: BASE + `  H1: { type: A, value: 192.0.2.5 }\n  h1: { type: A, value: 192.0.2.6 }\n  h1.example.com.: { type: AAAA, value: '::1' }\n  h1: { type: A, value: 192.0.2.7 }\n`, at: '9:3' },
   'record not a mapping': { text: BASE + `  a: 192.0.2.2\n`, at: '6:6' },
   'document marker': { text: '---\n' + BASE, at: null },
   'document marker and comments': { text: '# zone\n--- # start\n' + BASE + '  # end\n', at: null },
