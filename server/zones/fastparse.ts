@@ -386,8 +386,8 @@ function blockSeq(r: Reader, ind: number): FSeq {
   return { k: 'q', items, off };
 }
 
-/** Block mapping; with `onPair`, each pair goes there as soon as it is read instead of into the result. */
-function blockMap(r: Reader, ind: number, off: number, onPair?: (p: FPair) => void): FMap {
+/** Block mapping whose first key is at `off` (which may follow the "- " of a sequence item). */
+function blockMap(r: Reader, ind: number, off: number): FMap {
   const items: FPair[] = [];
   let first = true; // the first line may be a "- key: value" line of a sequence
   while (!r.done && (first || r.indent() === ind)) {
@@ -403,17 +403,13 @@ function blockMap(r: Reader, ind: number, off: number, onPair?: (p: FPair) => vo
     if (inl.atLineEnd()) {
       r.i++;
       // Value on the following, more indented lines (a null value is left to the full parser).
-      const pair = { key, value: blockNode(r, ind) };
-      if (onPair) onPair(pair);
-      else items.push(pair);
+      items.push({ key, value: blockNode(r, ind) });
     } else {
       inl.skipSpaces();
       const v = inl.value(false);
       inl.expectLineEnd();
       r.i++;
-      const pair = { key, value: v };
-      if (onPair) onPair(pair);
-      else items.push(pair);
+      items.push({ key, value: v });
     }
   }
   if (!r.done && r.indent() > ind) bail();
