@@ -26,7 +26,7 @@ import type { PoolSet } from '../pools/model.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 import { SigCache } from '../dnssec/cache.js';
 import { buildSigners } from './signers.js';
-import { collectNow } from './collect.js';
+import { collectNow } from '../zones/image/collect.js';
 
 /**
  * A compile that runs longer than this is stuck, not slow: a million records

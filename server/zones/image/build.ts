@@ -19,11 +19,12 @@ import {
   ImageError, type ImageMeta,
 } from './format.js';
 
-/** One RRset to write: static records of one owner and type, or a pool reference. */
+/** One RRset to write: static records of one owner and type (table indices), or a pool reference (member RDATA). */
 interface SetPlan {
   type: number;
   ttl: number;
-  records: Uint8Array[];
+  records: number[];
+  members?: Uint8Array[];
   pool: number; // id + 1, 0 = static
 }
 
@@ -88,10 +89,9 @@ function planZone(src: CompactZone, pools: PoolSet): ZonePlan {
     mark(id);
     return id;
   });
-  // One plain string sort: each canonical key (which ends with the 0 closing its last label) is
-  // followed by a 0 and the id, so a name still sorts before its children, and the id comes back.
+  // One plain string sort: each canonical key carries the id after it (canonical.ts), so it comes back.
   const sorted: string[] = [];
-  for (let id = 0; id < byId.length; id++) if (keep[id] === 1) sorted.push(canonicalKey(byId[id]!) + '\0' + String.fromCharCode(id >>> 16, id & 0xffff));
+  for (let id = 0; id < byId.length; id++) if (keep[id] === 1) sorted.push(canonicalKey(byId[id]!, String.fromCharCode(id >>> 16, id & 0xffff)));
   sorted.sort();
   const order = sorted.map((k) => (k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1));
   sorted.length = 0;
@@ -144,19 +144,14 @@ function setsAt(plan: ZonePlan, rank: number, pools: PoolSet, poolIds: Map<strin
   const from = plan.recStart[rank]!;
   const to = plan.recStart[rank + 1]!;
   const refs = plan.poolsAt.get(rank);
-  // Most owners hold one record: no map.
-  if (to - from === 1 && !refs) {
-    const i = plan.recOrder[from]!;
-    return [{ type: t.type[i]!, ttl: t.ttl[i]!, records: [t.wire(i)], pool: 0 }];
-  }
   const sets = new Map<number, SetPlan>();
   for (let k = from; k < to; k++) {
     const i = plan.recOrder[k]!;
     const type = t.type[i]!;
     const set = sets.get(type);
     // compileZone keeps the first record's TTL for the set (validation makes them agree).
-    if (set) set.records.push(t.wire(i));
-    else sets.set(type, { type, ttl: t.ttl[i]!, records: [t.wire(i)], pool: 0 });
+    if (set) set.records.push(i);
+    else sets.set(type, { type, ttl: t.ttl[i]!, records: [i], pool: 0 });
   }
   for (const ref of refs ?? []) {
     const pool = pools.pools.get(ref.pool);
@@ -164,12 +159,12 @@ function setsAt(plan: ZonePlan, rank: number, pools: PoolSet, poolIds: Map<strin
     const family = ref.type === Type.A ? 4 : 6;
     let id = poolIds.get(ref.pool);
     if (id === undefined) poolIds.set(ref.pool, (id = poolIds.size));
-    const records = pool.tiers.flat().filter((m) => m.family === family).map((m) => m.rdata.wire);
-    sets.set(ref.type, { type: ref.type, ttl: pool.ttl, records, pool: id + 1 });
+    const members = pool.tiers.flat().filter((m) => m.family === family).map((m) => m.rdata.wire);
+    sets.set(ref.type, { type: ref.type, ttl: pool.ttl, records: [], members, pool: id + 1 });
   }
   const out = [...sets.values()].sort((a, b) => a.type - b.type);
   for (const s of out) {
-    if (s.records.length > MAX_RRSET_RECORDS) throw new ImageError(`${plan.src.file}: an RRset holds ${s.records.length} records, the limit is ${MAX_RRSET_RECORDS}`);
+    if ((s.members ?? s.records).length > MAX_RRSET_RECORDS) throw new ImageError(`${plan.src.file}: an RRset holds ${(s.members ?? s.records).length} records, the limit is ${MAX_RRSET_RECORDS}`);
   }
   return out;
 }
@@ -248,6 +243,18 @@ export function buildImageCompact(sources: readonly CompactZone[], pools: PoolSe
   for (let z = 0; z < plans.length; z++) {
     const p = plans[z]!;
     const origin = p.src.origin;
+    const t = p.src.records;
+    /** Record `i` of the table as length + RDATA at the data cursor; short ones byte by byte, no view object. */
+    const copyRecord = (i: number): void => {
+      const len = t.dataLen[i]!;
+      const from = t.dataOff[i]!;
+      const o = offData + dataPos;
+      u8[o] = len >> 8;
+      u8[o + 1] = len & 0xff;
+      if (len > 64) u8.set(t.data.subarray(from, from + len), o + 2);
+      else for (let k = 0; k < len; k++) u8[o + 2 + k] = t.data[from + k]!;
+      dataPos += 2 + len;
+    };
     const nodeStart = node;
     const zoneSlots = hashSlots(p.names.length);
     const mask = zoneSlots - 1;
@@ -257,12 +264,15 @@ export function buildImageCompact(sources: readonly CompactZone[], pools: PoolSe
     for (let rank = 0; rank < p.names.length; rank++, node++) {
       const name = p.names[rank]!;
       for (let i = 0; i < name.length; i++) u8[offNames + namePos + i] = name.charCodeAt(i);
-      const sets = setsAt(p, rank, pools, poolIds);
+      // Most owners hold one record: written straight from the table, no plan objects.
+      const from = p.recStart[rank]!;
+      const single = p.recStart[rank + 1]! - from === 1 && !p.poolsAt.has(rank) ? p.recOrder[from]! : -1;
+      const sets = single < 0 ? setsAt(p, rank, pools, poolIds) : undefined;
       let flags = 0;
       if (name === origin) flags |= NODE_APEX;
       if (isWildcard(name)) flags |= NODE_WILDCARD;
-      if (sets.length === 0) flags |= NODE_EMPTY;
-      if (name !== origin && sets.some((s) => s.type === Type.NS && s.pool === 0)) {
+      if (sets?.length === 0) flags |= NODE_EMPTY;
+      if (name !== origin && (sets ? sets.some((s) => s.type === Type.NS && s.pool === 0) : t.type[single] === Type.NS)) {
         flags |= NODE_CUT;
         hasCuts = true;
       }
@@ -273,21 +283,30 @@ export function buildImageCompact(sources: readonly CompactZone[], pools: PoolSe
       nt[at + N.rrsetStart] = rrset;
       if (isWildcard(name)) nt[nt[at + N.parent]! * NODE_WORDS + N.info]! |= NODE_WILDCARD_CHILD << 8;
       namePos += name.length;
-      for (const s of sets) {
-        if (name === origin && s.type === Type.SOA) soa = rrset;
+      const startSet = (type: number, ttl: number, count: number, pool: number): void => {
+        if (name === origin && type === Type.SOA) soa = rrset;
         const r = rrset * RRSET_WORDS;
-        rt[r + R.typeCount] = s.type | (s.records.length << 16);
-        rt[r + R.ttl] = s.ttl;
+        rt[r + R.typeCount] = type | (count << 16);
+        rt[r + R.ttl] = ttl;
         rt[r + R.dataOff] = dataPos;
-        rt[r + R.pool] = s.pool;
-        for (const w of s.records) {
-          const o = offData + dataPos;
-          u8[o] = w.length >> 8;
-          u8[o + 1] = w.length & 0xff;
-          u8.set(w, o + 2);
-          dataPos += 2 + w.length;
-        }
+        rt[r + R.pool] = pool;
         rrset++;
+      };
+      if (single >= 0) {
+        startSet(t.type[single]!, t.ttl[single]!, 1, 0);
+        copyRecord(single);
+      } else {
+        for (const s of sets!) {
+          startSet(s.type, s.ttl, (s.members ?? s.records).length, s.pool);
+          for (const i of s.records) copyRecord(i);
+          for (const w of s.members ?? []) {
+            const o = offData + dataPos;
+            u8[o] = w.length >> 8;
+            u8[o + 1] = w.length & 0xff;
+            u8.set(w, o + 2);
+            dataPos += 2 + w.length;
+          }
+        }
       }
       let h = hashName(name, 0) & mask;
       while (ht[slot + h] !== 0) h = (h + 1) & mask;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadCompactDir, type SerialMemory } from '../load.js';
 import { POOLS_FILE } from '../../pools/model.js';
 import { buildImageCompact } from './build.js';
+import { collectNow } from './collect.js';
 import type { CompileRequest, CompileReply } from './compiler.js';
 
 function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[] } {
@@ -18,6 +19,9 @@ function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[
     return { reply: { ok: false, errors: r.errors, ms: { load: loadMs, build: 0 } }, transfer: [] };
   }
   const records = r.sources.reduce((n, s) => n + s.records.count + s.poolRefs.length, 0);
+  // The file texts and everything parsing left behind are garbage now: free them before the
+  // build allocates, so the thread's peak is the larger phase, not both (collect.ts).
+  collectNow();
   const built = performance.now();
   const image = buildImageCompact(r.sources, r.pools, r.poolsText !== undefined ? { file: join(req.dir, POOLS_FILE), text: r.poolsText } : undefined);
   const reply: CompileReply = {
