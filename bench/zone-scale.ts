@@ -247,8 +247,8 @@ async function reloadRuns(ctx: ScaleContext, report: ScaleReport, dir: string, p
       } else {
         writeAtomically(zoneFile, base + '  broken: { type: A, value: 300.0.0.1 }\n');
         const want = refused.n + 1;
-        // A typo sends the file to the full parser, which at a million records may
-        // take minutes or hit the compile thread's heap limit: note it, do not fail.
+        // The fast parser reports a typo itself (fastparse.ts); should a form it cannot
+        // read send the file to the full parser, note a refusal that never comes, do not fail.
         const limit = perReload * 1000 + 240_000;
         await logCount(pulse.proc, /refused/, want, refused, limit).catch(() => process.stderr.write(`zone scale: the broken edit was not refused within ${limit / 1000} s\n`));
       }

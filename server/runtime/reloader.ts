@@ -26,6 +26,7 @@ import type { PoolSet } from '../pools/model.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 import { SigCache } from '../dnssec/cache.js';
 import { buildSigners, phaseChanges, unsigned } from './signers.js';
+import { collectNow } from '../zones/image/collect.js';
 
 /**
  * A compile that runs longer than this is stuck, not slow: a million records
@@ -273,6 +274,8 @@ export class ServedZones {
     catalog.health = this.health;
     this.current = catalog;
     this.onLoaded(catalog);
+    // Queries already running finish on the old catalog; the next turn frees its image (collect.ts).
+    setImmediate(collectNow);
     return catalog;
   }
 

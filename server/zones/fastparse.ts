@@ -3,15 +3,18 @@
 // reads a restricted, line-oriented subset of YAML (block mappings and block
 // sequences of one-line values: flow mappings/sequences and simple scalars)
 // into a tiny node tree with source offsets, then applies exactly the per-record
-// rules of parse.ts. Anything outside the subset, and any zone with an error at
-// all, returns undefined so the caller falls back to the full parser, which has
-// the authoritative error messages and positions.
+// rules of parse.ts, reporting the same mistakes at the same line:col with the
+// same words (messages.ts): a typo in a million-record file costs seconds, not
+// the full parser's minutes and gigabytes. Anything outside the subset returns
+// undefined so the caller falls back to the full parser.
 import { Type, parseTypeName, isStorableType } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, NameError } from '../wire/names.js';
 import { RdataError, type Rdata } from './rdata.js';
 import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
-import { type ZoneSource, type SourcePos, DEFAULT_TTL } from './model.js';
+import { type ZoneSource, type ZoneError, type SourcePos, DEFAULT_TTL } from './model.js';
+import { zoneMessages as M } from './messages.js';
 import type { ParseResult } from './parse.js';
+import { RecordTable, type CompactZone } from './table.js';
 import { dnssecOption, type DnssecOption } from './dnssec-option.js';
 
 /** Thrown anywhere to mean "not sure: let the full parser decide". */
@@ -96,41 +99,55 @@ function quotedCharOk(c: number): boolean {
 
 class Reader {
   text: string;
-  /** Content lines: start offset, indent (spaces), end offset (exclusive, before \n). */
-  starts: number[] = [];
-  indents: number[] = [];
-  ends: number[] = [];
-  lineStarts: number[] = [];
+  /** Content lines: start offset, indent (spaces), end offset (exclusive, before \n); `count` of them. */
+  starts: Uint32Array;
+  indents: Uint32Array;
+  ends: Uint32Array;
+  count = 0;
+  /** Start offset of every line (typed arrays: a million lines cost 16 MB, not a million boxed slots). */
+  lineStarts: Uint32Array;
   i = 0;
   constructor(text: string) {
     this.text = text;
     const n = text.length;
+    let lines = 1;
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+    this.lineStarts = new Uint32Array(lines);
+    this.starts = new Uint32Array(lines);
+    this.indents = new Uint32Array(lines);
+    this.ends = new Uint32Array(lines);
     let pos = 0;
+    let line = 0;
     while (pos <= n) {
       let end = text.indexOf('\n', pos);
       if (end < 0) end = n;
-      this.lineStarts.push(pos);
+      this.lineStarts[line++] = pos;
       let j = pos;
       while (j < end && text.charCodeAt(j) === 0x20) j++;
       if (j < end && text.charCodeAt(j) !== 0x23) {
-        this.starts.push(pos);
-        this.indents.push(j - pos);
-        this.ends.push(end);
+        const k = this.count++;
+        this.starts[k] = pos;
+        this.indents[k] = j - pos;
+        this.ends[k] = end;
       }
       if (end === n) break;
       pos = end + 1;
     }
   }
   get done(): boolean {
-    return this.i >= this.starts.length;
+    return this.i >= this.count;
   }
   indent(): number {
     return this.indents[this.i]!;
   }
-  /** 1-based line and column of an offset. */
-  posOf(off: number, file: string): SourcePos {
-    // binary search in lineStarts
+  /** Index in lineStarts of the last line asked for: records are asked for in file order. */
+  private near = 0;
+  /** 0-based line of an offset. */
+  lineIndex(off: number): number {
     const ls = this.lineStarts;
+    let at = this.near;
+    if (ls[at]! <= off && (at + 1 >= ls.length || ls[at + 1]! > off)) return at;
+    if (ls[at]! <= off && at + 2 < ls.length && ls[at + 2]! > off) return (this.near = at + 1);
     let lo = 0;
     let hi = ls.length - 1;
     while (lo < hi) {
@@ -138,7 +155,12 @@ class Reader {
       if (ls[mid]! <= off) lo = mid;
       else hi = mid - 1;
     }
-    return { file, line: lo + 1, col: off - ls[lo]! + 1 };
+    return (this.near = lo);
+  }
+  /** 1-based line and column of an offset. */
+  posOf(off: number, file: string): SourcePos {
+    const at = this.lineIndex(off);
+    return { file, line: at + 1, col: off - this.lineStarts[at]! + 1 };
   }
 }
 
@@ -364,8 +386,8 @@ function blockSeq(r: Reader, ind: number): FSeq {
   return { k: 'q', items, off };
 }
 
-/** Block mapping; with `onPair`, each pair goes there as soon as it is read instead of into the result. */
-function blockMap(r: Reader, ind: number, off: number, onPair?: (p: FPair) => void): FMap {
+/** Block mapping whose first key is at `off` (which may follow the "- " of a sequence item). */
+function blockMap(r: Reader, ind: number, off: number): FMap {
   const items: FPair[] = [];
   let first = true; // the first line may be a "- key: value" line of a sequence
   while (!r.done && (first || r.indent() === ind)) {
@@ -381,17 +403,13 @@ function blockMap(r: Reader, ind: number, off: number, onPair?: (p: FPair) => vo
     if (inl.atLineEnd()) {
       r.i++;
       // Value on the following, more indented lines (a null value is left to the full parser).
-      const pair = { key, value: blockNode(r, ind) };
-      if (onPair) onPair(pair);
-      else items.push(pair);
+      items.push({ key, value: blockNode(r, ind) });
     } else {
       inl.skipSpaces();
       const v = inl.value(false);
       inl.expectLineEnd();
       r.i++;
-      const pair = { key, value: v };
-      if (onPair) onPair(pair);
-      else items.push(pair);
+      items.push({ key, value: v });
     }
   }
   if (!r.done && r.indent() > ind) bail();
@@ -402,14 +420,51 @@ function blockMap(r: Reader, ind: number, off: number, onPair?: (p: FPair) => vo
 
 const ZONE_KEYS = new Set(['origin', 'ttl', 'dnssec', 'records']);
 const RECORD_KEY_BITS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { type: 1, ttl: 2, value: 4, values: 8, pool: 16 });
+/** The one syntax error the fast path reports itself (yaml-errors.ts shows the first structural error only). */
+const SAME_COLUMN = 'YAML syntax: All mapping items must start at the same column';
+
+/**
+ * Mistakes found so far, at the positions parse.ts gives (a node's first
+ * character; no node, as parse.ts's null, is 1:1). A syntax error replaces
+ * them all in the result, as in parse.ts, which stops before the meaning.
+ */
+class Found {
+  errors: ZoneError[] = [];
+  syntax: ZoneError | undefined;
+  constructor(
+    readonly r: Reader,
+    readonly file: string,
+    /** Where records go when the caller wants the compact form (zone.records stays empty then). */
+    readonly table?: RecordTable,
+  ) {}
+  at(node: FNode | FScalar | undefined, message: string): void {
+    this.errors.push({ ...this.r.posOf(node ? node.off : 0, this.file), message });
+  }
+}
 
 /**
  * parseZoneYaml() for a restricted subset of YAML; undefined means "use parseZoneYaml".
- * When it returns a result, it is the one parseZoneYaml would return.
+ * When it returns a result, it is the one parseZoneYaml would return, errors included.
  */
 export function fastParseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult | undefined {
+  return attempt(() => parse(text, file, defaultOrigin));
+}
+
+/**
+ * fastParseZoneYaml writing each record straight into a RecordTable: the
+ * compiler's path, whose memory stays near the size of the image.
+ */
+export function fastParseZoneCompact(text: string, file: string, defaultOrigin?: string): { zone?: CompactZone; errors: ZoneError[] } | undefined {
+  const table = new RecordTable();
+  const r = attempt(() => parse(text, file, defaultOrigin, table));
+  if (!r?.zone) return r && { errors: r.errors };
+  const { records: _none, ...rest } = r.zone;
+  return { zone: { ...rest, records: table }, errors: r.errors };
+}
+
+function attempt(run: () => ParseResult): ParseResult | undefined {
   try {
-    return parse(text, file, defaultOrigin);
+    return run();
   } catch (e) {
     // A stack overflow (nesting the depth check let through) is the full parser's to report.
     if (e instanceof Bail || e instanceof RangeError) return undefined;
@@ -417,10 +472,20 @@ export function fastParseZoneYaml(text: string, file: string, defaultOrigin?: st
   }
 }
 
-function parse(text: string, file: string, defaultOrigin?: string): ParseResult {
-  // Tabs, CR, other control characters, BOM, document markers and directives: leave them to the full parser.
+/** A "---" line (document start) with nothing after it but a comment. */
+function isDocumentStart(text: string, start: number, end: number): boolean {
+  if (!text.startsWith('---', start)) return false;
+  const inl = new Inline(text, start + 3, end);
+  return inl.atLineEnd();
+}
+
+function parse(text: string, file: string, defaultOrigin?: string, table?: RecordTable): ParseResult {
+  // Tabs, CR, other control characters, BOM and directives: leave them to the full parser.
   if (/[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]/.test(text)) bail();
   const r = new Reader(text);
+  if (r.done) bail();
+  // One leading "---" is an explicit start of the only document: it changes nothing.
+  if (r.indent() === 0 && isDocumentStart(text, r.starts[r.i]!, r.ends[r.i]!)) r.i++;
   if (r.done) bail();
   // Top level, one line per key: "origin: X", "ttl: N", and "records:" whose
   // block is read after the others so records can be handled as they are read.
@@ -430,11 +495,12 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
   let recordsFrom = -1;
   let recordsTo = -1;
   const zoneKeys = new Set<string>();
+  const found = new Found(r, file, table);
   while (!r.done) {
     if (r.indent() !== 0) bail();
     const start = r.starts[r.i]!;
     const c = text.charCodeAt(start);
-    if (c === 0x25 || c === 0x2d || c === 0x2e) bail(); // %, ---, ..., or a sequence
+    if (c === 0x25 || c === 0x2d || c === 0x2e) bail(); // %, a second ---, ..., or a sequence
     const inl = new Inline(text, start, r.ends[r.i]!);
     const key = inl.tryKey();
     if (!key) bail();
@@ -466,7 +532,9 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
       if (value.k !== 's' || typeof value.v !== 'string') bail();
       originText = value.v;
     } else if (k === 'ttl') {
-      ttlDefault = ttlOf(value);
+      const t = ttlFromValue(value.k === 's' ? value.v : null);
+      if ('error' in t) found.at(value, t.error);
+      else ttlDefault = t.ttl;
     } else bail(); // records: must be a block mapping here
   }
   if (!originText || recordsFrom < 0 || recordsFrom === recordsTo) bail();
@@ -477,89 +545,173 @@ function parse(text: string, file: string, defaultOrigin?: string): ParseResult 
     bail();
   }
 
-  const posOf = (n: FNode | null): SourcePos => r.posOf(n ? n.off : 0, file);
   const zone: ZoneSource = { origin, file, defaultTtl: ttlDefault, serialAuto: false, records: [], poolRefs: [], ...(dnssec ? { dnssec } : {}) };
-  const owners = new Set<string>();
-  const onOwner = (pair: FPair): void => {
-    const ownerText = String(pair.key.v);
-    if (owners.has(ownerText)) bail();
-    owners.add(ownerText);
-    let owner: Name;
+  // Owners are numbered by name (table.ts), one map for a million of them. A key text seen before
+  // is a mistake; a text is new whenever its name is, so texts are only compared for a name seen
+  // before: with the first key of that name (read again from its offset), and with `otherKeys`.
+  const ids = table ?? new RecordTable();
+  const keyOff: number[] = [];
+  const otherKeys = new Map<string, number>();
+  const keyTextAt = (off: number): string => {
+    const end = text.indexOf('\n', off);
+    return String(new Inline(text, off, end < 0 ? text.length : end).tryKey()!.v);
+  };
+  const onOwner = (key: FScalar, value: FNode): void => {
+    const ownerText = String(key.v);
+    let owner: Name | undefined;
+    let why = '';
     try {
       owner = nameFromText(ownerText === '' ? '@' : ownerText, origin);
-    } catch {
-      bail();
+    } catch (e) {
+      why = (e as Error).message;
     }
-    if (!isSubdomain(owner, origin)) bail();
-    const value = pair.value;
-    if (value && value.k === 'q') for (const entry of value.items) recordEntry(entry, owner, zone, posOf);
-    else recordEntry(value, owner, zone, posOf);
+    let id = -1;
+    let first: number | undefined;
+    if (owner !== undefined) {
+      const known = ids.names.length;
+      id = ids.ownerId(owner);
+      if (id === known) keyOff[id] = key.off;
+      else first = keyTextAt(keyOff[id]!) === ownerText ? keyOff[id] : otherKeys.get(ownerText);
+    } else first = otherKeys.get(ownerText);
+    if (first !== undefined) return found.at(key, M.ownerTwice(ownerText, r.posOf(first, file).line));
+    if (id < 0 || keyOff[id] !== key.off) otherKeys.set(ownerText, key.off);
+    if (owner === undefined) return found.at(key, M.badOwner(ownerText, why));
+    if (!isSubdomain(owner, origin)) return found.at(key, M.outsideZone(ownerText, origin));
+    if (value.k === 'q') for (const entry of value.items) recordEntry(entry, owner, id, zone, found);
+    else recordEntry(value, owner, id, zone, found);
   };
   r.i = recordsFrom;
+  readOwners(r, recordsTo, found, onOwner);
+  if (found.syntax) return { errors: [found.syntax] };
+  return { zone, errors: found.errors };
+}
+
+/**
+ * The block mapping of owners under "records:", each pair handed to
+ * `onOwner` as soon as it is read. A key line at another indentation is
+ * the syntax error the yaml package reports there, when it is one of the
+ * forms known to give that error; any other misplaced line is the full
+ * parser's to describe.
+ */
+function readOwners(r: Reader, to: number, found: Found, onOwner: (key: FScalar, value: FNode) => void): void {
+  const t = r.text;
   const ind = r.indent();
-  const first = r.starts[r.i]! + ind;
-  if (text.charCodeAt(first) === 0x2d && (first + 1 === r.ends[r.i] || text.charCodeAt(first + 1) === 0x20)) bail();
-  blockMap(r, ind, first, onOwner);
-  if (r.i !== recordsTo) bail();
-  return { zone, errors: [] };
+  /** Indentation of the previous owner's block value (-1: its value was on its key's line). */
+  let childInd = -1;
+  while (r.i < to) {
+    const li = r.indent();
+    const s = r.starts[r.i]! + li;
+    const end = r.ends[r.i]!;
+    if (t.charCodeAt(s) === 0x2d && (s + 1 === end || t.charCodeAt(s + 1) === 0x20)) bail(); // a sequence
+    const inl = new Inline(t, s, end);
+    const key = inl.tryKey();
+    if (!key) bail();
+    if (li !== ind) {
+      if (!(li < ind || childInd < 0 || li < childInd)) bail();
+      // A misplaced "key: value" line: reported once; the rest is still read so anything the
+      // full parser would report beside it (it never reads past an unreadable form) is seen.
+      if (inl.atLineEnd()) bail();
+      inl.skipSpaces();
+      inl.value(false);
+      inl.expectLineEnd();
+      r.i++;
+      found.syntax ??= { ...r.posOf(s, found.file), message: SAME_COLUMN };
+      childInd = -1;
+      continue;
+    }
+    let value: FNode;
+    if (inl.atLineEnd()) {
+      r.i++;
+      // Value on the following, more indented lines (a null value is left to the full parser).
+      childInd = r.done ? -1 : r.indent();
+      value = blockNode(r, ind);
+    } else {
+      inl.skipSpaces();
+      value = inl.value(false);
+      inl.expectLineEnd();
+      r.i++;
+      childInd = -1;
+    }
+    onOwner(key, value);
+  }
 }
 
-function ttlOf(node: FNode | null): number {
-  const r = ttlFromValue(node && node.k === 's' ? node.v : undefined);
-  if ('error' in r) bail();
-  return r.ttl;
-}
-
-function recordEntry(entry: FNode | null, owner: Name, zone: ZoneSource, posOf: (n: FNode | null) => SourcePos): void {
-  if (!entry || entry.k !== 'm') bail();
+function recordEntry(entry: FNode, owner: Name, ownerId: number, zone: ZoneSource, found: Found): void {
+  if (entry.k !== 'm') return found.at(entry, M.notAMapping);
   let type: number | undefined;
   let ttl = zone.defaultTtl;
   let explicitTtl: number | undefined;
   let pool: { name: string; node: FNode } | undefined;
   const valueNodes: FNode[] = [];
+  let typeNode: FNode | undefined;
   let sawValue = false;
-  let seen = 0; // bit per record key: a repeated key is an error in parse.ts
+  let seen = 0; // bit per record key; unknown keys listed
+  let unknown: string[] | undefined;
   for (const pair of entry.items) {
     const key = String(pair.key.v);
     const bit = RECORD_KEY_BITS[key];
-    if (bit === undefined || seen & bit) bail();
+    if (bit === undefined ? unknown?.includes(key) : seen & bit) return found.at(pair.key, M.keyTwice(key));
+    if (bit === undefined) {
+      (unknown ??= []).push(key);
+      found.at(pair.key, M.unknownKey(key));
+      continue;
+    }
     seen |= bit;
     const v = pair.value;
+    if (!v) bail(); // never built: a missing value is left to the full parser
     if (key === 'type') {
-      if (!v || v.k !== 's') bail(); // parse.ts: String('') -> unknown type
-      type = parseTypeName(String(v.v));
-      if (type === undefined || !isStorableType(type)) bail();
+      typeNode = v;
+      const t = v.k === 's' ? String(v.v) : '';
+      type = parseTypeName(t);
+      if (type === undefined) return found.at(v, M.unknownType(t));
+      if (!isStorableType(type)) return found.at(v, M.notStorable(type));
     } else if (key === 'ttl') {
-      ttl = explicitTtl = ttlOf(v);
+      const t = ttlFromValue(v.k === 's' ? v.v : null);
+      if ('error' in t) found.at(v, t.error);
+      else ttl = explicitTtl = t.ttl;
     } else if (key === 'pool') {
-      const name = v && v.k === 's' ? String(v.v) : '';
-      if (!name) bail();
-      pool = { name, node: v! };
+      const name = v.k === 's' ? String(v.v) : '';
+      if (!name) found.at(v, M.poolName);
+      else pool = { name, node: v };
     } else if (key === 'value') {
       sawValue = true;
-      if (v) valueNodes.push(v);
+      valueNodes.push(v);
     } else {
       sawValue = true;
-      if (!v || v.k !== 'q') bail();
-      for (const item of v.items) valueNodes.push(item);
+      if (v.k !== 'q') found.at(v, M.valuesList);
+      else for (const item of v.items) valueNodes.push(item);
     }
   }
-  if (type === undefined) bail();
-  if (pool) {
-    if ((type !== Type.A && type !== Type.AAAA) || sawValue || explicitTtl !== undefined) bail();
-    zone.poolRefs.push({ owner, type, pool: pool.name, pos: posOf(pool.node) });
+  if (type === undefined) {
+    if (!typeNode) found.at(entry, M.noType);
     return;
   }
-  if (!sawValue || valueNodes.length === 0) bail();
+  if (pool) {
+    if (type !== Type.A && type !== Type.AAAA) return found.at(typeNode, M.poolType(pool.name));
+    if (sawValue) return found.at(entry, M.poolValue);
+    if (explicitTtl !== undefined) return found.at(entry, M.poolTtl);
+    zone.poolRefs.push({ owner, type, pool: pool.name, pos: found.r.posOf(pool.node.off, found.file) });
+    return;
+  }
+  if (!sawValue || valueNodes.length === 0) return found.at(entry, M.noValue(type));
   for (const vn of valueNodes) {
     let rdata: Rdata;
     try {
-      rdata = rdataFromNode(type, vn, zone);
+      rdata = rdataFromValue(type, recordValue(vn), zone);
     } catch (e) {
-      if (e instanceof RdataError || e instanceof NameError) bail();
+      if (e instanceof RdataError || e instanceof NameError) {
+        found.at(vn, M.badValue(type, e.message));
+        continue;
+      }
       throw e;
     }
-    zone.records.push({ owner, type, ttl, rdata, pos: posOf(vn) });
+    const t = found.table;
+    if (!t) {
+      zone.records.push({ owner, type, ttl, rdata, pos: found.r.posOf(vn.off, found.file) });
+      continue;
+    }
+    const line = found.r.lineIndex(vn.off);
+    t.add(ownerId, type, ttl, rdata.wire, line + 1, vn.off - found.r.lineStarts[line]! + 1, rdata.target);
   }
 }
 
@@ -572,9 +724,4 @@ function recordValue(node: FNode | null): RecordValue {
   if (node && node.k === 'q') return { kind: 'list', items: node.items.map((n) => scalarText(n)) };
   if (node && node.k === 'm') return { kind: 'fields', fields: node.items.map((p): [string, RecordValue] => [String(p.key.v), recordValue(p.value)]) };
   return { kind: 'scalar', text: scalarText(node) };
-}
-
-/** Same semantics as the full parser (values.ts); any RdataError makes the caller bail. */
-function rdataFromNode(type: number, node: FNode, zone: ZoneSource): Rdata {
-  return rdataFromValue(type, recordValue(node), zone);
 }

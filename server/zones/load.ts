@@ -9,7 +9,8 @@ import { type ZoneError, type ZoneSource } from './model.js';
 import type { Zone } from './compile.js';
 import { contentFingerprint, lastChange, type SerialFallback } from './serial.js';
 import { appendErrors } from './limits.js';
-import { emptyPoolSet, isZoneFileName, loadZoneSet, poolsFromText, zoneFromText } from './source.js';
+import { emptyPoolSet, isZoneFileName, loadCompactSet, loadZoneSet, poolsFromText, zoneFromText } from './source.js';
+import { fingerprintRecords, type CompactZone } from './table.js';
 import { DEFAULT_READ, readFailure, readTextFile, type ReadPolicy } from './readfile.js';
 
 export { originFromFileName } from './source.js';
@@ -96,11 +97,42 @@ export function readZoneTexts(dir: string, policy: ReadPolicy = DEFAULT_READ): {
 }
 
 export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = new Map(), opts: LoadOptions = {}): LoadResult {
+  const compile = opts.compile !== false;
+  let zones: Zone[] = [];
+  const r = loadDir<ZoneSource>(dir, previous, opts, contentFingerprint, (texts, autoSerial) => {
+    const set = loadZoneSet(dir, texts, autoSerial, compile);
+    zones = set.zones;
+    return set;
+  });
+  return { ...r, zones: r.errors.length ? [] : zones };
+}
+
+/** What the compiler (image/worker.ts) reads: zones as compact record tables, nothing compiled to objects. */
+export type CompactLoadResult = Omit<LoadResult, 'zones' | 'sources'> & { sources: CompactZone[] };
+
+export function loadCompactDir(dir: string, previous: Map<string, SerialMemory> = new Map(), opts: Omit<LoadOptions, 'compile'> = {}): CompactLoadResult {
+  return loadDir<CompactZone>(dir, previous, opts, (src, pools) => contentFingerprint({ records: fingerprintRecords(src), poolRefs: src.poolRefs }, pools), (texts, autoSerial) => loadCompactSet(dir, texts, autoSerial));
+}
+
+interface Loaded {
+  origin: string;
+  file: string;
+  poolRefs: readonly unknown[];
+}
+
+/** Reads the directory and loads it with `load`; serials of `serial: auto` zones come from `previous` and file times. */
+function loadDir<Z extends Loaded>(
+  dir: string,
+  previous: Map<string, SerialMemory>,
+  opts: Omit<LoadOptions, 'compile'>,
+  fingerprint: (src: Z, pools: PoolSet) => string,
+  load: (texts: Map<string, string>, autoSerial: (src: Z, pools: PoolSet) => number) => { pools: PoolSet; errors: ZoneError[]; sources: Z[] },
+): Omit<LoadResult, 'zones' | 'sources'> & { sources: Z[] } {
   let read: { texts: Map<string, string>; errors: ZoneError[] };
   try {
     read = readZoneTexts(dir, opts.read ?? DEFAULT_READ);
   } catch (e) {
-    return { zones: [], sources: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous, serialFallbacks: [] };
+    return { sources: [], pools: emptyPoolSet(), errors: [{ file: dir, line: 1, col: 1, message: `cannot read zones directory: ${(e as Error).message}` }], serials: previous, serialFallbacks: [] };
   }
   const { texts, errors } = read;
   const serials = new Map<string, SerialMemory>();
@@ -110,21 +142,23 @@ export function loadZonesDir(dir: string, previous: Map<string, SerialMemory> = 
     if (c.fallback) serialFallbacks.push(c.fallback);
     return c.seconds;
   };
-  const set = loadZoneSet(dir, texts, (src, pools) => {
-    const fingerprint = contentFingerprint(src, pools);
+  const poolsText = texts.get(POOLS_FILE);
+  const set = load(texts, (src, pools) => {
+    const fp = fingerprint(src, pools);
     const prev = previous.get(src.origin);
     let serial: number;
-    if (prev && prev.fingerprint === fingerprint) serial = prev.serial;
+    if (prev && prev.fingerprint === fp) serial = prev.serial;
     else {
       // A pool-backed zone also changes (for secondaries) when _pools.yaml does.
       serial = changedAt(src.file);
-      if (src.poolRefs.length && texts.has(POOLS_FILE)) serial = Math.max(serial, changedAt(join(dir, POOLS_FILE)));
+      if (src.poolRefs.length && poolsText !== undefined) serial = Math.max(serial, changedAt(join(dir, POOLS_FILE)));
       if (prev && serial <= prev.serial) serial = prev.serial + 1;
     }
-    serials.set(src.origin, { fingerprint, serial });
+    serials.set(src.origin, { fingerprint: fp, serial });
     return serial;
-  }, opts.compile !== false);
+  });
+  // The texts are parsed: let a million-record file go before the image is built.
+  texts.clear();
   appendErrors(errors, set.errors);
-  const poolsText = texts.get(POOLS_FILE);
-  return { zones: errors.length ? [] : set.zones, sources: errors.length ? [] : set.sources, pools: set.pools, errors, serials, serialFallbacks, ...(poolsText !== undefined ? { poolsText } : {}) };
+  return { sources: errors.length ? [] : set.sources, pools: set.pools, errors, serials, serialFallbacks, ...(poolsText !== undefined ? { poolsText } : {}) };
 }

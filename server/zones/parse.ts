@@ -1,8 +1,8 @@
 // YAML zone file -> ZoneSource. Every mistake is collected with its file,
 // line and column so `pulsedns check` can list them all at once.
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YNode, type Pair } from 'yaml';
-import { Type, parseTypeName, typeName, isStorableType, SUPPORTED_TYPES } from '../wire/constants.js';
-import { type Name, nameFromText, isSubdomain, nameToText, NameError } from '../wire/names.js';
+import { Type, parseTypeName, isStorableType } from '../wire/constants.js';
+import { type Name, nameFromText, isSubdomain, NameError } from '../wire/names.js';
 import { RdataError, type Rdata } from './rdata.js';
 import { type ZoneSource, type ZoneError, type SourcePos, DEFAULT_TTL } from './model.js';
 import { fastParseZoneYaml } from './fastparse.js';
@@ -10,6 +10,7 @@ import { yamlSyntaxErrors } from './yaml-errors.js';
 import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 import { capErrors, nestingTooDeep } from './limits.js';
 import { dnssecOption, type DnssecOption } from './dnssec-option.js';
+import { RECORD_KEYS, zoneMessages as M } from './messages.js';
 
 export interface ParseResult {
   zone?: ZoneSource;
@@ -17,18 +18,17 @@ export interface ParseResult {
 }
 
 const ZONE_KEYS = new Set(['origin', 'ttl', 'dnssec', 'records']);
-const RECORD_KEYS = new Set(['type', 'ttl', 'value', 'values', 'pool']);
 
 /**
  * Parses one zone file's text. `defaultOrigin` comes from the file name.
  * Never throws on any input: too deep a nesting is refused before parsing, and
  * a stack overflow anyway becomes an error. At most MAX_ERRORS_PER_FILE errors.
  */
-export function parseZoneYaml(text: string, file: string, defaultOrigin?: string): ParseResult {
+export function parseZoneYaml(text: string, file: string, defaultOrigin?: string, opts: { fast?: boolean } = {}): ParseResult {
   const deep = nestingTooDeep(text, file);
   if (deep) return { errors: [deep] };
   try {
-    const r = parseAny(text, file, defaultOrigin);
+    const r = parseAny(text, file, defaultOrigin, opts.fast !== false);
     return r.errors.length ? { ...r, errors: capErrors(r.errors, file) } : r;
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
@@ -36,10 +36,10 @@ export function parseZoneYaml(text: string, file: string, defaultOrigin?: string
   }
 }
 
-function parseAny(text: string, file: string, defaultOrigin?: string): ParseResult {
+function parseAny(text: string, file: string, defaultOrigin: string | undefined, tryFast: boolean): ParseResult {
   // Large zones in the common one-line or block style skip the yaml package's
-  // AST (7 s and 1 GB at 200k records); anything else, or any error, takes the full path.
-  const fast = fastParseZoneYaml(text, file, defaultOrigin);
+  // AST (7 s and 1 GB at 200k records); anything else takes the full path.
+  const fast = tryFast ? fastParseZoneYaml(text, file, defaultOrigin) : undefined;
   if (fast) return fast;
   const lc = new LineCounter();
   // The yaml package's own duplicate-key check compares every key with every
@@ -119,7 +119,7 @@ function parseAny(text: string, file: string, defaultOrigin?: string): ParseResu
     const ownerText = isScalar(keyNode) ? String(keyNode.value) : '';
     const firstLine = ownerLines.get(ownerText);
     if (firstLine !== undefined) {
-      err(keyNode, `owner "${ownerText}" appears twice (first at line ${firstLine}); list all its records under one key`);
+      err(keyNode, M.ownerTwice(ownerText, firstLine));
       continue;
     }
     ownerLines.set(ownerText, posOf(keyNode).line);
@@ -127,11 +127,11 @@ function parseAny(text: string, file: string, defaultOrigin?: string): ParseResu
     try {
       owner = nameFromText(ownerText === '' ? '@' : ownerText, origin);
     } catch (e) {
-      err(keyNode, `bad owner name "${ownerText}": ${(e as NameError).message}`);
+      err(keyNode, M.badOwner(ownerText, (e as NameError).message));
       continue;
     }
     if (!isSubdomain(owner, origin)) {
-      err(keyNode, `owner "${ownerText}" is outside the zone ${nameToText(origin)} (write it relative, or end it with .${nameToText(origin)})`);
+      err(keyNode, M.outsideZone(ownerText, origin));
       continue;
     }
     const value = pair.value as YNode | null;
@@ -154,7 +154,7 @@ function ttlOf(node: YNode | null, err: ErrFn): number | undefined {
 
 function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, err: ErrFn, posOf: (n: YNode | null) => SourcePos): void {
   if (!isMap(entry)) {
-    err(entry, 'a record is a mapping such as {type: A, value: 192.0.2.1}');
+    err(entry, M.notAMapping);
     return;
   }
   let type: number | undefined;
@@ -168,14 +168,14 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
   for (const pair of entry.items) {
     const dupKey = isScalar(pair.key) ? String(pair.key.value) : '';
     if (seenKeys.has(dupKey)) {
-      err(pair.key as YNode, `"${dupKey}" appears twice in one record`);
+      err(pair.key as YNode, M.keyTwice(dupKey));
       return;
     }
     seenKeys.add(dupKey);
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const v = pair.value as YNode | null;
     if (!RECORD_KEYS.has(key)) {
-      err(pair.key as YNode, `unknown record key "${key}" (expected one of: ${[...RECORD_KEYS].join(', ')})`);
+      err(pair.key as YNode, M.unknownKey(key));
       continue;
     }
     if (key === 'type') {
@@ -183,11 +183,11 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
       const t = isScalar(v) ? String(v.value) : '';
       type = parseTypeName(t);
       if (type === undefined) {
-        err(v, `unknown record type "${t}" (supported: ${SUPPORTED_TYPES}, or TYPEnnn with "\\# len hex" data)`);
+        err(v, M.unknownType(t));
         return;
       }
       if (!isStorableType(type)) {
-        err(v, `type ${typeName(type)} cannot be stored in a zone`);
+        err(v, M.notStorable(type));
         return;
       }
     } else if (key === 'ttl') {
@@ -195,39 +195,39 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
       if (t !== undefined) ttl = explicitTtl = t;
     } else if (key === 'pool') {
       const name = isScalar(v) ? String(v.value) : '';
-      if (!name) err(v, 'pool must name a pool from _pools.yaml');
+      if (!name) err(v, M.poolName);
       else pool = { name, node: v };
     } else if (key === 'value') {
       sawValue = true;
       if (v) valueNodes.push(v);
     } else {
       sawValue = true;
-      if (!isSeq(v)) err(v, '"values" must be a list; use "value" for a single one');
+      if (!isSeq(v)) err(v, M.valuesList);
       else for (const item of v.items as YNode[]) valueNodes.push(item);
     }
   }
   if (type === undefined) {
-    if (!typeNode) err(entry, 'record has no "type"');
+    if (!typeNode) err(entry, M.noType);
     return;
   }
   if (pool) {
     if (type !== Type.A && type !== Type.AAAA) {
-      err(typeNode, `a pool answers A or AAAA queries; use "type: A" or "type: AAAA" with "pool: ${pool.name}"`);
+      err(typeNode, M.poolType(pool.name));
       return;
     }
     if (sawValue) {
-      err(entry, `a record with "pool" takes its addresses from the pool; remove "value"/"values"`);
+      err(entry, M.poolValue);
       return;
     }
     if (explicitTtl !== undefined) {
-      err(entry, `the TTL of a pool-backed name comes from the pool (its ttl and degraded_ttl); remove "ttl" here`);
+      err(entry, M.poolTtl);
       return;
     }
     zone.poolRefs.push({ owner, type, pool: pool.name, pos: posOf(pool.node) });
     return;
   }
   if (!sawValue || valueNodes.length === 0) {
-    err(entry, `${typeName(type)} record has no "value" or "values"`);
+    err(entry, M.noValue(type));
     return;
   }
   for (const vn of valueNodes) {
@@ -235,7 +235,7 @@ function parseRecordEntry(entry: YNode | null, owner: Name, zone: ZoneSource, er
       const rdata = rdataFromYaml(type, vn, zone);
       zone.records.push({ owner, type, ttl, rdata, pos: posOf(vn) });
     } catch (e) {
-      if (e instanceof RdataError || e instanceof NameError) err(vn, `${typeName(type)}: ${e.message}`);
+      if (e instanceof RdataError || e instanceof NameError) err(vn, M.badValue(type, e.message));
       else throw e;
     }
   }

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ZoneSource } from './model.js';
+import type { Name } from '../wire/names.js';
 import type { PoolSet } from '../pools/model.js';
 
 /**
@@ -67,7 +68,7 @@ function insideGitRepository(dir: string): boolean {
 }
 
 /** Fingerprint of everything but the serial, order-independent; pool-backed names count with their members. */
-export function contentFingerprint(zone: ZoneSource, pools?: PoolSet): string {
+export function contentFingerprint(zone: { records: ReadonlyArray<{ owner: Name; type: number; ttl: number; rdata: { wire: Buffer } }>; poolRefs: ZoneSource['poolRefs'] }, pools?: PoolSet): string {
   const lines = zone.records.map((r) => {
     let wire = r.rdata.wire;
     if (r.type === 6) {

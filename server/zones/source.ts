@@ -8,7 +8,9 @@ import { POOLS_FILE, type PoolSet } from '../pools/model.js';
 import { nameToText } from '../wire/names.js';
 import { type ZoneError, type ZoneSource } from './model.js';
 import { parseZoneYaml } from './parse.js';
-import { validateZone } from './validate.js';
+import { validateTable, validateZone } from './validate.js';
+import { fastParseZoneCompact } from './fastparse.js';
+import { compactFromSource, setTableSerial, type CompactZone } from './table.js';
 import { compileZone, type Zone } from './compile.js';
 import { setSerial } from './serial.js';
 import { appendErrors, capErrors, nestingTooDeep } from './limits.js';
@@ -38,10 +40,31 @@ export function poolsFromText(text: string, file: string): { pools: PoolSet; err
 
 /** Parses and validates one zone file's text without compiling it. */
 export function zoneFromText(text: string, file: string, pools: PoolSet): { zone?: ZoneSource; errors: ZoneError[] } {
-  const parsed = parseZoneYaml(text, file, originFromFileName(file));
+  return validated(parseZoneYaml(text, file, originFromFileName(file)), file, (z) => validateZone(z, pools));
+}
+
+/**
+ * zoneFromText for the compiler: the records go straight into a compact
+ * table (table.ts) on the fast path; a file the fast path cannot read is
+ * parsed in full and then put in a table.
+ */
+export function compactZoneFromText(text: string, file: string, pools: PoolSet): { zone?: CompactZone; errors: ZoneError[] } {
+  const origin = originFromFileName(file);
+  const deep = nestingTooDeep(text, file);
+  let parsed = deep ? { errors: [deep] } : fastParseZoneCompact(text, file, origin);
+  if (parsed && parsed.errors.length) parsed = { ...parsed, errors: capErrors(parsed.errors, file) };
+  if (!parsed) {
+    const full = parseZoneYaml(text, file, origin, { fast: false });
+    parsed = full.zone ? { zone: compactFromSource(full.zone), errors: full.errors } : { errors: full.errors };
+  }
+  return validated(parsed, file, (z) => validateTable(z, pools));
+}
+
+/** A parse result with the validation errors added: a zone only when there are none. */
+function validated<Z>(parsed: { zone?: Z; errors: ZoneError[] }, file: string, validate: (zone: Z) => ZoneError[]): { zone?: Z; errors: ZoneError[] } {
   if (!parsed.zone) return { errors: boundErrors(parsed.errors) };
   const errors = parsed.errors.slice();
-  appendErrors(errors, validateZone(parsed.zone, pools), Infinity);
+  appendErrors(errors, validate(parsed.zone), Infinity);
   return errors.length ? { errors: boundErrors(capErrors(errors, file)) } : { zone: parsed.zone, errors };
 }
 
@@ -57,6 +80,17 @@ export interface ZoneSet {
   sources: ZoneSource[];
 }
 
+/** What loadZoneSet needs of a zone form (ZoneSource, or the compiler's CompactZone). */
+interface ZoneForm<Z> {
+  read(text: string, file: string, pools: PoolSet): { zone?: Z; errors: ZoneError[] };
+  setSerial(zone: Z, serial: number): void;
+}
+
+interface Loadable {
+  origin: string;
+  serialAuto: boolean;
+}
+
 /**
  * Loads the zones and pools of one directory from `files` (file name inside
  * the directory -> text). Names that are neither zone files nor _pools.yaml
@@ -65,17 +99,27 @@ export interface ZoneSet {
  * `serial: auto`, since where "last change" comes from depends on the source.
  */
 export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: ZoneSource, pools: PoolSet) => number, compile = true): ZoneSet {
+  const set = loadSet(dir, files, autoSerial, { read: zoneFromText, setSerial });
+  return { ...set, zones: set.errors.length || !compile ? [] : set.sources.map((s) => compileZone(s, set.pools)) };
+}
+
+/** loadZoneSet for the compiler: zones in compact form (table.ts), never compiled to objects. */
+export function loadCompactSet(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: CompactZone, pools: PoolSet) => number): { pools: PoolSet; errors: ZoneError[]; sources: CompactZone[] } {
+  return loadSet(dir, files, autoSerial, { read: compactZoneFromText, setSerial: setTableSerial });
+}
+
+function loadSet<Z extends Loadable>(dir: string, files: ReadonlyMap<string, string>, autoSerial: (src: Z, pools: PoolSet) => number, form: ZoneForm<Z>): { pools: PoolSet; errors: ZoneError[]; sources: Z[] } {
   const errors: ZoneError[] = [];
   let dropped = 0;
   const poolsText = files.get(POOLS_FILE);
   const poolRead = poolsText === undefined ? { pools: emptyPoolSet(), errors: [] } : poolsFromText(poolsText, join(dir, POOLS_FILE));
   appendErrors(errors, poolRead.errors);
   const pools = poolRead.pools;
-  const sources: ZoneSource[] = [];
+  const sources: Z[] = [];
   const byOrigin = new Map<string, string>();
   for (const name of [...files.keys()].filter(isZoneFileName).sort()) {
     const file = join(dir, name);
-    const r = zoneFromText(files.get(name)!, file, pools);
+    const r = form.read(files.get(name)!, file, pools);
     dropped += appendErrors(errors, r.errors);
     if (!r.zone) continue;
     const other = byOrigin.get(r.zone.origin);
@@ -87,6 +131,6 @@ export function loadZoneSet(dir: string, files: ReadonlyMap<string, string>, aut
     sources.push(r.zone);
   }
   if (dropped) errors.push({ file: dir, line: 1, col: 1, message: `${dropped} more errors not shown` });
-  for (const src of sources) if (src.serialAuto) setSerial(src, autoSerial(src, pools));
-  return { zones: errors.length || !compile ? [] : sources.map((s) => compileZone(s, pools)), pools, errors, sources };
+  for (const src of sources) if (src.serialAuto) form.setSerial(src, autoSerial(src, pools));
+  return { pools, errors, sources };
 }

@@ -1,6 +1,6 @@
-// Validated zone sources -> one image (format.ts). Works from ZoneSource, not
-// from compile.ts's Zone, so a million records never exist twice as objects:
-// owners are numbered, put in canonical order by one sort of keys, records
+// Validated zones -> one image (format.ts). Works from the compact record
+// tables (table.ts), not from compile.ts's Zone, so a million records never
+// exist as objects: owners are numbered, put in canonical order by one sort of keys, records
 // are bucketed per owner (no comparison sort), and everything is written into
 // one ArrayBuffer sized by a first pass. Mirrors compileZone(): every
 // ancestor up to the apex is a node, cuts are non-apex NS owners, pool-backed
@@ -9,7 +9,8 @@ import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { Type } from '../../wire/constants.js';
 import { type Name, parentName, isWildcard, labelCount } from '../../wire/names.js';
-import type { ZoneSource, RecordSource, PoolRef } from '../model.js';
+import type { ZoneSource, PoolRef } from '../model.js';
+import { compactFromSource, type CompactZone } from '../table.js';
 import type { PoolSet } from '../../pools/model.js';
 import { canonicalKey } from './canonical.js';
 import {
@@ -18,17 +19,18 @@ import {
   ImageError, type ImageMeta,
 } from './format.js';
 
-/** One RRset to write: static records of one owner and type, or a pool reference. */
+/** One RRset to write: static records of one owner and type (table indices), or a pool reference (member RDATA). */
 interface SetPlan {
   type: number;
   ttl: number;
-  records: Uint8Array[];
+  records: number[];
+  members?: Uint8Array[];
   pool: number; // id + 1, 0 = static
 }
 
 /** A zone reduced to numbered owners in canonical order. */
 interface ZonePlan {
-  src: ZoneSource;
+  src: CompactZone;
   names: Name[]; // in canonical order (apex first)
   /** Records by owner rank: recStart[rank]..recStart[rank+1] index `recOrder`. */
   recStart: Uint32Array;
@@ -42,70 +44,66 @@ interface ZonePlan {
   dataBytes: number;
 }
 
-function planZone(src: ZoneSource, pools: PoolSet): ZonePlan {
+function planZone(src: CompactZone, pools: PoolSet): ZonePlan {
   const origin = src.origin;
-  const ids = new Map<Name, number>();
-  const byId: Name[] = [];
+  const t = src.records;
+  // Owners keep the table's numbers; names added here (the apex, empty
+  // non-terminals, pool-backed owners) get the next ones.
+  const byId = t.names;
+  const apex = t.ownerId(origin);
   const parentId: number[] = [];
-  const add = (name: Name): number => {
-    let id = ids.get(name);
-    if (id !== undefined) return id;
-    id = byId.length;
-    ids.set(name, id);
-    byId.push(name);
-    parentId.push(0);
+  const withAncestors = (id: number): void => {
     // Every ancestor up to the apex exists, even with no data (RFC 4592 2.2.2); iterative, not recursive.
-    for (let child = id, n = name; n !== origin; ) {
+    for (let child = id, n = byId[id]!; n !== origin && parentId[child] === undefined; ) {
       // Most owners sit right below the apex: no slice, no lookup.
       if (n.length - n.charCodeAt(0) - 1 === origin.length) {
-        parentId[child] = 0;
+        parentId[child] = apex;
         break;
       }
       n = parentName(n);
-      const known = ids.get(n);
-      if (known !== undefined) {
-        parentId[child] = known;
-        break;
-      }
-      const pid = byId.length;
-      ids.set(n, pid);
-      byId.push(n);
-      parentId.push(0);
+      const pid = t.ownerId(n);
       parentId[child] = pid;
       child = pid;
     }
-    return id;
   };
-  add(origin);
-  const owners = new Uint32Array(src.records.length);
+  // Names that get a node: owners of records or pools, their ancestors, the apex. (The table may
+  // also number names that hold nothing, such as an owner whose every record was refused.)
+  const keep: number[] = [];
+  const mark = (id: number): void => {
+    withAncestors(id);
+    for (let k = id; keep[k] !== 1; k = parentId[k]!) keep[k] = 1;
+  };
+  keep[apex] = 1;
+  parentId[apex] = apex;
   let hasWildcards = false;
-  let lastOwner = '';
-  let lastId = 0;
   let dataBytes = 0;
-  for (let i = 0; i < src.records.length; i++) {
-    const r = src.records[i]!;
-    if (r.owner !== lastOwner) {
-      lastOwner = r.owner;
-      lastId = add(r.owner);
-      if (isWildcard(r.owner)) hasWildcards = true;
-    }
-    owners[i] = lastId;
-    dataBytes += 2 + r.rdata.wire.length;
+  for (let i = 0; i < t.count; i++) {
+    const id = t.owner[i]!;
+    dataBytes += 2 + t.dataLen[i]!;
+    if (keep[id] === 1) continue;
+    mark(id);
+    if (isWildcard(byId[id]!)) hasWildcards = true;
   }
-  ids.clear();
-  const refOwners = src.poolRefs.map((ref) => add(ref.owner));
-  const keys = byId.map(canonicalKey);
-  const order = Array.from(byId.keys()).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
-  keys.length = 0;
+  const refOwners = src.poolRefs.map((ref) => {
+    const id = t.ownerId(ref.owner);
+    mark(id);
+    return id;
+  });
+  // One plain string sort: each canonical key carries the id after it (canonical.ts), so it comes back.
+  const sorted: string[] = [];
+  for (let id = 0; id < byId.length; id++) if (keep[id] === 1) sorted.push(canonicalKey(byId[id]!, String.fromCharCode(id >>> 16, id & 0xffff)));
+  sorted.sort();
+  const order = sorted.map((k) => (k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1));
+  sorted.length = 0;
   const rank = new Uint32Array(byId.length);
   for (let i = 0; i < order.length; i++) rank[order[i]!] = i;
   // Bucket the records by owner rank, keeping file order within an owner.
   const recStart = new Uint32Array(order.length + 1);
-  for (let i = 0; i < owners.length; i++) recStart[rank[owners[i]!]! + 1]!++;
+  for (let i = 0; i < t.count; i++) recStart[rank[t.owner[i]!]! + 1]!++;
   for (let i = 0; i < order.length; i++) recStart[i + 1]! += recStart[i]!;
   const fill = recStart.slice(0, order.length);
-  const recOrder = new Uint32Array(owners.length);
-  for (let i = 0; i < owners.length; i++) recOrder[fill[rank[owners[i]!]!]!++] = i;
+  const recOrder = new Uint32Array(t.count);
+  for (let i = 0; i < t.count; i++) recOrder[fill[rank[t.owner[i]!]!]!++] = i;
   const poolsAt = new Map<number, PoolRef[]>();
   src.poolRefs.forEach((ref, i) => {
     const at = rank[refOwners[i]!]!;
@@ -119,9 +117,16 @@ function planZone(src: ZoneSource, pools: PoolSet): ZonePlan {
   let rrsets = 0;
   const types = new Set<number>();
   for (let k = 0; k < order.length; k++) {
+    const from = recStart[k]!;
+    const to = recStart[k + 1]!;
+    const refs = poolsAt.get(k);
+    if (to - from === 1 && !refs) {
+      rrsets++;
+      continue;
+    }
     types.clear();
-    for (let j = recStart[k]!; j < recStart[k + 1]!; j++) types.add(src.records[recOrder[j]!]!.type);
-    for (const ref of poolsAt.get(k) ?? []) {
+    for (let j = from; j < to; j++) types.add(t.type[recOrder[j]!]!);
+    for (const ref of refs ?? []) {
       const pool = pools.pools.get(ref.pool);
       if (!pool) continue;
       if (!types.has(ref.type)) rrsets++;
@@ -135,27 +140,31 @@ function planZone(src: ZoneSource, pools: PoolSet): ZonePlan {
 
 /** The RRsets of the owner at `rank`, by type (what compileZone would hold in node.rrsets). */
 function setsAt(plan: ZonePlan, rank: number, pools: PoolSet, poolIds: Map<string, number>): SetPlan[] {
-  const recs: RecordSource[] = [];
-  for (let k = plan.recStart[rank]!; k < plan.recStart[rank + 1]!; k++) recs.push(plan.src.records[plan.recOrder[k]!]!);
+  const t = plan.src.records;
+  const from = plan.recStart[rank]!;
+  const to = plan.recStart[rank + 1]!;
+  const refs = plan.poolsAt.get(rank);
   const sets = new Map<number, SetPlan>();
-  for (const r of recs) {
-    const set = sets.get(r.type);
+  for (let k = from; k < to; k++) {
+    const i = plan.recOrder[k]!;
+    const type = t.type[i]!;
+    const set = sets.get(type);
     // compileZone keeps the first record's TTL for the set (validation makes them agree).
-    if (set) set.records.push(r.rdata.wire);
-    else sets.set(r.type, { type: r.type, ttl: r.ttl, records: [r.rdata.wire], pool: 0 });
+    if (set) set.records.push(i);
+    else sets.set(type, { type, ttl: t.ttl[i]!, records: [i], pool: 0 });
   }
-  for (const ref of plan.poolsAt.get(rank) ?? []) {
+  for (const ref of refs ?? []) {
     const pool = pools.pools.get(ref.pool);
     if (!pool) continue; // validation reported it
     const family = ref.type === Type.A ? 4 : 6;
     let id = poolIds.get(ref.pool);
     if (id === undefined) poolIds.set(ref.pool, (id = poolIds.size));
-    const records = pool.tiers.flat().filter((m) => m.family === family).map((m) => m.rdata.wire);
-    sets.set(ref.type, { type: ref.type, ttl: pool.ttl, records, pool: id + 1 });
+    const members = pool.tiers.flat().filter((m) => m.family === family).map((m) => m.rdata.wire);
+    sets.set(ref.type, { type: ref.type, ttl: pool.ttl, records: [], members, pool: id + 1 });
   }
   const out = [...sets.values()].sort((a, b) => a.type - b.type);
   for (const s of out) {
-    if (s.records.length > MAX_RRSET_RECORDS) throw new ImageError(`${plan.src.file}: an RRset holds ${s.records.length} records, the limit is ${MAX_RRSET_RECORDS}`);
+    if ((s.members ?? s.records).length > MAX_RRSET_RECORDS) throw new ImageError(`${plan.src.file}: an RRset holds ${(s.members ?? s.records).length} records, the limit is ${MAX_RRSET_RECORDS}`);
   }
   return out;
 }
@@ -176,6 +185,11 @@ export interface PoolsFileText {
  * travels inside the image so every reader rebuilds the same pools.
  */
 export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, poolsFile?: PoolsFileText): ArrayBuffer {
+  return buildImageCompact(sources.map(compactFromSource), pools, poolsFile);
+}
+
+/** buildImage from the compiler's compact zones (table.ts); the tables gain the names of empty non-terminals. */
+export function buildImageCompact(sources: readonly CompactZone[], pools: PoolSet, poolsFile?: PoolsFileText): ArrayBuffer {
   if (endianness() !== 'LE') throw new ImageError('zone images are little-endian; this host is not');
   const plans = sources.map((src) => planZone(src, pools));
   const poolIds = new Map<string, number>();
@@ -229,6 +243,18 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
   for (let z = 0; z < plans.length; z++) {
     const p = plans[z]!;
     const origin = p.src.origin;
+    const t = p.src.records;
+    /** Record `i` of the table as length + RDATA at the data cursor; short ones byte by byte, no view object. */
+    const copyRecord = (i: number): void => {
+      const len = t.dataLen[i]!;
+      const from = t.dataOff[i]!;
+      const o = offData + dataPos;
+      u8[o] = len >> 8;
+      u8[o + 1] = len & 0xff;
+      if (len > 64) u8.set(t.data.subarray(from, from + len), o + 2);
+      else for (let k = 0; k < len; k++) u8[o + 2 + k] = t.data[from + k]!;
+      dataPos += 2 + len;
+    };
     const nodeStart = node;
     const zoneSlots = hashSlots(p.names.length);
     const mask = zoneSlots - 1;
@@ -238,12 +264,15 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
     for (let rank = 0; rank < p.names.length; rank++, node++) {
       const name = p.names[rank]!;
       for (let i = 0; i < name.length; i++) u8[offNames + namePos + i] = name.charCodeAt(i);
-      const sets = setsAt(p, rank, pools, poolIds);
+      // Most owners hold one record: written straight from the table, no plan objects.
+      const from = p.recStart[rank]!;
+      const single = p.recStart[rank + 1]! - from === 1 && !p.poolsAt.has(rank) ? p.recOrder[from]! : -1;
+      const sets = single < 0 ? setsAt(p, rank, pools, poolIds) : undefined;
       let flags = 0;
       if (name === origin) flags |= NODE_APEX;
       if (isWildcard(name)) flags |= NODE_WILDCARD;
-      if (sets.length === 0) flags |= NODE_EMPTY;
-      if (name !== origin && sets.some((s) => s.type === Type.NS && s.pool === 0)) {
+      if (sets?.length === 0) flags |= NODE_EMPTY;
+      if (name !== origin && (sets ? sets.some((s) => s.type === Type.NS && s.pool === 0) : t.type[single] === Type.NS)) {
         flags |= NODE_CUT;
         hasCuts = true;
       }
@@ -254,21 +283,30 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
       nt[at + N.rrsetStart] = rrset;
       if (isWildcard(name)) nt[nt[at + N.parent]! * NODE_WORDS + N.info]! |= NODE_WILDCARD_CHILD << 8;
       namePos += name.length;
-      for (const s of sets) {
-        if (name === origin && s.type === Type.SOA) soa = rrset;
+      const startSet = (type: number, ttl: number, count: number, pool: number): void => {
+        if (name === origin && type === Type.SOA) soa = rrset;
         const r = rrset * RRSET_WORDS;
-        rt[r + R.typeCount] = s.type | (s.records.length << 16);
-        rt[r + R.ttl] = s.ttl;
+        rt[r + R.typeCount] = type | (count << 16);
+        rt[r + R.ttl] = ttl;
         rt[r + R.dataOff] = dataPos;
-        rt[r + R.pool] = s.pool;
-        for (const w of s.records) {
-          const o = offData + dataPos;
-          u8[o] = w.length >> 8;
-          u8[o + 1] = w.length & 0xff;
-          u8.set(w, o + 2);
-          dataPos += 2 + w.length;
-        }
+        rt[r + R.pool] = pool;
         rrset++;
+      };
+      if (single >= 0) {
+        startSet(t.type[single]!, t.ttl[single]!, 1, 0);
+        copyRecord(single);
+      } else {
+        for (const s of sets!) {
+          startSet(s.type, s.ttl, (s.members ?? s.records).length, s.pool);
+          for (const i of s.records) copyRecord(i);
+          for (const w of s.members ?? []) {
+            const o = offData + dataPos;
+            u8[o] = w.length >> 8;
+            u8[o + 1] = w.length & 0xff;
+            u8.set(w, o + 2);
+            dataPos += 2 + w.length;
+          }
+        }
       }
       let h = hashName(name, 0) & mask;
       while (ht[slot + h] !== 0) h = (h + 1) & mask;

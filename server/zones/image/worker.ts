@@ -4,28 +4,32 @@
 // Always answers with one message; anything thrown becomes an error entry.
 import { parentPort, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
-import { loadZonesDir, type SerialMemory } from '../load.js';
+import { loadCompactDir, type SerialMemory } from '../load.js';
 import { POOLS_FILE } from '../../pools/model.js';
-import { buildImage } from './build.js';
+import { buildImageCompact } from './build.js';
+import { collectNow } from './collect.js';
 import type { CompileRequest, CompileReply } from './compiler.js';
 
 function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[] } {
   const started = performance.now();
   const previous = new Map<string, SerialMemory>(req.serials);
-  const r = loadZonesDir(req.dir, previous, { compile: false, ...(req.read ? { read: req.read } : {}) });
+  const r = loadCompactDir(req.dir, previous, req.read ? { read: req.read } : {});
   const loadMs = performance.now() - started;
   if (r.errors.length) {
     return { reply: { ok: false, errors: r.errors, ms: { load: loadMs, build: 0 } }, transfer: [] };
   }
-  const records = r.sources.reduce((n, s) => n + s.records.length + s.poolRefs.length, 0);
+  const records = r.sources.reduce((n, s) => n + s.records.count + s.poolRefs.length, 0);
+  // The file texts and everything parsing left behind are garbage now: free them before the
+  // build allocates, so the thread's peak is the larger phase, not both (collect.ts).
+  collectNow();
   const built = performance.now();
-  const image = buildImage(r.sources, r.pools, r.poolsText !== undefined ? { file: join(req.dir, POOLS_FILE), text: r.poolsText } : undefined);
+  const image = buildImageCompact(r.sources, r.pools, r.poolsText !== undefined ? { file: join(req.dir, POOLS_FILE), text: r.poolsText } : undefined);
   const reply: CompileReply = {
     ok: true,
     image,
     serials: [...r.serials],
     serialFallbacks: r.serialFallbacks,
-    zones: r.sources.map((s) => ({ origin: s.origin, file: s.file, records: s.records.length + s.poolRefs.length })),
+    zones: r.sources.map((s) => ({ origin: s.origin, file: s.file, records: s.records.count + s.poolRefs.length })),
     records,
     ms: { load: loadMs, build: performance.now() - built },
   };

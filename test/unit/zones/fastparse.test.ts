@@ -6,7 +6,8 @@ import { join, basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { parseZoneYaml } from '../../../server/zones/parse.js';
-import { fastParseZoneYaml } from '../../../server/zones/fastparse.js';
+import { fastParseZoneCompact, fastParseZoneYaml } from '../../../server/zones/fastparse.js';
+import { compactFromSource, type RecordTable } from '../../../server/zones/table.js';
 import { importMasterFile } from '../../../server/zones/import.js';
 import { makeRng } from '../../support/rng.js';
 
@@ -17,17 +18,18 @@ function originOf(file: string): string | undefined {
   return b.startsWith('_') ? undefined : b;
 }
 
-/** Fast result equals the full one (whole objects: owner, type, ttl, rdata, pos, serialAuto, ...). */
+/** Fast result equals the full one (errors, and whole objects: owner, type, ttl, rdata, pos, serialAuto, ...). */
 function same(text: string, file = 'z.yaml', origin: string | undefined = 'example.com'): boolean {
   const fast = fastParseZoneYaml(text, file, origin);
   if (fast === undefined) return false;
   const full = parseZoneYaml(text, file, origin);
-  assert.equal(full.errors.length, 0, 'fast path accepted a zone the full parser rejects');
   // Compare piece by piece: a failing deepStrictEqual on a large zone renders a diff too big to print.
   const { zone: fz, ...fastRest } = fast;
   const { zone: wz, ...fullRest } = full;
-  assert.deepStrictEqual(fastRest, fullRest);
-  assert.ok(fz && wz);
+  assert.deepStrictEqual(fastRest, fullRest, 'errors differ');
+  assert.equal(fz === undefined, wz === undefined, 'one parser gave a zone, the other none');
+  sameCompact(text, file, origin, full);
+  if (!fz || !wz) return true;
   const { records: fr, ...fzRest } = fz;
   const { records: wr, ...wzRest } = wz;
   assert.deepStrictEqual(fzRest, wzRest);
@@ -39,6 +41,25 @@ function same(text: string, file = 'z.yaml', origin: string | undefined = 'examp
     assert.ok(isDeepStrictEqual(a, b), `record ${i} differs:\nfast ${show(a)}\nfull ${show(b)}`);
   }
   return true;
+}
+
+/** The compiler's path (records straight into a table) holds what the full parser's zone holds. */
+function sameCompact(text: string, file: string, origin: string | undefined, full: ReturnType<typeof parseZoneYaml>): void {
+  const compact = fastParseZoneCompact(text, file, origin);
+  assert.ok(compact, 'the compact fast path bailed where the other did not');
+  assert.deepStrictEqual(compact.errors, full.errors, 'compact: errors differ');
+  assert.equal(compact.zone === undefined, full.zone === undefined);
+  if (!compact.zone || !full.zone) return;
+  const want = compactFromSource(full.zone);
+  const { records: ct, ...cRest } = compact.zone;
+  const { records: wt, ...wRest } = want;
+  assert.deepStrictEqual(cRest, wRest);
+  assert.equal(ct.count, wt.count, 'compact: record count');
+  for (let i = 0; i < ct.count; i++) {
+    const row = (t: RecordTable, k: number): string =>
+      [t.names[t.owner[k]!], t.type[k], t.ttl[k], Buffer.from(t.wire(k)).toString('hex'), t.line[k], t.col[k], t.nsTargets.get(k)].join(' ');
+    assert.equal(row(ct, i), row(wt, i), `compact record ${i}`);
+  }
 }
 
 function yamlFiles(dir: string): string[] {
@@ -267,30 +288,19 @@ const BAIL: Record<string, string> = {
   'block scalar': BASE + `  a:\n    type: TXT\n    value: |\n      text\n`,
   'multi-line flow': BASE + `  a: { type: A,\n       value: 192.0.2.2 }\n`,
   'double-quoted escape': BASE + `  a: { type: TXT, value: "tab\\there" }\n`,
-  'nested map in non-structured type': BASE + `  a: { type: A, value: { x: 1 } }\n`,
-  'unknown struct field': BASE + `  a: { type: MX, value: { pref: 1, exchange: x } }\n`,
   tab: BASE + `  a: { type: A,\tvalue: 192.0.2.2 }\n`,
   'tab indent': BASE.replace('  ns1:', '\tns1:'),
-  'duplicate owner': BASE + `  ns1: { type: AAAA, value: '2001:db8::1' }\n`,
-  'duplicate record key': BASE + `  a: { type: A, value: 192.0.2.2, value: 192.0.2.3 }\n`,
   'syntax error': BASE + `  a: { type: A, value: 192.0.2.2\n`,
-  'bad indentation': BASE + `   b: { type: A, value: 192.0.2.2 }\n`,
   'float ttl': BASE + `  a: { type: A, ttl: 1.5, value: 192.0.2.2 }\n`,
   'octal-looking ttl': BASE + `  a: { type: A, ttl: 0300, value: 192.0.2.2 }\n`,
   'hex ttl': BASE + `  a: { type: A, ttl: 0x10, value: 192.0.2.2 }\n`,
   'null value': BASE + `  a: { type: TXT, value: null }\n`,
   'bool value': BASE + `  a: { type: TXT, value: true }\n`,
   'float value': BASE + `  a: { type: CNAME, value: 1e3 }\n`,
-  'bad address': BASE + `  a: { type: A, value: 192.0.2.300 }\n`,
-  'unknown key': BASE + `  a: { type: A, vlaue: 192.0.2.2 }\n`,
-  'unknown type': BASE + `  a: { type: AX, value: 192.0.2.2 }\n`,
-  'outside zone': BASE + `  a.example.net.: { type: A, value: 192.0.2.2 }\n`,
-  'document marker': '---\n' + BASE,
   'directive': '%YAML 1.2\n---\n' + BASE,
   'merge key': BASE + `  <<: { type: A, value: 192.0.2.2 }\n`,
   'alias owner': BASE + `  *.apps: { type: A, value: 192.0.2.2 }\n`,
   'no records': `ttl: 300\n`,
-  'pool with value': BASE + `  w: { type: A, pool: web, value: 192.0.2.2 }\n`,
   'crlf': BASE.replace(/\n/g, '\r\n'),
   'comment without space': BASE + `  a: { type: A, value: 192.0.2.2 }# c\n`,
   'compact seq at key indent': BASE + `  a:\n    type: NS\n    values:\n    - ns1\n`,
@@ -304,6 +314,54 @@ for (const [name, text] of Object.entries(BAIL)) {
     assert.equal(fastParseZoneYaml(text, 'z.yaml', 'example.com'), undefined);
   });
 }
+
+// ---- reported by the fast path itself: the full parser's errors, at the same line:col ----
+
+const REPORTED: Record<string, { text: string; at: string | null }> = {
+  'duplicate owner': { text: BASE + `  ns1: { type: AAAA, value: '2001:db8::1' }\n`, at: '6:3' },
+  'duplicate record key': { text: BASE + `  a: { type: A, value: 192.0.2.2, value: 192.0.2.3 }\n`, at: '6:35' },
+  'bad indentation': { text: BASE + `   b: { type: A, value: 192.0.2.2 }\n`, at: '6:4' },
+  'bad indentation, less': { text: BASE + ` b: { type: A, value: 192.0.2.2 }\n  c: { type: A, value: 192.0.2.3 }\n`, at: '6:2' },
+  'bad indentation after a block': { text: BASE + `  b:\n    type: A\n    value: 192.0.2.2\n   c: { type: A, value: 192.0.2.3 }\n`, at: '9:4' },
+  'bad address': { text: BASE + `  a: { type: A, value: 192.0.2.300 }\n`, at: '6:24' },
+  'bad address in a list': { text: BASE + `  a:\n    - type: A\n      values: [192.0.2.1, 192.0.2.x]\n`, at: '8:27' },
+  'unknown key': { text: BASE + `  a: { type: A, vlaue: 192.0.2.2 }\n`, at: '6:17' },
+  'unknown type': { text: BASE + `  a: { type: AX, value: 192.0.2.2 }\n`, at: '6:14' },
+  'bad ttl': { text: BASE + `  a: { type: A, ttl: 3x, value: 192.0.2.2 }\n`, at: '6:22' },
+  'bad zone ttl': { text: 'ttl: forever\n' + BASE, at: '1:6' },
+  'outside zone': { text: BASE + `  a.example.net.: { type: A, value: 192.0.2.2 }\n`, at: '6:3' },
+  'pool with value': { text: BASE + `  w: { type: A, pool: web, value: 192.0.2.2 }\n`, at: '6:6' },
+  'nested map in non-structured type': { text: BASE + `  a: { type: A, value: { x: 1 } }\n`, at: '6:24' },
+  'unknown struct field': { text: BASE + `  a: { type: MX, value: { pref: 1, exchange: x } }\n`, at: '6:25' },
+  'owner spelled twice, among spellings of one name': { text: BASE + `  H1: { type: A, value: 192.0.2.5 }\n  h1: { type: A, value: 192.0.2.6 }\n  h1.example.com.: { type: AAAA, value: '::1' }\n  h1: { type: A, value: 192.0.2.7 }\n`, at: '9:3' },
+  'record not a mapping': { text: BASE + `  a: 192.0.2.2\n`, at: '6:6' },
+  'document marker': { text: '---\n' + BASE, at: null },
+  'document marker and comments': { text: '# zone\n--- # start\n' + BASE + '  # end\n', at: null },
+};
+
+for (const [name, { text, at }] of Object.entries(REPORTED)) {
+  test(`reported by the fast path: ${name}`, () => {
+    const fast = fastParseZoneYaml(text, 'z.yaml', 'example.com');
+    assert.ok(fast, 'the fast path fell back to the full parser');
+    assert.equal(fast.errors[0] ? `${fast.errors[0].line}:${fast.errors[0].col}` : null, at, JSON.stringify(fast.errors));
+    assert.ok(same(text));
+  });
+}
+
+test('a typo deep in a 20,000-record zone: the fast path reports it at its line:col, as the full parser does', () => {
+  const lines = generate(20_000, 11, 'flow').split('\n');
+  const at = lines.findIndex((l, i) => i > lines.length / 2 && /^ {2}h\d+: \{ type: A, value: [0-9.]+ \}$/.test(l));
+  assert.ok(at > 0);
+  lines[at] = lines[at]!.replace(/value: (\d+)\.(\d+)\.(\d+)\.\d+/, 'value: $1.$2.$3.256');
+  const text = lines.join('\n');
+  const fast = fastParseZoneYaml(text, 'big.yaml', 'example.com');
+  assert.ok(fast, 'fell back to the full parser');
+  assert.equal(fast.errors.length, 1);
+  assert.equal(fast.errors[0]!.line, at + 1);
+  assert.equal(fast.errors[0]!.col, lines[at]!.indexOf('value: ') + 8);
+  assert.match(fast.errors[0]!.message, /^A: "[0-9.]+\.256" is not an IPv4 address/);
+  assert.ok(same(text, 'big.yaml'));
+});
 
 // ---- timing (printed, not asserted) ---------------------------------------
 
