@@ -362,25 +362,3 @@ test('a typo deep in a 20,000-record zone: the fast path reports it at its line:
   assert.match(fast.errors[0]!.message, /^A: "[0-9.]+\.256" is not an IPv4 address/);
   assert.ok(same(text, 'big.yaml'));
 });
-
-// ---- timing (printed, not asserted) ---------------------------------------
-
-test('timing at 200,000 records (printed)', { timeout: 300_000 }, () => {
-  const text = generate(200_000, 7, 'flow');
-  const t0 = performance.now();
-  const fast = fastParseZoneYaml(text, 'big.yaml', 'example.com');
-  const t1 = performance.now();
-  assert.ok(fast?.zone);
-  const fastMs = t1 - t0;
-  let fullMs = NaN;
-  if (process.env.FASTPARSE_FULL) {
-    const t2 = performance.now();
-    parseZoneYaml(text, 'big.yaml', 'example.com');
-    fullMs = performance.now() - t2;
-  }
-  console.log(
-    `# fastparse: ${(text.length / 1e6).toFixed(1)} MB, ${fast!.zone!.records.length} records: fast ${fastMs.toFixed(0)} ms` +
-      (Number.isNaN(fullMs) ? ' (set FASTPARSE_FULL=1 to time the full parser)' : `, full ${fullMs.toFixed(0)} ms`) +
-      `, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
-  );
-});
