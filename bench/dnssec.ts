@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import { freePort } from '../test/support/ports.js';
+import { knotConf } from '../test/support/knot.js';
 import { makeRng } from '../test/support/rng.js';
 import type { PerfResult, PerfRun, Proc } from './support.js';
 
@@ -103,27 +104,6 @@ function queryFiles(ctx: DnssecBenchContext, dir: string): { pool: string; flood
   return { pool: poolFile, floodWarm: floodFile('flood-warm.txt', 20_000), flood };
 }
 
-function knotConf(dir: string, port: number, origin: string, zoneFile: string): string {
-  return [
-    'server:',
-    `  listen: 127.0.0.1@${port}`,
-    `  rundir: "${dir}"`,
-    '  udp-workers: 1',
-    '  tcp-workers: 1',
-    '  background-workers: 1',
-    'log:',
-    '  - target: stderr',
-    '    any: warning',
-    'database:',
-    `  storage: "${dir}"`,
-    'zone:',
-    `  - domain: ${origin}`,
-    `    file: "${zoneFile}"`,
-    '    module: mod-onlinesign',
-    '',
-  ].join('\n');
-}
-
 /** Until `name` answers NOERROR (with an RRSIG when `wantSig`); false when the process died or time ran out. */
 async function answering(proc: Proc, port: number, name: string, wantSig: boolean, timeoutMs = 20_000): Promise<boolean> {
   const until = Date.now() + timeoutMs;
@@ -193,7 +173,7 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
   const knotDir = join(dir, 'knot');
   mkdirSync(knotDir);
   const knotPort = await freePort();
-  writeFileSync(join(knotDir, 'knot.conf'), knotConf(knotDir, knotPort, ctx.origin, zoneFile));
+  writeFileSync(join(knotDir, 'knot.conf'), knotConf({ dir: knotDir, port: knotPort, origin: ctx.origin, zoneFile }));
   const [kcmd, kargs] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, KNOTD, ['-c', join(knotDir, 'knot.conf')]);
   const knot = ctx.launch('knotd', kcmd, kargs);
   let pulse: Proc | undefined;
