@@ -18,6 +18,8 @@ export interface KnotConfOptions {
   zoneFile: string;
   /** A key store of our own; without it Knot makes its own key on start. */
   kaspDir?: string;
+  /** mod-onlinesign's nsec-bitmap (types it adds to every NSEC it makes); Knot's default is A AAAA. */
+  nsecBitmap?: string[];
 }
 
 /**
@@ -26,7 +28,11 @@ export interface KnotConfOptions {
  * signs with the imported key and never generates or rolls one.
  */
 export function knotConf(o: KnotConfOptions): string {
-  const shared = o.kaspDir !== undefined;
+  const keys = o.kaspDir === undefined ? [] : [`  kasp-db: "${o.kaspDir}"`, 'policy:', '  - id: shared', '    manual: on', '    single-type-signing: on'];
+  const module = [
+    ...(o.kaspDir === undefined ? [] : ['    policy: shared']),
+    ...(o.nsecBitmap ? [`    nsec-bitmap: [ ${o.nsecBitmap.join(', ')} ]`] : []),
+  ];
   return [
     'server:',
     `  listen: 127.0.0.1@${o.port}`,
@@ -39,11 +45,12 @@ export function knotConf(o: KnotConfOptions): string {
     '    any: warning',
     'database:',
     `  storage: "${o.dir}"`,
-    ...(shared ? [`  kasp-db: "${o.kaspDir}"`, 'policy:', '  - id: shared', '    manual: on', '    single-type-signing: on', 'mod-onlinesign:', '  - id: shared', '    policy: shared'] : []),
+    ...keys,
+    ...(module.length ? ['mod-onlinesign:', '  - id: custom', ...module] : []),
     'zone:',
     `  - domain: ${o.origin}`,
     `    file: "${o.zoneFile}"`,
-    `    module: mod-onlinesign${shared ? '/shared' : ''}`,
+    `    module: mod-onlinesign${module.length ? '/custom' : ''}`,
     '',
   ].join('\n');
 }
