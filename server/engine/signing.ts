@@ -17,7 +17,7 @@ import type { Catalog } from './catalog.js';
 import { closestEncloser } from './closest.js';
 import type { SignedZone } from './signed.js';
 import { opaqueRdata } from './signed.js';
-import type { LookupResult, PlannedRRset } from './sections.js';
+import type { Denial, LookupResult, PlannedRRset } from './sections.js';
 
 export interface SigningOutcome {
   /** The rcode to send (compact denial turns NXDOMAIN into NOERROR unless the client set CO). */
@@ -112,20 +112,50 @@ function typesAt(sz: SignedZone, node: NodeLike | undefined, name: Name, qtype: 
   return out.filter((t) => t !== qtype && (!cut || t === Type.NS || t === Type.DS));
 }
 
+/** The one NSEC of a compact denial (RFC 9824) of `d`. */
+function compactProof(sz: SignedZone, d: Denial): PlannedRRset {
+  if (d.kind === 'nxdomain') {
+    const n = compactNxdomain(d.name);
+    return nsecEntry(sz, n.owner, n.rdata, true);
+  }
+  const n = compactNodata(d.name, typesAt(sz, d.node, d.wildcard ?? d.name, d.qtype));
+  // NODATA under a wildcard is owned by the query name, one per name like an NXDOMAIN.
+  return nsecEntry(sz, n.owner, n.rdata, d.wildcard !== undefined);
+}
+
+/**
+ * A query for type NSEC cannot be denied: the NSEC that would prove NODATA
+ * lists NSEC itself, and validators call such an answer bogus. The name's
+ * NSEC is answered instead, as data (Knot's mod-onlinesign does the same):
+ * with compact denial the one made for the name, with `denial: nsec` the
+ * name's own chain link. Returns false where the denial stands: a missing
+ * name asked with CO (its NXNAME NSEC proves NXDOMAIN), and with a chain a
+ * name without a link of its own (missing, empty non-terminal, wildcard).
+ */
+function answerNsec(sz: SignedZone, res: LookupResult, compactOk: boolean): boolean {
+  const d = res.denial!;
+  let e: PlannedRRset;
+  if (!sz.nsec) {
+    if (d.kind === 'nxdomain' && compactOk) return false;
+    e = compactProof(sz, d);
+  } else {
+    const link = sz.nsec.find(d.name);
+    if (d.kind !== 'nodata' || d.wildcard !== undefined || link.owner !== d.name) return false;
+    e = chainEntry(sz, link);
+  }
+  res.answer.push(e);
+  res.authority = res.authority.filter((p) => p.rrset.type !== Type.SOA);
+  return true;
+}
+
 /** Adds the NSEC records proving the negative answer; returns the rcode to send. */
 function addDenial(sz: SignedZone, res: LookupResult, compactOk: boolean): number {
   const d = res.denial!;
+  if (d.qtype === Type.NSEC && answerNsec(sz, res, compactOk)) return Rcode.NOERROR;
   const chain = sz.nsec;
   if (!chain) {
-    if (d.kind === 'nxdomain') {
-      const n = compactNxdomain(d.name);
-      res.authority.push(nsecEntry(sz, n.owner, n.rdata, true));
-      return compactOk ? Rcode.NXDOMAIN : Rcode.NOERROR;
-    }
-    const n = compactNodata(d.name, typesAt(sz, d.node, d.wildcard ?? d.name, d.qtype));
-    // NODATA under a wildcard is owned by the query name, one per name like an NXDOMAIN.
-    res.authority.push(nsecEntry(sz, n.owner, n.rdata, d.wildcard !== undefined));
-    return res.rcode;
+    res.authority.push(compactProof(sz, d));
+    return d.kind === 'nxdomain' ? (compactOk ? Rcode.NXDOMAIN : Rcode.NOERROR) : res.rcode;
   }
   const proofs: PlannedRRset[] = [];
   const add = (e: PlannedRRset): void => {

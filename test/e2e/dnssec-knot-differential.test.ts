@@ -107,6 +107,9 @@ const mapLines = (s: Shape, f: (line: string, section: Section) => string | null
 const KNOT_PAD = 'NULL';
 const KNOT_PAD_SHOWN = typeName(10); // how the shape spells NULL
 
+/** The same rewrite for both servers' answers. */
+const bothSides = (f: Rewrite): { pulse: Rewrite; knot: Rewrite } => ({ pulse: f, knot: f });
+
 const withTypes = (line: string, keep: (type: string) => boolean): string =>
   line.replace(/types=(.*)$/, (_m, ts: string) => `types=${ts.split(' ').filter(keep).join(' ')}`);
 
@@ -121,8 +124,7 @@ const DIFFERENCES = {
   'served-serial': {
     always: true,
     why: 'pulsedns serves a signed zone with its SOA serial ahead of the file\'s (docs/dnssec.md "The served serial of a signed zone") so secondaries refetch before signatures expire; Knot onlinesign serves the file\'s serial',
-    pulse: (s: Shape) => mapLines(s, (l) => l.replace(/^(\S+ SOA ttl=\d+ \S+ \S+) \d+/, '$1 <serial>')),
-    knot: (s: Shape) => mapLines(s, (l) => l.replace(/^(\S+ SOA ttl=\d+ \S+ \S+) \d+/, '$1 <serial>')),
+    ...bothSides((s) => mapLines(s, (l) => l.replace(/^(\S+ SOA ttl=\d+ \S+ \S+) \d+/, '$1 <serial>'))),
   },
   'negative-soa-rrsig-ttl': {
     always: true,
@@ -135,7 +137,7 @@ const DIFFERENCES = {
   },
   'knot-bitmap-padding': {
     always: true,
-    why: `Knot adds its nsec-bitmap types (default A AAAA, minus the type asked; ${KNOT_PAD} in this test) to every NSEC it makes, NODATA and empty non-terminals included, so aggressive negative caching (RFC 8198) cannot deny them; pulsedns lists only the types the name has (RFC 9824). Knot's padding type is dropped`,
+    why: `Knot adds the types of its nsec-bitmap option (default A AAAA; ${KNOT_PAD} in this test), minus the type asked, to every NSEC it makes, NODATA and empty non-terminals included; pulsedns lists only the types the name has (RFC 9824). Knot's padding type is dropped`,
     knot: (s: Shape) => mapLines(s, (l) => (/ NSEC /.test(l) ? withTypes(l, (t) => t !== KNOT_PAD_SHOWN) : l)),
   },
   'nxname': {
@@ -151,44 +153,73 @@ const DIFFERENCES = {
     pulse: (s: Shape) => mapLines(s, (l, sec) => (sec !== 'authority' ? l : / DS ttl=/.test(l) ? l.replace(/ DS .*$/, ' <DS of a signed child>') : / RRSIG\(DS\) /.test(l) ? null : l)),
     knot: (s: Shape) => mapLines(s, (l, sec) => (sec !== 'authority' ? l : / NSEC .* types=NS DS RRSIG NSEC$/.test(l) ? l.replace(/ NSEC .*$/, ' <DS of a signed child>') : / RRSIG\(NSEC\) /.test(l) ? null : l)),
   },
-  'cds-published': {
-    why: 'pulsedns publishes CDS and CDNSKEY for its key at the apex (RFC 7344, RFC 8078) so a parent that scans can take the DS; Knot with a manual policy publishes neither, and answers a CDS query with an empty NOERROR carrying no SOA and no NSEC (a NODATA a validator cannot verify)',
-    pulse: (s: Shape) => mapLines(s, (l, sec) => (sec === 'answer' && / (CDS|RRSIG\(CDS\)) /.test(l) ? null : / NSEC /.test(l) ? withTypes(l, (t) => t !== 'CDS' && t !== 'CDNSKEY') : l)),
+  'glue-tc': {
+    why: 'a referral whose in-domain glue does not all fit over UDP: Knot sets TC as RFC 9471 requires, pulsedns (like NSD 4.6) drops glue with TC=0 (docs/differences-from-nsd.md, "Both differ from a newer RFC"); which glue is kept is each server\'s choice (RFC 2181 section 9). Knot\'s TC and both additional sections are left out; the NS and the no-DS proof must agree',
+    pulse: (s: Shape) => ({ ...s, additional: [] }),
+    knot: (s: Shape) => ({ ...s, header: s.header.replace('tc=1', 'tc=0'), additional: [] }),
+  },
+  'cds-ttl': {
+    why: 'both publish CDS and CDNSKEY for the shared key (RFC 7344, RFC 8078; Knot told to with cds-cdnskey-publish: always) with the same data; Knot gives them TTL 0, pulsedns the DNSKEY TTL. The TTLs are left out',
+    ...bothSides((s) => mapLines(s, (l) => (/ (CDS|CDNSKEY|RRSIG\((CDS|CDNSKEY)\)) ttl=/.test(l) ? l.replace(/ttl=\d+/, 'ttl=<cds>').replace(/orig=\d+/, 'orig=<cds>') : l))),
+  },
+  'apex-bitmap-cds': {
+    why: 'Knot serves CDS and CDNSKEY at the apex but leaves them out of the apex NSEC bitmap; pulsedns lists every type the apex has (RFC 4034 section 4.1.2). They are dropped from pulsedns\'s apex bitmap',
+    pulse: (s: Shape) => mapLines(s, (l) => (l.startsWith(`${ORIGIN}. NSEC `) ? withTypes(l, (t) => t !== 'CDS' && t !== 'CDNSKEY') : l)),
   },
 } satisfies Record<string, { always?: boolean; why: string; pulse?: Rewrite; knot?: Rewrite }>;
 
 const CORPUS: Case[] = [
+  // Apex and positive answers.
   { name: ORIGIN, type: 'SOA', why: 'apex SOA' },
   { name: ORIGIN, type: 'NS', why: 'apex NS, in-zone server addresses as additional data' },
   { name: ORIGIN, type: 'DNSKEY', why: 'the shared key' },
+  { name: ORIGIN, type: 'CDS', why: 'CDS at the apex', allow: ['cds-ttl'] },
+  { name: ORIGIN, type: 'CDNSKEY', why: 'CDNSKEY at the apex', allow: ['cds-ttl'] },
   { name: 'www.diff.test', type: 'A', why: 'plain A, two records' },
   { name: 'www.diff.test', type: 'AAAA', why: 'plain AAAA' },
   { name: ORIGIN, type: 'MX', why: 'MX with an in-zone exchange' },
   { name: 'txt.diff.test', type: 'TXT', why: 'TXT with several strings and one over 255 bytes' },
+  { name: 'unk.diff.test', type: 'TYPE65280', why: 'an unknown type' },
+  { name: 'svc.diff.test', type: 'DNSKEY', why: 'a DNSKEY below the apex (zone data, not a zone key)' },
+  { name: 'www.diff.test', type: 'ANY', why: 'ANY' },
+  // CNAME chains and wildcards.
   { name: 'c1.diff.test', type: 'A', why: 'CNAME chain c1 -> c2 -> c3 -> www' },
+  { name: 'c1.diff.test', type: 'CNAME', why: 'CNAME asked for itself' },
+  { name: 'cnx1.diff.test', type: 'A', why: 'CNAME chain ending at a missing name', allow: ['nxname'] },
   { name: 'x.w.diff.test', type: 'A', why: 'wildcard match, signed as the query name' },
-  { name: 'www.diff.test', type: 'TXT', why: 'NODATA at an existing name' },
-  { name: 'ent.diff.test', type: 'A', why: 'NODATA at an empty non-terminal' },
-  { name: 'nothing.diff.test', type: 'A', why: 'a name that does not exist', allow: ['nxname'] },
-  { name: 'a.b.nothing.diff.test', type: 'TXT', why: 'a missing name further down', allow: ['nxname'] },
-  { name: 'nothing.diff.test', type: 'A', co: true, why: 'a missing name asked with CO', allow: ['nxname', 'co-nxdomain'] },
-  { name: 'host.signed.diff.test', type: 'A', why: 'referral to a signed child (DS at the cut)', allow: ['referral-ds'] },
-  { name: 'host.outdeleg.diff.test', type: 'A', why: 'referral to an insecure child: proof of no DS' },
-  { name: 'host.deleg.diff.test', type: 'A', why: 'insecure referral with glue' },
-  { name: 'signed.diff.test', type: 'DS', why: 'DS query at a cut, answered by the parent' },
-  { name: 'outdeleg.diff.test', type: 'DS', why: 'DS query at an insecure cut: NODATA' },
-  { name: 'mail.diff.test', type: 'DS', why: 'DS query at a name that is no cut: NODATA' },
-  { name: 'host.w.diff.test', type: 'A', why: 'NODATA at a name holding only MX' },
-  { name: ORIGIN, type: 'SRV', why: 'NODATA at the apex', allow: ['cds-published'] },
-  { name: ORIGIN, type: 'CDS', why: 'CDS at the apex', allow: ['cds-published'] },
-  { name: 'x.w.diff.test', type: 'AAAA', why: 'wildcard NODATA' },
   { name: 'a.b.sub.w.diff.test', type: 'A', why: 'wildcard below an ENT, two labels deep' },
   { name: 'x.wc.diff.test', type: 'A', why: 'wildcard CNAME into a chain' },
   { name: 'cwild.diff.test', type: 'A', why: 'CNAME into a wildcard' },
   { name: 'q.wmx.diff.test', type: 'MX', why: 'wildcard MX with in-zone exchange (additional data)' },
-  { name: 'cnx1.diff.test', type: 'A', why: 'CNAME chain ending at a missing name', allow: ['nxname'] },
-  { name: 'unk.diff.test', type: 'TYPE65280', why: 'an unknown type' },
+  { name: '*.w.diff.test', type: 'A', why: 'the wildcard owner asked literally' },
+  // Negative answers.
+  { name: 'www.diff.test', type: 'TXT', why: 'NODATA at an existing name' },
+  { name: 'host.w.diff.test', type: 'A', why: 'NODATA at a name holding only MX' },
+  { name: ORIGIN, type: 'SRV', why: 'NODATA at the apex', allow: ['apex-bitmap-cds'] },
+  { name: 'ent.diff.test', type: 'A', why: 'NODATA at an empty non-terminal' },
   { name: 'deep.w.diff.test', type: 'A', why: 'an ENT under a wildcard owner' },
+  { name: 'x.w.diff.test', type: 'AAAA', why: 'wildcard NODATA' },
+  { name: 'nothing.diff.test', type: 'A', why: 'a name that does not exist', allow: ['nxname'] },
+  { name: 'a.b.nothing.diff.test', type: 'TXT', why: 'a missing name further down', allow: ['nxname'] },
+  { name: 'x.y.www.diff.test', type: 'A', why: 'below an existing leaf', allow: ['nxname'] },
+  { name: 'nothing.diff.test', type: 'A', co: true, why: 'a missing name asked with CO', allow: ['nxname', 'co-nxdomain'] },
+  // Referrals and DS.
+  { name: 'host.signed.diff.test', type: 'A', why: 'referral to a signed child (DS at the cut)', allow: ['referral-ds'] },
+  { name: 'host.outdeleg.diff.test', type: 'A', why: 'referral to an insecure child: proof of no DS' },
+  { name: 'host.deleg.diff.test', type: 'A', why: 'insecure referral with glue' },
+  { name: 'mixdeleg.diff.test', type: 'A', why: 'referral with in-zone and in-bailiwick servers' },
+  { name: 'bigdeleg.diff.test', type: 'A', why: 'referral whose glue needs room' },
+  { name: 'bigdeleg.diff.test', type: 'A', payload: 512, why: 'referral whose glue does not fit 512 bytes', allow: ['glue-tc'] },
+  { name: 'signed.diff.test', type: 'DS', why: 'DS query at a cut, answered by the parent' },
+  { name: 'host.signed.diff.test', type: 'DS', why: 'DS below a cut: a referral', allow: ['referral-ds'] },
+  { name: 'outdeleg.diff.test', type: 'DS', why: 'DS query at an insecure cut: NODATA' },
+  { name: 'mail.diff.test', type: 'DS', why: 'DS query at a name that is no cut: NODATA' },
+  { name: ORIGIN, type: 'DS', why: 'DS at our own apex: the parent\'s data, not ours', allow: ['apex-bitmap-cds'] },
+  // The NSEC at a name is answered as data (a NODATA for it could not be proven).
+  { name: 'nothing.diff.test', type: 'NSEC', why: 'NSEC asked at a missing name', allow: ['nxname'] },
+  { name: 'www.diff.test', type: 'NSEC', why: 'NSEC asked at an existing name' },
+  { name: 'ent.diff.test', type: 'NSEC', why: 'NSEC asked at an empty non-terminal' },
+  // Size: truncation over UDP, the whole answer over TCP.
   { name: 'big.diff.test', type: 'TXT', payload: 1232, why: 'a large RRset over UDP: truncated' },
   { name: 'mid.diff.test', type: 'A', payload: 512, why: '40 addresses over UDP with EDNS 512: truncated' },
   { name: 'mid.diff.test', type: 'A', tcp: true, why: 'the same 40 addresses over TCP, whole and signed' },
@@ -226,8 +257,9 @@ function diffShapes(p: Shape, k: Shape): string[] {
 const ALWAYS = (Object.keys(DIFFERENCES) as DiffId[]).filter((id) => (DIFFERENCES[id] as { always?: boolean }).always);
 
 async function ask(t: Target, q: Query): Promise<Shape> {
-  // The test codec knows CDS only by number.
-  const type = q.type === 'CDS' ? Type.CDS : q.type;
+  // The test codec knows the DNSSEC types only by number.
+  const numbered: Record<string, number> = { CDS: Type.CDS, CDNSKEY: Type.CDNSKEY, NSEC: Type.NSEC };
+  const type = numbered[q.type] ?? q.type;
   return shapeOf(await query(t, q.name, type, { tcp: q.tcp, edns: { dnssecOk: true, payload: q.payload ?? 1232, compactOk: q.co } }));
 }
 

@@ -28,7 +28,9 @@ export interface KnotConfOptions {
  * signs with the imported key and never generates or rolls one.
  */
 export function knotConf(o: KnotConfOptions): string {
-  const keys = o.kaspDir === undefined ? [] : [`  kasp-db: "${o.kaspDir}"`, 'policy:', '  - id: shared', '    manual: on', '    single-type-signing: on'];
+  // CDS and CDNSKEY always, as pulsedns publishes them (a manual policy would otherwise publish none).
+  const policy = ['policy:', '  - id: shared', '    manual: on', '    single-type-signing: on', '    cds-cdnskey-publish: always'];
+  const keys = o.kaspDir === undefined ? [] : [`  kasp-db: "${o.kaspDir}"`, ...policy];
   const module = [
     ...(o.kaspDir === undefined ? [] : ['    policy: shared']),
     ...(o.nsecBitmap ? [`    nsec-bitmap: [ ${o.nsecBitmap.join(', ')} ]`] : []),
