@@ -1,7 +1,7 @@
 // pulsedns's signed answers against Knot DNS with mod-onlinesign (issue 11:
 // "the behaviour oracle where RFCs leave room"). Both serve the differential
 // test's diff.test zone, signed with the SAME key (made by createKey, imported
-// into Knot with keymgr), on 127.0.0.1. Every query of the corpus goes to both
+// into Knot with keymgr; ECDSA P-256 and Ed25519 in turn), on 127.0.0.1. Every query of the corpus goes to both
 // with DO set; each answer is reduced to its shape (rcode, AA, TC, per section
 // the RRsets with TTL and data, which ones carry an RRSIG and that RRSIG's
 // covered type, algorithm, labels, original TTL, signer and key tag, and NSEC
@@ -263,50 +263,54 @@ async function ask(t: Target, q: Query): Promise<Shape> {
   return shapeOf(await query(t, q.name, type, { tcp: q.tcp, edns: { dnssecOk: true, payload: q.payload ?? 1232, compactOk: q.co } }));
 }
 
-test('pulsedns and Knot mod-onlinesign give the same signed answers, apart from documented differences', async (t) => {
-  const knotd = needTool(t, 'knotd', 'knot');
-  const keymgr = knotd && needTool(t, 'keymgr', 'knot');
-  if (!knotd || !keymgr) return;
-  const dir = mkdtempSync(join(tmpdir(), 'pulsedns-knotdiff-'));
-  const zones = join(dir, 'zones');
-  mkdirSync(zones);
-  writeFileSync(join(zones, `${ORIGIN}.yaml`), `dnssec: true\n${readFileSync(join(FIXTURES, `${ORIGIN}.yaml`), 'utf8')}`);
-  const key = createKey(join(dir, 'keys'), nameFromText(`${ORIGIN}.`), 13);
-  // Knot gets the master file pulsedns exports (no DNSSEC records in it) and the same key.
-  const zoneFile = join(dir, `${ORIGIN}.zone`);
-  writeFileSync(zoneFile, exportZones(zones).get(ORIGIN)!);
-  const kasp = join(dir, 'kasp');
-  importKeyIntoKnot(keymgr, kasp, ORIGIN, `${key.base}.key`, key.tag);
-  const knotPort = await freePort();
-  writeKnotConf({ dir: join(dir, 'knot'), port: knotPort, origin: ORIGIN, zoneFile, kaspDir: kasp, nsecBitmap: [KNOT_PAD] });
-  const [pulse, knot] = await Promise.all([startPulse(zones, ['--keys', join(dir, 'keys')]), startKnot(knotd, join(dir, 'knot'), knotPort, ORIGIN)]);
-  try {
-    const failures: string[] = [];
-    let sample: { p: Shape; k: Shape } | undefined;
-    for (const c of CORPUS) {
-      const label = `${c.name} ${c.type}${c.tcp ? ' TCP' : ''}${c.payload ? ` EDNS ${c.payload}` : ''}${c.co ? ' CO' : ''} (${c.why})`;
-      const [p, k] = await Promise.all([ask(pulse, c), ask({ host: '127.0.0.1', port: knotPort }, c)]);
-      // Sanity: both really signed with the shared key, or the comparison proves nothing.
-      const tags = [...p.answer, ...p.authority, ...k.answer, ...k.authority].filter((l) => / RRSIG\(/.test(l)).map((l) => /tag=(\d+)/.exec(l)![1]);
-      if (tags.some((tag) => tag !== String(key.tag))) failures.push(`${label}: an RRSIG not made by key ${key.tag}`);
-      const compare = (ids: DiffId[]): string[] => diffShapes(rewrite(p, c, [...ALWAYS, ...ids], 'pulse'), rewrite(k, c, [...ALWAYS, ...ids], 'knot'));
-      const allow = c.allow ?? [];
-      const diff = compare(allow);
-      if (diff.length) failures.push(`${label}: differs beyond the documented differences${allow.length ? ` (${allow.join(', ')})` : ''}\n${diff.join('\n')}`);
-      for (const id of allow) {
-        if (compare(allow.filter((x) => x !== id)).length === 0) failures.push(`${label}: allowed difference ${id} no longer seen: drop it from the case`);
+// ECDSA P-256 (the default) and Ed25519: the same corpus, the same table.
+for (const [algorithm, dnssec] of [[13, 'true'], [15, '{ algorithm: ed25519 }']] as const) {
+  test(`pulsedns and Knot mod-onlinesign give the same signed answers, apart from documented differences (algorithm ${algorithm})`, async (t) => {
+    const knotd = needTool(t, 'knotd', 'knot');
+    const keymgr = knotd && needTool(t, 'keymgr', 'knot');
+    if (!knotd || !keymgr) return;
+    const dir = mkdtempSync(join(tmpdir(), 'pulsedns-knotdiff-'));
+    const zones = join(dir, 'zones');
+    mkdirSync(zones);
+    writeFileSync(join(zones, `${ORIGIN}.yaml`), `dnssec: ${dnssec}\n${readFileSync(join(FIXTURES, `${ORIGIN}.yaml`), 'utf8')}`);
+    const key = createKey(join(dir, 'keys'), nameFromText(`${ORIGIN}.`), algorithm);
+    // Knot gets the master file pulsedns exports (no DNSSEC records in it) and the same key.
+    const zoneFile = join(dir, `${ORIGIN}.zone`);
+    writeFileSync(zoneFile, exportZones(zones).get(ORIGIN)!);
+    const kasp = join(dir, 'kasp');
+    importKeyIntoKnot(keymgr, kasp, ORIGIN, `${key.base}.key`, key.tag);
+    const knotPort = await freePort();
+    writeKnotConf({ dir: join(dir, 'knot'), port: knotPort, origin: ORIGIN, zoneFile, kaspDir: kasp, nsecBitmap: [KNOT_PAD] });
+    const [pulse, knot] = await Promise.all([startPulse(zones, ['--keys', join(dir, 'keys')]), startKnot(knotd, join(dir, 'knot'), knotPort, ORIGIN)]);
+    try {
+      const failures: string[] = [];
+    used.clear();
+      let sample: { p: Shape; k: Shape } | undefined;
+      for (const c of CORPUS) {
+        const label = `${c.name} ${c.type}${c.tcp ? ' TCP' : ''}${c.payload ? ` EDNS ${c.payload}` : ''}${c.co ? ' CO' : ''} (${c.why})`;
+        const [p, k] = await Promise.all([ask(pulse, c), ask({ host: '127.0.0.1', port: knotPort }, c)]);
+        // Sanity: both really signed with the shared key, or the comparison proves nothing.
+        const tags = [...p.answer, ...p.authority, ...k.answer, ...k.authority].filter((l) => / RRSIG\(/.test(l)).map((l) => /tag=(\d+)/.exec(l)![1]);
+        if (tags.some((tag) => tag !== String(key.tag))) failures.push(`${label}: an RRSIG not made by key ${key.tag}`);
+        const compare = (ids: DiffId[]): string[] => diffShapes(rewrite(p, c, [...ALWAYS, ...ids], 'pulse'), rewrite(k, c, [...ALWAYS, ...ids], 'knot'));
+        const allow = c.allow ?? [];
+        const diff = compare(allow);
+        if (diff.length) failures.push(`${label}: differs beyond the documented differences${allow.length ? ` (${allow.join(', ')})` : ''}\n${diff.join('\n')}`);
+        for (const id of allow) {
+          if (compare(allow.filter((x) => x !== id)).length === 0) failures.push(`${label}: allowed difference ${id} no longer seen: drop it from the case`);
+        }
+        if (c.name === 'www.diff.test' && c.type === 'A') sample = { p, k };
       }
-      if (c.name === 'www.diff.test' && c.type === 'A') sample = { p, k };
+      for (const id of ALWAYS) if (!used.has(id)) failures.push(`documented difference ${id} changed no answer: drop it from the table`);
+      // The comparison bites: a signature missing, or one with another original TTL, is a difference.
+      assert.ok(sample, 'www.diff.test A was asked');
+      const unsigned = { ...sample.p, answer: sample.p.answer.filter((l) => !/ RRSIG\(/.test(l)) };
+      const otherTtl = { ...sample.p, answer: sample.p.answer.map((l) => l.replace(/orig=\d+/, 'orig=1')) };
+      for (const bad of [unsigned, otherTtl]) assert.notDeepEqual(diffShapes(rewrite(bad, CORPUS[0]!, ALWAYS, 'pulse'), rewrite(sample.k, CORPUS[0]!, ALWAYS, 'knot')), []);
+      assert.deepEqual(failures, [], `\n${failures.join('\n\n')}`);
+    } finally {
+      await Promise.all([pulse.stop(), knot.stop()]);
+      rmSync(dir, { recursive: true, force: true });
     }
-    for (const id of ALWAYS) if (!used.has(id)) failures.push(`documented difference ${id} changed no answer: drop it from the table`);
-    // The comparison bites: a signature missing, or one with another original TTL, is a difference.
-    assert.ok(sample, 'www.diff.test A was asked');
-    const unsigned = { ...sample.p, answer: sample.p.answer.filter((l) => !/ RRSIG\(/.test(l)) };
-    const otherTtl = { ...sample.p, answer: sample.p.answer.map((l) => l.replace(/orig=\d+/, 'orig=1')) };
-    for (const bad of [unsigned, otherTtl]) assert.notDeepEqual(diffShapes(rewrite(bad, CORPUS[0]!, ALWAYS, 'pulse'), rewrite(sample.k, CORPUS[0]!, ALWAYS, 'knot')), []);
-    assert.deepEqual(failures, [], `\n${failures.join('\n\n')}`);
-  } finally {
-    await Promise.all([pulse.stop(), knot.stop()]);
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  });
+}
