@@ -1,13 +1,14 @@
 // pulsedns's signed answers against Knot DNS with mod-onlinesign (issue 11:
 // "the behaviour oracle where RFCs leave room"). Both serve the differential
-// test's diff.test zone, signed with the SAME key (made by createKey, imported
-// into Knot with keymgr; ECDSA P-256 and Ed25519 in turn), on 127.0.0.1. Every query of the corpus goes to both
-// with DO set; each answer is reduced to its shape (rcode, AA, TC, per section
-// the RRsets with TTL and data, which ones carry an RRSIG and that RRSIG's
-// covered type, algorithm, labels, original TTL, signer and key tag, and NSEC
-// next names and type bitmaps; never signature bytes or validity times) and
-// the shapes must be equal once the documented differences below are taken
-// out. Anything else fails with a diff naming the section and the lines.
+// test's diff.test zone, signed with the SAME key (made by createKey,
+// imported into Knot with keymgr; ECDSA P-256 and Ed25519 in turn), on
+// 127.0.0.1. Every query of the corpus goes to both with DO set; each answer
+// is reduced to its shape (rcode, AA, TC, per section the RRsets with TTL and
+// data, which ones carry an RRSIG and that RRSIG's covered type, algorithm,
+// labels, original TTL, signer and key tag, and NSEC next names and type
+// bitmaps; never signature bytes or validity times) and the shapes must be
+// equal once the documented differences below are taken out. Anything else
+// fails with a diff naming the section and the lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
