@@ -76,8 +76,10 @@ function lookupInZone(catalog: Catalog, zone: ZoneLike, qname: Name, qtype: numb
 function answerFromNode(zone: ZoneLike, node: NodeLike, owner: Name, qtype: number, opts: LookupOptions, res: LookupResult, extra?: ReadonlyMap<number, RRsetLike>): Name | undefined {
   res.rcode = Rcode.NOERROR;
   const cname = node.rrsets.get(Type.CNAME);
-  // ANY matches the CNAME itself (RFC 1034 4.3.2 step 3a): no chasing.
-  if (cname && qtype !== Type.CNAME && qtype !== Type.ANY) {
+  // ANY matches the CNAME itself (RFC 1034 4.3.2 step 3a): no chasing. In a
+  // signed zone NSEC and RRSIG live beside the CNAME (RFC 4035 2.5), so asking
+  // for them is asking about the owner; validators reject a CNAME for them.
+  if (cname && qtype !== Type.CNAME && qtype !== Type.ANY && !(zone.dnssec && (qtype === Type.NSEC || qtype === Type.RRSIG))) {
     res.answer.push({ owner, rrset: cname, zone });
     return cname.rdata[0]!.target;
   }

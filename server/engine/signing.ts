@@ -148,9 +148,24 @@ function answerNsec(sz: SignedZone, res: LookupResult, compactOk: boolean): bool
   return true;
 }
 
+/**
+ * RRSIG is never stored, so a query for it would get a NODATA whose NSEC
+ * lists RRSIG: a proof validators call bogus. Signatures are made per RRset
+ * on demand and only ever sent beside their RRset, so the query is refused,
+ * as Knot's mod-onlinesign does (the oracle where the RFCs leave room).
+ */
+function refuseRrsig(res: LookupResult): number {
+  res.answer.length = 0;
+  res.authority.length = 0;
+  res.additional.length = 0;
+  res.aa = false;
+  return Rcode.REFUSED;
+}
+
 /** Adds the NSEC records proving the negative answer; returns the rcode to send. */
 function addDenial(sz: SignedZone, res: LookupResult, compactOk: boolean): number {
   const d = res.denial!;
+  if (d.qtype === Type.RRSIG) return refuseRrsig(res);
   if (d.qtype === Type.NSEC && answerNsec(sz, res, compactOk)) return Rcode.NOERROR;
   const chain = sz.nsec;
   if (!chain) {

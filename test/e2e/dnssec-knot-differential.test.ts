@@ -220,6 +220,9 @@ const CORPUS: Case[] = [
   { name: 'nothing.diff.test', type: 'NSEC', why: 'NSEC asked at a missing name', allow: ['nxname'] },
   { name: 'www.diff.test', type: 'NSEC', why: 'NSEC asked at an existing name' },
   { name: 'ent.diff.test', type: 'NSEC', why: 'NSEC asked at an empty non-terminal' },
+  { name: 'c1.diff.test', type: 'NSEC', why: 'NSEC asked at a CNAME owner: the owner\'s NSEC, no chase (RFC 4035 2.5)' },
+  { name: 'www.diff.test', type: 'TYPE46', why: 'RRSIG (type 46) asked directly: refused (signatures are made per RRset)' },
+  { name: 'c1.diff.test', type: 'TYPE46', why: 'RRSIG (type 46) asked at a CNAME owner' },
   // Size: truncation over UDP, the whole answer over TCP.
   { name: 'big.diff.test', type: 'TXT', payload: 1232, why: 'a large RRset over UDP: truncated' },
   { name: 'mid.diff.test', type: 'A', payload: 512, why: '40 addresses over UDP with EDNS 512: truncated' },
