@@ -66,8 +66,16 @@ async function validates(target: DelvTarget, what: string, negativeStrict = fals
   const r = await delvAll(target, qs);
   r.forEach((v, i) => {
     const [n] = qs[i]!;
-    const negative = negativeStrict && n.startsWith('strict');
-    assert.ok(negative ? v.negativeValidated : v.fullyValidated, `${what}: ${n}\n${v.output}`);
+    if (negativeStrict && n.startsWith('strict')) {
+      assert.ok(v.negativeValidated, `${what}: ${n}\n${v.output}`);
+    } else if (n.startsWith('strict')) {
+      // With one member left, a check that times out on a loaded machine can
+      // empty `strict` (on_all_down: empty) between settle() and delv: that
+      // answer must validate too, as a proven NODATA.
+      assert.ok(v.fullyValidated || v.negativeValidated, `${what}: ${n}\n${v.output}`);
+    } else {
+      assert.ok(v.fullyValidated, `${what}: ${n}\n${v.output}`);
+    }
   });
 }
 
