@@ -171,7 +171,9 @@ export class ServedZones {
 
   private async compileOnce(): Promise<boolean> {
     const started = performance.now();
-    const r = await compileZonesDir(this.dir, { ...this.compileOptions, read: this.read, previous: this.serials });
+    // While something is served, the compile runs at the lowest CPU priority so the answering
+    // threads keep their cores (zones/image/priority.ts); the first one has nothing to yield to.
+    const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, ...this.compileOptions, read: this.read, previous: this.serials });
     if (!r.ok) return this.refuse(r.errors, started);
     let built: Built;
     try {
