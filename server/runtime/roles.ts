@@ -148,6 +148,8 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   // In git mode a zone file may link elsewhere in the checkout, never out of it.
   const zones = new ServedZones(zonesDir, log, stats, {
     announce: role !== 'worker',
+    // A cluster primary answers no query: it keeps serials and pools, not the image its workers read.
+    answers: role !== 'primary',
     read: { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) },
     ...(opts.keysDir ? { keysDir: opts.keysDir } : {}),
     ...(imageDir ? { imagePath: imageDir.path } : {}),
