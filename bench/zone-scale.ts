@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchZoneText, benchZoneYaml, shapeFor } from './zonegen.js';
 import { freePort } from '../test/support/ports.js';
+import { GC_RESET_FILE } from './gcwatch.js';
 import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import type { PerfResult, PerfRun, Proc } from './support.js';
@@ -157,7 +158,7 @@ async function launchPulse(ctx: ScaleContext, dir: string, workers: number, core
 }
 
 function gcOf(dir: string): GcSummary {
-  const all = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as GcSummary);
+  const all = readdirSync(dir).filter((f) => f.startsWith('gc-')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as GcSummary);
   return all.reduce((a, b) => ({ count: a.count + b.count, totalMs: a.totalMs + b.totalMs, p99Ms: Math.max(a.p99Ms, b.p99Ms), maxMs: Math.max(a.maxMs, b.maxMs) }), { count: 0, totalMs: 0, p99Ms: 0, maxMs: 0 });
 }
 
@@ -364,7 +365,9 @@ async function tailRun(ctx: ScaleContext, report: ScaleReport, records: number):
   try {
     await ready;
     await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: 1, file: qfile, rate: offered, perQuery: false });
+    // Count only the measured run's pauses (gcwatch.ts drops those before this time).
     for (const f of readdirSync(pulse.gcDir)) rmSync(join(pulse.gcDir, f));
+    writeFileSync(join(pulse.gcDir, GC_RESET_FILE), String(Date.now()));
     const perf = await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true });
     await sleep(1200);
     report.tail = { records, offered, perf, gc: gcOf(pulse.gcDir) };

@@ -43,3 +43,36 @@ export function imageFromEnv(env: NodeJS.ProcessEnv = process.env): { path: stri
   const generation = Number(env[GENERATION_ENV]);
   return path && Number.isInteger(generation) && generation > 0 ? { path, generation } : undefined;
 }
+
+/**
+ * Worker -> primary: "which image do I serve?". A worker forked while the
+ * first compile still runs (no image in its environment) asks once it
+ * listens, so an image published before it could hear is not missed.
+ */
+export interface ImageRequest {
+  pulsedns: 'image-request';
+}
+
+export function isImageRequest(m: unknown): m is ImageRequest {
+  return (m as Partial<ImageRequest> | null)?.pulsedns === 'image-request';
+}
+
+/**
+ * A worker started before there was an image: waits for the primary to name
+ * one. Nothing is served meanwhile. A primary that goes away first (its
+ * compile failed and it reports that itself) ends this worker quietly.
+ */
+export function imageFromPrimary(): Promise<{ path: string; generation: number }> {
+  return new Promise((resolve) => {
+    const onGone = (): never => process.exit(0);
+    const onMessage = (m: unknown): void => {
+      if (!isImageMessage(m)) return;
+      process.off('message', onMessage);
+      process.off('disconnect', onGone);
+      resolve({ path: m.path, generation: m.generation });
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', onGone);
+    process.send?.({ pulsedns: 'image-request' } satisfies ImageRequest);
+  });
+}

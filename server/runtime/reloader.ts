@@ -16,7 +16,7 @@ import { DEFAULT_READ, type ReadPolicy } from '../zones/readfile.js';
 import type { SerialFallback } from '../zones/serial.js';
 import { appendErrors } from '../zones/limits.js';
 import { compileZonesDir, type CompileOptions } from '../zones/image/compiler.js';
-import { imageZones, type ZoneLike } from '../zones/image/adapter.js';
+import { imageZones, zoneSummary, type ZoneLike } from '../zones/image/adapter.js';
 import { imagePools, readImageFileAsync, writeImageFileAsync } from '../zones/image/file.js';
 import { ZoneImage } from '../zones/image/view.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
@@ -49,6 +49,12 @@ export interface ServedZonesOptions {
   /** Where the compiled image is written for other processes (absent: nobody else reads it, as in `pulsedns probe`). */
   imagePath?: string;
   compile?: Omit<CompileOptions, 'previous' | 'read'>;
+  /**
+   * False in a cluster primary: it answers no query, so it keeps a summary of
+   * each zone (serial, SOA, signing option; zoneSummary) and the pools, and
+   * lets the compiled image go once it is published for the workers.
+   */
+  answers?: boolean;
 }
 
 /** An image's zones made ready to serve. */
@@ -65,6 +71,9 @@ interface Built {
   serialSteps: ReadonlyMap<Name, number>;
   nextKeyChange: number | undefined;
 }
+
+/** Built from an image, with the names per zone counted before any summary (for the log). */
+type BuiltImage = Built & { names: ReadonlyMap<Name, number> };
 
 export class ServedZones {
   current: Catalog = new Catalog([]);
@@ -99,6 +108,7 @@ export class ServedZones {
   private readonly sign: boolean;
   readonly imagePath: string | undefined;
   private readonly compileOptions: Omit<CompileOptions, 'previous' | 'read'>;
+  private readonly answers: boolean;
 
   constructor(readonly dir: string, private readonly log: Logger, private readonly stats: Stats, o: ServedZonesOptions = {}) {
     this.announce = o.announce ?? true;
@@ -107,6 +117,7 @@ export class ServedZones {
     this.sign = o.sign !== false;
     this.imagePath = o.imagePath;
     this.compileOptions = o.compile ?? { timeoutMs: COMPILE_DEADLINE_MS };
+    this.answers = o.answers !== false;
     stats.signing = () => this.sigCache.stats();
   }
 
@@ -171,14 +182,16 @@ export class ServedZones {
 
   private async compileOnce(): Promise<boolean> {
     const started = performance.now();
-    const r = await compileZonesDir(this.dir, { ...this.compileOptions, read: this.read, previous: this.serials });
+    // While something is served, the compile runs at the lowest CPU priority so the answering
+    // threads keep their cores (zones/image/priority.ts); the first one has nothing to yield to.
+    const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, ...this.compileOptions, read: this.read, previous: this.serials });
     if (!r.ok) return this.refuse(r.errors, started);
-    let built: Built;
+    let built: BuiltImage;
     try {
       // Built by our own compiler a moment ago: no second pass for the checksum.
       const img = new ZoneImage(new Uint8Array(r.image), { verify: false });
       // Keys are checked before the image is published: a missing key refuses the load here, once.
-      built = this.zonesOf(img);
+      built = this.zonesOf(img, !this.answers);
       for (const w of built.warnings) this.log.warn(w);
       if (built.errors.length) return this.refuse(built.errors, started);
       if (this.imagePath) await writeImageFileAsync(this.imagePath, r.image);
@@ -199,7 +212,7 @@ export class ServedZones {
       {
         zones: r.zones.map((z) => {
           const served = catalog.zones.get(z.origin);
-          return { ...z, origin: nameToText(z.origin), serial: served?.serial, names: served?.nodes.size, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) };
+          return { ...z, origin: nameToText(z.origin), serial: served?.serial, names: built.names.get(z.origin), ...(catalog.signed.has(z.origin) ? { signed: true } : {}) };
         }),
         records: r.records,
         bytes: r.image.byteLength,
@@ -222,11 +235,15 @@ export class ServedZones {
     return false;
   }
 
-  /** The image's zones and, for those served signed, their signers (keys read now, in this process). */
-  private zonesOf(img: ZoneImage): Built {
+  /**
+   * The image's zones and, for those served signed, their signers (keys read now, in this process);
+   * `summarize`: only what a process answering no query needs (zoneSummary), and the names per zone for the log.
+   */
+  private zonesOf(img: ZoneImage, summarize = false): BuiltImage {
     const pools = imagePools(img);
     const zones = imageZones(img, pools);
-    return this.withSigners(zones, pools);
+    const names = new Map(zones.map((z) => [z.origin, z.nodes.size]));
+    return { ...this.withSigners(summarize ? zones.map(zoneSummary) : zones, pools), names };
   }
 
   private withSigners(zones: ZoneLike[], pools: PoolSet): Built {

@@ -14,7 +14,7 @@ import { startUdp, type Endpoint } from '../transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from '../transport/tcp.js';
 import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
-import { GENERATION_ENV, IMAGE_ENV, imageFromEnv, isImageMessage, makeImageDir, type ImageDir, type ImageMessage } from './images.js';
+import { GENERATION_ENV, IMAGE_ENV, imageFromEnv, imageFromPrimary, isImageMessage, isImageRequest, makeImageDir, type ImageDir, type ImageMessage } from './images.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
 import { MIN_USEFUL_VANTAGES, startHealth, type HealthRuntime } from './health.js';
@@ -148,13 +148,16 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   // In git mode a zone file may link elsewhere in the checkout, never out of it.
   const zones = new ServedZones(zonesDir, log, stats, {
     announce: role !== 'worker',
+    // A cluster primary answers no query: it keeps serials and pools, not the image its workers read.
+    answers: role !== 'primary',
     read: { maxBytes: maxFileBytes, ...(git ? { root: git.checkoutDir } : {}) },
     ...(opts.keysDir ? { keysDir: opts.keysDir } : {}),
     ...(imageDir ? { imagePath: imageDir.path } : {}),
   });
   if (role === 'worker') {
-    const image = imageFromEnv();
-    if (!image || !(await zones.install(image.path, image.generation))) throw new StartupError('no zone image to serve (a worker reads the one its primary compiled)');
+    // Forked during the primary's first compile, a worker has no image yet: it waits for one.
+    const image = imageFromEnv() ?? (await imageFromPrimary());
+    if (!(await zones.install(image.path, image.generation))) throw new StartupError('no zone image to serve (a worker reads the one its primary compiled)');
   } else if (!(await zones.reload())) {
     imageDir?.remove();
     throw new StartupError(`the zones in ${zonesDir} do not load (errors above); nothing to serve`);
@@ -417,8 +420,10 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   let announced = false;
   let stopping = false;
   const notReady: Readiness = () => (stopping ? 'shutting down' : ready.size < opts.workers ? `${ready.size} of ${opts.workers} workers listening` : undefined);
-  const control = await startControl(opts, log, new Stats(), 'primary', notReady);
-  const imagePath = control.imageDir!.path;
+  /** Set once the first compile is served and the store, health and admin are up. */
+  let control: Control | undefined;
+  /** Workers forked before `control` that asked for their first image. */
+  const waiting = new Set<Worker>();
   /** Workers a rolling restart is replacing: their exit is expected. */
   const retired = new WeakSet<Worker>();
   const fatal = (message: string): void => {
@@ -427,14 +432,17 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
     // One line, from one process: the workers that failed alike stay quiet.
     process.stderr.write(`pulsedns: error: ${message}\n`);
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
-    control.imageDir?.remove();
+    control?.imageDir?.remove();
     process.exit(1);
   };
+  const imageMessage = (c: Control): ImageMessage => ({ pulsedns: 'image', path: c.imageDir!.path, generation: c.zones.generation });
   const fork = (): void => {
-    const w = cluster.fork({ [IMAGE_ENV]: imagePath, [GENERATION_ENV]: String(control.zones.generation) });
+    // Before the first compile is done a worker gets no image: it asks for one (images.ts imageFromPrimary).
+    const w = cluster.fork(control ? { [IMAGE_ENV]: control.imageDir!.path, [GENERATION_ENV]: String(control.zones.generation) } : {});
     // A worker that died mid-send must not turn into an unhandled EPIPE here.
     w.process.on('error', (e) => log.debug({ err: e, worker: w.id }, 'worker channel error'));
     w.once('exit', (code, signal) => {
+      waiting.delete(w);
       if (stopping || retired.has(w)) return void ready.delete(w.id);
       // A worker that never started will not start the next time either: stop instead of forking forever.
       // Its own reason, if it sent one, may still be on its way: give it a moment to arrive first.
@@ -443,26 +451,46 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
       fork();
     });
   };
+  const announce = (): void => {
+    // Once: a worker replaced later rejoins a server that has been ready all along.
+    if (announced || !control || ready.size < opts.workers) return;
+    announced = true;
+    log.info(readyFields(opts, control.zones.current), 'ready');
+    control.notifier?.loaded(control.zones.current);
+  };
   cluster.on('message', (w, msg: unknown) => {
     if ((msg as Partial<WorkerFatal>)?.pulsedns === 'fatal') return fatal((msg as WorkerFatal).message);
+    if (isImageRequest(msg)) {
+      if (control) sendQuietly(w, imageMessage(control));
+      else waiting.add(w);
+      return;
+    }
     if (msg === 'ready') {
       ready.add(w.id);
-      // Once: a worker replaced later rejoins a server that has been ready all along.
-      if (ready.size >= opts.workers && !announced) {
-        announced = true;
-        log.info(readyFields(opts, control.zones.current), 'ready');
-        control.notifier?.loaded(control.zones.current);
-      }
+      announce();
     }
   });
-  control.zones.onPublished = (generation) => {
-    const msg: ImageMessage = { pulsedns: 'image', path: imagePath, generation };
-    for (const w of Object.values(cluster.workers ?? {})) sendQuietly(w, msg);
-  };
+  // The workers start (a process, the modules, the store link) while the first compile runs,
+  // so they read the image the moment it is served; none answers before it has one.
   for (let i = 0; i < opts.workers; i++) fork();
+  try {
+    control = await startControl(opts, log, new Stats(), 'primary', notReady);
+  } catch (e) {
+    // The caller reports why in one line; the workers waiting for an image have nothing to add.
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    throw e;
+  }
+  const c = control;
+  c.zones.onPublished = () => {
+    for (const w of Object.values(cluster.workers ?? {})) sendQuietly(w, imageMessage(c));
+  };
+  for (const w of waiting) sendQuietly(w, imageMessage(c));
+  waiting.clear();
+  announce();
   process.on('SIGHUP', () => {
-    log.info(control.git ? 'SIGHUP: fetching and reloading zones' : 'SIGHUP: reloading zones');
-    void control.refresh();
+    log.info(c.git ? 'SIGHUP: fetching and reloading zones' : 'SIGHUP: reloading zones');
+    void c.refresh();
   });
   process.on('SIGUSR2', () => void rollingRestart(log, fork, retired, () => stopping));
   const stop = (signal: string): void => {
@@ -470,17 +498,17 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
     stopping = true;
     const started = Date.now();
     const done = (how: string): void => {
-      control.imageDir?.remove();
+      c.imageDir?.remove();
       log.info({ signal, drainMs: Date.now() - started }, `shutdown: ${how} in ${Date.now() - started} ms`);
       process.exit(0);
     };
-    control.stopWatch();
-    control.notifier?.close();
-    closeAdmin(control.admin);
+    c.stopWatch();
+    c.notifier?.close();
+    closeAdmin(c.admin);
     const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
     const exited = Promise.all(workers.map((w) => (w.isDead() ? undefined : new Promise<void>((r) => w.once('exit', () => r())))));
     for (const w of workers) if (!w.isDead()) w.process.kill('SIGTERM');
-    void Promise.race([Promise.all([exited, control.health.close()]).then(() => 'workers drained'), delay(2000).then(() => 'gave up waiting for workers')]).then(done);
+    void Promise.race([Promise.all([exited, c.health.close()]).then(() => 'workers drained'), delay(2000).then(() => 'gave up waiting for workers')]).then(done);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

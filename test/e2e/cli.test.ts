@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import { skipOrFail } from '../support/tools.js';
 import assert from 'node:assert/strict';
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -226,6 +226,33 @@ test('a taken admin port ends the process with one line', async () => {
   assert.match(r.stderr, ONE_LINE);
   assert.match(r.stderr, new RegExp(`address 127\\.0\\.0\\.1:${adminPort} already in use \\(admin endpoint`));
   await first.stop();
+});
+
+/** Processes whose command line mentions `text` (a test's own temporary directory). */
+function processesNaming(text: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) pids.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+test('zones that do not load at start (--workers 2, forked during the compile): one line, exit 1, no worker left', async () => {
+  const dir = zonesDir();
+  writeFileSync(join(dir, 'cli.test.yaml'), readFileSync(join(dir, 'cli.test.yaml'), 'utf8') + '  broken: { type: A, value: 300.0.0.1 }\n');
+  const r = await run(['serve', '--zones', dir, '--listen', `127.0.0.1:${await freePort()}`, '--admin', 'off', '--workers', '2'], { timeoutMs: 15_000 });
+  assert.equal(r.code, 1, r.stderr);
+  const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('pulsedns: error:'));
+  assert.deepEqual(errorLines, [`pulsedns: error: the zones in ${dir} do not load (errors above); nothing to serve`]);
+  assert.doesNotMatch(r.stdout, /"msg":"ready"/);
+  // The workers forked while the compile ran go with the primary.
+  const deadline = Date.now() + 2000;
+  while (processesNaming(dir).length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  assert.deepEqual(processesNaming(dir), []);
 });
 
 test('a port below 1024 without privileges: one line with the CAP_NET_BIND_SERVICE hint', async (t) => {

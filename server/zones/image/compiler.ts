@@ -16,6 +16,8 @@ export interface CompileRequest {
   serials: Array<[string, SerialMemory]>;
   /** Size cap and tree of the files read (readfile.ts). */
   read?: ReadPolicy;
+  /** False: compile at the process's own priority (priority.ts). */
+  lowPriority: boolean;
 }
 
 export type CompileReply =
@@ -38,6 +40,12 @@ export interface CompileOptions {
   timeoutMs?: number;
   previous?: Map<string, SerialMemory>;
   read?: ReadPolicy;
+  /**
+   * Run the thread at the lowest CPU priority (default true): a reload yields
+   * the cores to the threads answering queries (priority.ts). The first
+   * compile of a server has nobody to yield to and runs at full priority.
+   */
+  lowPriority?: boolean;
 }
 
 export const COMPILE_DEFAULTS = { maxHeapMb: 1536, timeoutMs: 60_000 } as const;
@@ -61,7 +69,7 @@ export function compileZonesDir(dir: string, opts: CompileOptions = {}): Promise
         () => resolve(r),
       );
     };
-    const request: CompileRequest = { dir, serials: [...(opts.previous ?? new Map())], ...(opts.read ? { read: opts.read } : {}) };
+    const request: CompileRequest = { dir, serials: [...(opts.previous ?? new Map())], lowPriority: opts.lowPriority !== false, ...(opts.read ? { read: opts.read } : {}) };
     let worker: Worker;
     try {
       worker = new Worker(WORKER, {

@@ -8,6 +8,7 @@ import { loadCompactDir, type SerialMemory } from '../load.js';
 import { POOLS_FILE } from '../../pools/model.js';
 import { buildImageCompact } from './build.js';
 import { collectNow } from './collect.js';
+import { lowerThreadPriority } from './priority.js';
 import type { CompileRequest, CompileReply } from './compiler.js';
 
 function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[] } {
@@ -38,6 +39,8 @@ function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[
 
 const port = parentPort;
 if (port) {
+  // Before any work: a reload takes only the CPU the answering threads leave (priority.ts).
+  if ((workerData as CompileRequest).lowPriority) lowerThreadPriority();
   let out: { reply: CompileReply; transfer: ArrayBuffer[] };
   try {
     out = run(workerData as CompileRequest);
