@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RequestHandler } from '../engine/handler.js';
 import type { Stats } from '../runtime/stats.js';
 import { truncatedReply, type RateLimiter } from './rrl.js';
-import { SendBatch } from './sendbatch.js';
+import { SendBatch, SLOW_REPLY_MS } from './sendbatch.js';
 
 export interface Endpoint {
   host: string;
@@ -40,10 +40,12 @@ export function startUdp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
         out = truncatedReply(out);
       }
     }
-    // Sent with the rest of this burst (sendbatch.ts). No callback: a failed send
-    // (EMSGSIZE, unreachable) surfaces as the socket's 'error' event below.
-    replies.send(out, rinfo.port, rinfo.address);
-    stats.observe((performance.now() - started) / 1000);
+    // A reply that took long to make (a fresh signature) waits for the rest of
+    // its burst; a quick one goes at once (sendbatch.ts). No callback: a failed
+    // send (EMSGSIZE, unreachable) surfaces as the socket's 'error' event below.
+    const took = performance.now() - started;
+    replies.send(out, rinfo.port, rinfo.address, took >= SLOW_REPLY_MS);
+    stats.observe(took / 1000);
   });
   let lastLogged = 0;
   const onSendError = (err: Error): void => {

@@ -1,5 +1,6 @@
-// UDP replies sent together at the end of the event-loop turn: every one
-// arrives, in order, and a socket closed with replies pending does not throw.
+// UDP replies that were slow to make are sent together at the end of the
+// event-loop turn, quick ones at once: every one arrives, in order, and a
+// socket closed with replies pending does not throw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -41,4 +42,30 @@ test('replies pending when the socket closes are dropped without an exception', 
   s.close();
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setTimeout(r, 20));
+});
+
+test('a quick reply is not held; a slow one is, and quick ones after it join its batch, in order', async () => {
+  const [from, to] = [await bound(), await bound()];
+  try {
+    const got: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      to.on('message', (m) => {
+        got.push(m.toString());
+        if (got.length === 3) resolve();
+      });
+    });
+    const batch = new SendBatch(from);
+    const port = to.address().port;
+    batch.send(Buffer.from('quick'), port, '127.0.0.1', false);
+    assert.equal(batch.pending, 0, 'a quick reply went out at once');
+    batch.send(Buffer.from('slow'), port, '127.0.0.1', true);
+    batch.send(Buffer.from('quick-after'), port, '127.0.0.1', false);
+    assert.equal(batch.pending, 2, 'the slow reply and the quick one after it wait for the turn to end');
+    await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${got.length} of 3 arrived`)), 5000))]);
+    assert.equal(batch.pending, 0);
+    assert.deepEqual(got, ['quick', 'slow', 'quick-after']);
+  } finally {
+    from.close();
+    to.close();
+  }
 });
