@@ -14,21 +14,29 @@ async function bound(): Promise<dgram.Socket> {
   return s;
 }
 
+/** Resolves with the first `n` messages `to` receives, in arrival order; rejects after 5 s. */
+function collect(to: dgram.Socket, n: number): Promise<string[]> {
+  const got: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${n} arrived`)), 5000);
+    to.on('message', (m) => {
+      got.push(m.toString());
+      if (got.length === n) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+  });
+}
+
 test('a burst of replies all arrive, in the order they were queued', async () => {
   const [from, to] = [await bound(), await bound()];
   try {
-    const got: string[] = [];
-    const all = new Promise<void>((resolve) => {
-      to.on('message', (m) => {
-        got.push(m.toString());
-        if (got.length === 150) resolve();
-      });
-    });
+    const all = collect(to, 150);
     const batch = new SendBatch(from);
     // More than one batch's worth: the overflow goes out at once, the rest at the end of the turn.
     for (let i = 0; i < 150; i++) batch.send(Buffer.from(`r${i}`), to.address().port, '127.0.0.1');
-    await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${got.length} of 150 arrived`)), 5000))]);
-    assert.deepEqual(got, Array.from({ length: 150 }, (_, i) => `r${i}`));
+    assert.deepEqual(await all, Array.from({ length: 150 }, (_, i) => `r${i}`));
   } finally {
     from.close();
     to.close();
@@ -47,13 +55,7 @@ test('replies pending when the socket closes are dropped without an exception', 
 test('a quick reply is not held; a slow one is, and quick ones after it join its batch, in order', async () => {
   const [from, to] = [await bound(), await bound()];
   try {
-    const got: string[] = [];
-    const all = new Promise<void>((resolve) => {
-      to.on('message', (m) => {
-        got.push(m.toString());
-        if (got.length === 3) resolve();
-      });
-    });
+    const all = collect(to, 3);
     const batch = new SendBatch(from);
     const port = to.address().port;
     batch.send(Buffer.from('quick'), port, '127.0.0.1', false);
@@ -61,9 +63,8 @@ test('a quick reply is not held; a slow one is, and quick ones after it join its
     batch.send(Buffer.from('slow'), port, '127.0.0.1', true);
     batch.send(Buffer.from('quick-after'), port, '127.0.0.1', false);
     assert.equal(batch.pending, 2, 'the slow reply and the quick one after it wait for the turn to end');
-    await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${got.length} of 3 arrived`)), 5000))]);
+    assert.deepEqual(await all, ['quick', 'slow', 'quick-after']);
     assert.equal(batch.pending, 0);
-    assert.deepEqual(got, ['quick', 'slow', 'quick-after']);
   } finally {
     from.close();
     to.close();
