@@ -1,35 +1,13 @@
 // Wakes the server when a signing key changes phase (a rollover step), so a
-// rollover moves on with nobody at the keyboard. Every load computes
-// keyStateAt(keys, now).nextChange for the signed zones (runtime/signers.ts);
+// rollover moves on with nobody at the keyboard. Every load computes the
+// signed zones' next key or serial change (runtime/signers.ts, serialStep);
 // followKeys() sleeps until the earliest, then has every serving process
 // rebuild its signers from the key files (ServedZones.rekey), without a
 // recompile. It also rekeys when the key directory changes, so the key
 // `keys roll` adds is published as soon as its files arrive. Times live in
 // the key files, so a restart simply schedules afresh.
 
-import { loadZoneKeys } from '../dnssec/keys.js';
-import { keyStateAt } from '../dnssec/rollover.js';
-import type { Name } from '../wire/names.js';
 import { watchZones } from './watch.js';
-
-/**
- * The earliest key phase change after `now` (seconds) among the signed
- * zones' keys in `keysDir`, for schedule(). A zone whose keys cannot be read
- * is skipped: the load that built its signer has reported it already.
- */
-export function nextKeyChange(keysDir: string, signedZones: Iterable<Name>, now = Math.floor(Date.now() / 1000)): number | undefined {
-  let next: number | undefined;
-  for (const origin of signedZones) {
-    let at: number | undefined;
-    try {
-      at = keyStateAt(loadZoneKeys(keysDir, origin).keys, now).nextChange;
-    } catch {
-      continue;
-    }
-    if (at !== undefined && (next === undefined || at < next)) next = at;
-  }
-  return next;
-}
 
 /** setTimeout's ceiling (about 24.8 days); longer waits are taken in steps. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
