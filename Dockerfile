@@ -5,12 +5,18 @@
 # as a non-root user. git is inside because `--zones-git` and git-derived
 # `serial: auto` need it.
 FROM node:20-slim AS build
+# A C compiler for the batched-UDP addon (server/transport/native/); the image
+# that runs keeps only the compiled .node file.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY server ./server
 COPY checks ./checks
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+COPY scripts/build-native.mjs ./scripts/
+RUN npx tsc -p tsconfig.build.json && PULSEDNS_REQUIRE_TOOLS=1 node scripts/build-native.mjs && npm prune --omit=dev
 
 FROM node:20-slim
 # libcap2-bin only to grant node the one capability it needs, then removed.

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Makes sure the system tools the test suite talks to are installed: the
 # reference servers and validators (NSD, Knot, delv, ldns-verify-zone), Redis,
-# dnsperf, git and openssl. As root it installs what is missing with apt-get;
+# dnsperf, git and openssl, and a C compiler for the batched-UDP addon
+# (scripts/build-native.mjs). As root it installs what is missing with apt-get;
 # otherwise it prints the one command to run and fails, so a test run never
 # silently skips the comparisons that make it worth running.
 set -euo pipefail
 
 # tool:package pairs; a tool counts as present in PATH or in /usr/sbin.
 TOOLS="nsd:nsd nsd-control:nsd knotd:knot knotc:knot kdig:knot-dnsutils dig:bind9-dnsutils delv:bind9-dnsutils
-ldns-verify-zone:ldnsutils dnsperf:dnsperf redis-server:redis-server redis-sentinel:redis-sentinel git:git openssl:openssl"
+ldns-verify-zone:ldnsutils dnsperf:dnsperf redis-server:redis-server redis-sentinel:redis-sentinel git:git openssl:openssl cc:gcc"
 
 need=()
 for pair in $TOOLS; do
@@ -17,6 +18,8 @@ for pair in $TOOLS; do
     case " ${need[*]-} " in *" $pkg "*) ;; *) need+=("$pkg") ;; esac
   fi
 done
+# The C library headers the addon includes (gcc only recommends them).
+[ -f /usr/include/stdio.h ] || need+=(libc6-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -5,12 +5,11 @@
 // reads the image the primary names and answers from the shared sockets.
 import cluster, { type Worker } from 'node:cluster';
 import { hostname } from 'node:os';
-import type { Socket } from 'node:dgram';
 import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Stats } from './stats.js';
-import { startUdp, type Endpoint } from '../transport/udp.js';
+import { startUdp, type Endpoint, type UdpListener } from '../transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from '../transport/tcp.js';
 import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
@@ -304,7 +303,7 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   const control = await startControl(opts, log, stats, role, notReady);
   const { zones } = control;
   const handler = new RequestHandler(() => zones.current, stats, (e) => log.error({ err: e }, 'query handling failed'), { chaos: chaosAnswers(opts.chaos ?? {}), ...(opts.nsidOption ? { nsidOption: opts.nsidOption } : {}) });
-  const udp: Socket[] = [];
+  const udp: UdpListener[] = [];
   const tcp: Server[] = [];
   // Always installed: with no --allow-transfer it refuses every transfer, as before.
   const rrl = opts.rrl ? new RateLimiter(opts.rrl) : undefined;

@@ -2,7 +2,6 @@
 // allowed from loopback) serving every zone of a zones directory signed, as
 // if its file said `dnssec: true`, with a ZoneSigner per zone from a key
 // directory and an injectable clock (`serve --keys` reads the real one).
-import type dgram from 'node:dgram';
 import type net from 'node:net';
 import { pino } from 'pino';
 import { Catalog } from '../../server/engine/catalog.js';
@@ -42,7 +41,7 @@ export async function startSignedPrimary(zonesDir: string, keysDir: string, cloc
   const transfers = new ZoneTransfers({ acl: AddressAcl.parse(['127.0.0.1']), log });
   const host = '127.0.0.1';
   const port = await freePort(host);
-  const udp: dgram.Socket = await startUdp({ host, port }, handler, stats, log);
+  const udp = await startUdp({ host, port }, handler, stats, log);
   const tcp: net.Server = await startTcp({ host, port }, handler, stats, log, TCP_DEFAULTS, transfers);
   return {
     host,
