@@ -106,7 +106,8 @@ export function trafficRegistry(stats: Stats, catalog: () => Catalog): Registry 
   const answers = acrossCatalogs(catalog);
   const stored: Array<[string, string, 'counter' | 'gauge', (c: SignedAnswerStats) => number]> = [
     ['pulsedns_dnssec_answer_cache_hits_total', 'Signed per-name answers (compact NXDOMAIN, wildcard expansions) served whole, with no signing.', 'counter', (c) => c.hits],
-    ['pulsedns_dnssec_answer_cache_stored_total', 'Signed per-name answers made and stored on probation.', 'counter', (c) => c.stored],
+    ['pulsedns_dnssec_answer_cache_stored_total', 'Signed per-name answers made a second time and stored on probation.', 'counter', (c) => c.stored],
+    ['pulsedns_dnssec_answer_cache_first_sights_total', 'Signed per-name answers made for a name not seen before: sent, not stored.', 'counter', (c) => c.firstSights],
     ['pulsedns_dnssec_answer_cache_evictions_total', 'Signed per-name answers dropped to stay within the bounds.', 'counter', (c) => c.evictions],
     ['pulsedns_dnssec_answer_cache_entries', 'Signed per-name answers held.', 'gauge', (c) => c.entries],
     ['pulsedns_dnssec_answer_cache_protected_entries', 'Of those, answers asked for more than once (safe from one-off floods).', 'gauge', (c) => c.protectedEntries],
@@ -124,12 +125,12 @@ export function trafficRegistry(stats: Stats, catalog: () => Catalog): Registry 
 function acrossCatalogs(catalog: () => Catalog): { total(pick: (c: SignedAnswerStats) => number): number } {
   let current: Catalog | undefined;
   let last: SignedAnswerStats | undefined;
-  const before: SignedAnswerStats = { entries: 0, protectedEntries: 0, bytes: 0, hits: 0, stored: 0, evictions: 0 };
+  const before: SignedAnswerStats = { entries: 0, protectedEntries: 0, bytes: 0, hits: 0, stored: 0, firstSights: 0, evictions: 0 };
   return {
     total(pick) {
       const c = catalog();
       if (c !== current) {
-        if (last) for (const k of ['hits', 'stored', 'evictions'] as const) before[k] += last[k];
+        if (last) for (const k of ['hits', 'stored', 'firstSights', 'evictions'] as const) before[k] += last[k];
         current = c;
       }
       last = c.signedAnswers.stats();

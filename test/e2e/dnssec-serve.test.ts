@@ -166,12 +166,15 @@ test('CO restores NXDOMAIN; no RRSIG or NSEC without DO; NSID when asked', async
     // dig agrees on the NSID (the operator's tool).
     const dig = spawnSync('dig', [`@127.0.0.1`, '-p', String(s.port), '+nsid', '+norec', 'www.diff.test', 'A'], { encoding: 'utf8' });
     if (dig.status === 0) assert.match(dig.stdout, /NSID: 6e 73 31 \("ns1"\)/);
+    // Made a second time, the compact NXDOMAIN is kept whole (the first sight was only noted).
+    await query(s, 'nothing.diff.test', 'A', { edns: { dnssecOk: true } });
     // Metrics show the signer at work.
     const metrics = await (await fetch(`${s.admin}/metrics`)).text();
     assert.match(metrics, /^pulsedns_dnssec_signatures_total [1-9]/m);
     assert.match(metrics, /^pulsedns_dnssec_signature_cache_entries [1-9]/m);
     assert.match(metrics, /^pulsedns_dnssec_answer_cache_entries [1-9]/m, 'compact NXDOMAINs kept whole');
     assert.match(metrics, /^pulsedns_dnssec_answer_cache_stored_total [1-9]/m);
+    assert.match(metrics, /^pulsedns_dnssec_answer_cache_first_sights_total [1-9]/m);
   } finally {
     await s.stop();
   }

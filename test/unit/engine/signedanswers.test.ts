@@ -1,5 +1,6 @@
 // Signed answers made per query name (compact NXDOMAIN, wildcard expansions):
-// kept whole (probation, then protected when asked again), served again
+// kept whole (noted on first sight, on probation when made again, protected
+// when asked once more), served again
 // without a new signature, and safe from a flood of one-off names. The store itself (SignedAnswerCache)
 // is checked first, then through the engine with real signatures.
 import { test } from 'node:test';
@@ -17,9 +18,18 @@ import { Stats } from '../../../server/runtime/stats.js';
 const Z = nameFromText('example.com.');
 const bytes = (n: number): Buffer => Buffer.alloc(n, 1);
 
-test('a new answer waits on probation; asked again it is protected', () => {
+/** Made twice: the second time it is stored (the first is only noted). */
+const store = (c: SignedAnswerCache, k: string, n = 50): void => {
+  c.set(k, bytes(n), Z);
+  c.set(k, bytes(n), Z);
+};
+
+test('a first sight is only noted; made again it waits on probation; asked again it is protected', () => {
   const c = new SignedAnswerCache();
   assert.equal(c.get('a'), undefined);
+  c.set('a', bytes(100), Z);
+  assert.equal(c.get('a'), undefined, 'a first sight is sent, not kept');
+  assert.deepEqual([c.stats().entries, c.stats().firstSights], [0, 1]);
   c.set('a', bytes(100), Z);
   assert.equal(c.stats().protectedEntries, 0);
   assert.equal(c.get('a')?.bytes.length, 100);
@@ -28,15 +38,30 @@ test('a new answer waits on probation; asked again it is protected', () => {
   assert.deepEqual([s.entries, s.protectedEntries, s.hits, s.stored], [1, 1, 2, 1]);
   c.clear();
   assert.equal(c.get('a'), undefined);
+  c.set('a', bytes(100), Z);
+  assert.equal(c.get('a'), undefined, 'clear() forgets the first sights too');
 });
 
-test('a flood of one-off names churns probation only: protected answers stay', () => {
+test('a flood of one-off names stores nothing and evicts nothing', () => {
   const c = new SignedAnswerCache({ probationEntries: 20, protectedEntries: 10 });
   for (let i = 0; i < 10; i++) {
-    c.set(`hot${i}`, bytes(50), Z);
+    store(c, `hot${i}`);
     c.get(`hot${i}`);
   }
   for (let i = 0; i < 1000; i++) c.set(`flood${i}`, bytes(50), Z);
+  for (let i = 0; i < 10; i++) assert.ok(c.get(`hot${i}`), `hot${i}`);
+  const s = c.stats();
+  assert.deepEqual([s.entries, s.evictions, s.stored], [10, 0, 10]);
+  assert.ok(s.firstSights >= 1000);
+});
+
+test('a flood of names made twice churns probation only: protected answers stay', () => {
+  const c = new SignedAnswerCache({ probationEntries: 20, protectedEntries: 10 });
+  for (let i = 0; i < 10; i++) {
+    store(c, `hot${i}`);
+    c.get(`hot${i}`);
+  }
+  for (let i = 0; i < 1000; i++) store(c, `flood${i}`);
   for (let i = 0; i < 10; i++) assert.ok(c.get(`hot${i}`), `hot${i}`);
   const s = c.stats();
   assert.equal(s.entries, 30);
@@ -46,7 +71,7 @@ test('a flood of one-off names churns probation only: protected answers stay', (
 test('names asked exactly twice go first from a full protected segment; hot ones stay', () => {
   const c = new SignedAnswerCache({ probationEntries: 50, protectedEntries: 20 });
   const twice = (k: string): void => {
-    c.set(k, bytes(50), Z);
+    store(c, k);
     c.get(k);
   };
   for (let i = 0; i < 10; i++) twice(`hot${i}`);
@@ -60,12 +85,12 @@ test('names asked exactly twice go first from a full protected segment; hot ones
 test('the store stays within its byte budget', () => {
   const c = new SignedAnswerCache({ maxBytes: 6144 });
   for (let i = 0; i < 100; i++) {
-    c.set(`k${i}`, bytes(500), Z);
+    store(c, `k${i}`, 500);
     if (i % 2) c.get(`k${i}`);
   }
   assert.ok(c.stats().bytes <= 6144);
   assert.ok(c.stats().entries >= 5);
-  c.set('huge', bytes(8192), Z);
+  store(c, 'huge', 8192);
   assert.equal(c.get('huge'), undefined, 'an answer larger than its segment is not kept');
 });
 
@@ -96,13 +121,17 @@ for (const [what, name, type] of [
   ['compact NXDOMAIN', 'missing.example.com', 'A'],
   ['wildcard expansion', 'any.wild.example.com', 'TXT'],
 ] as const) {
-  test(`${what}: signed once, then served whole without signing`, () => {
+  test(`${what}: signed on first and second sight, then served whole without signing`, () => {
     const { catalog, q, signatures } = setup();
     const s0 = signatures();
     const first = q(name, type);
     assert.equal(first.rcode, Rcode.NOERROR);
+    assert.ok(signatures() > s0);
+    assert.equal(catalog.signedAnswers.stats().entries, 0, 'a first sight is not kept');
+    const s1a = signatures();
+    q(name, type);
     const s1 = signatures();
-    assert.ok(s1 > s0);
+    assert.ok(s1 > s1a, 'the second sight is signed again, and kept');
     assert.equal(catalog.signedAnswers.stats().entries, 1);
     for (let i = 0; i < 5; i++) {
       const m = q(name, type);
@@ -134,10 +163,10 @@ test('per-zone counts come from the answer, for cached answers too', () => {
     throw e;
   });
   const ctx = h.context('udp');
-  for (const [name, type, dnssecOk] of [['ns1.example.com', 'A', false], ['ns1.example.com', 'A', false], ['gone.example.com', 'A', true], ['gone.example.com', 'A', true], ['elsewhere.org', 'A', false]] as const) {
+  for (const [name, type, dnssecOk] of [['ns1.example.com', 'A', false], ['ns1.example.com', 'A', false], ['gone.example.com', 'A', true], ['gone.example.com', 'A', true], ['gone.example.com', 'A', true], ['elsewhere.org', 'A', false]] as const) {
     assert.ok(Buffer.isBuffer(h.handle(buildQuery(name, type, { edns: { dnssecOk } }), ctx)));
   }
-  assert.equal(stats.byZone.get(Z), 4);
+  assert.equal(stats.byZone.get(Z), 5);
   assert.equal(stats.byZone.get(''), 1, 'the refused name counts outside every zone');
   assert.equal(stats.cacheHits, 2, 'one response-cache hit, one signed-answer hit');
 });
