@@ -8,6 +8,7 @@ import { type HealthLookup, ALL_UP } from '../pools/select.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
 import { signedZone, type SignedZone } from './signed.js';
 import { SignedAnswerCache } from './signedanswers.js';
+import { Doorkeeper } from './doorkeeper.js';
 
 /** A finished response and the served zone it came from (per-zone counts on a hit). */
 export interface CachedResponse {
@@ -24,7 +25,7 @@ export interface PooledResponse {
   width: number;
 }
 
-/** Responses remembered per catalog; bounded so random names cannot grow it without end. */
+/** Responses remembered per catalog; bounded so names asked twice each cannot grow it without end. */
 const CACHE_LIMIT = 100_000;
 
 /**
@@ -46,6 +47,9 @@ export class Catalog {
   readonly poolCache = new Map<string, PooledResponse>();
   /** Signed answers made per query name (compact NXDOMAIN, wildcard expansions), admitted on second sight. */
   readonly signedAnswers = new SignedAnswerCache();
+  /** Second-sight admission for `cache` and `poolCache` (doorkeeper.ts). */
+  private readonly door = new Doorkeeper();
+  private readonly poolDoor = new Doorkeeper();
 
   readonly pools: PoolSet;
   /** Member health for pool-backed names; the server installs its live view. */
@@ -96,12 +100,16 @@ export class Catalog {
     }
   }
 
+  /** Keeps a pool answer asked for before (doorkeeper.ts): one-off names under a pool wildcard stay out. */
   rememberPooled(key: string, entry: PooledResponse): void {
+    if (!this.poolDoor.admit(key)) return;
     if (this.poolCache.size >= CACHE_LIMIT) this.poolCache.clear();
     this.poolCache.set(key, entry);
   }
 
+  /** Keeps an answer asked for before (doorkeeper.ts): a flood of random names cannot fill the cache and empty it. */
   remember(key: string, response: CachedResponse): void {
+    if (!this.door.admit(key)) return;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, response);
   }

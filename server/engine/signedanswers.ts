@@ -7,12 +7,11 @@
 //
 // So they get a store of their own, segmented so that a flood cannot evict
 // the hot answers, behind a doorkeeper:
-//  - first sight: the answer is sent and not kept; only a 32-bit hash of its
-//    key is noted, in a fixed table where a later key can overwrite it. Under
-//    a random-name flood, storing every one-off answer (a buffer and an entry
-//    that live just long enough to reach the old generation, then die) cost
-//    about a tenth of the flood rate in insertions and garbage collection.
-//    A name asked again pays one more signature, then is kept.
+//  - first sight: the answer is sent and not kept, only noted (doorkeeper.ts).
+//    Under a random-name flood, storing every one-off answer (a buffer and an
+//    entry that live just long enough to reach the old generation, then die)
+//    cost about a tenth of the flood rate in insertions and garbage
+//    collection. A name asked again pays one more signature, then is kept.
 //  - probation: an answer made a second time goes here, oldest out first. A
 //    flood of names asked twice only ever churns this segment.
 //  - protected: an answer asked for again while on probation moves here.
@@ -25,6 +24,7 @@
 // with its other caches once per signed-response period, so no answer
 // outlives its signatures.
 import type { Name } from '../wire/names.js';
+import { Doorkeeper } from './doorkeeper.js';
 
 export interface SignedAnswerStats {
   entries: number;
@@ -62,16 +62,6 @@ interface Stored extends StoredAnswer {
   used: number;
   /** Its slot in the segment that holds it; -1 once it left. */
   slot: number;
-}
-
-/** Slots of the doorkeeper's table of first sights (a power of two; 4 bytes each). */
-const DOOR_SLOTS = 1 << 16;
-
-/** FNV-1a over the key's UTF-16 code units; never 0, which marks an empty slot. */
-function keyHash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h | 1) >>> 0;
 }
 
 /** Rough bookkeeping cost of an entry beyond its bytes. */
@@ -202,7 +192,7 @@ class Clock extends Segment {
 export class SignedAnswerCache {
   private readonly probation: Fifo;
   private readonly protectedSeg: Clock;
-  private readonly seen = new Uint32Array(DOOR_SLOTS);
+  private readonly door = new Doorkeeper();
   private hits = 0;
   private stored = 0;
   private firstSights = 0;
@@ -222,7 +212,7 @@ export class SignedAnswerCache {
   clear(): void {
     this.probation.clear();
     this.protectedSeg.clear();
-    this.seen.fill(0);
+    this.door.clear();
   }
 
   get(key: string): StoredAnswer | undefined {
@@ -243,14 +233,10 @@ export class SignedAnswerCache {
 
   /** Offers a freshly made answer: noted on first sight, stored on probation on the second. */
   set(key: string, bytes: Buffer, zone: Name): void {
-    const h = keyHash(key);
-    const door = h & (DOOR_SLOTS - 1);
-    if (this.seen[door] !== h) {
-      this.seen[door] = h;
+    if (!this.door.admit(key)) {
       this.firstSights++;
       return;
     }
-    this.seen[door] = 0;
     const size = OVERHEAD + key.length + bytes.length;
     if (size > this.probation.maxBytes) return;
     this.probation.remove(key);
