@@ -14,6 +14,7 @@ import {
   type RecordChange,
   type ZonePlan,
 } from './plan.js';
+import type { SigningChange } from './signing.js';
 
 export type PlanFormat = 'text' | 'markdown';
 
@@ -51,6 +52,7 @@ function textPlan(plan: Plan): string {
     out.push('');
     out.push(`zone ${z.zone} (${zoneHeadline(z)})`);
     if (z.serial) out.push(`  serial ${z.serial.before} -> ${z.serial.after}${z.serial.auto ? ' (auto)' : ''}`);
+    if (z.signing) out.push(`  signing ${signingText(z.signing)}`);
     for (const r of z.records) {
       out.push(`  ${mark(r.kind)} ${r.name} ${r.type} ${ttlText(r.before?.ttl, r.after?.ttl)}${r.serialOnly ? ' (serial only)' : ''}`);
       for (const [m, v] of valueLines(r.before?.values ?? [], r.after?.values ?? [], r.kind)) out.push(`      ${m} ${v}`);
@@ -71,6 +73,12 @@ function textPlan(plan: Plan): string {
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** "on -> off": whether the zone is served signed, before and after. */
+function signingText(s: SigningChange): string {
+  const word = (on: boolean): string => (on ? 'on' : 'off');
+  return `${word(s.before)} -> ${word(s.after)}`;
 }
 
 function mark(kind: 'added' | 'removed' | 'changed'): string {
@@ -210,6 +218,7 @@ function markdownPlan(plan: Plan): string {
     out.push(`<details${z.kind === 'removed' ? '' : ' open'}><summary><b>${escapeHtml(z.zone)}</b>: ${escapeHtml(zoneHeadline(z))}</summary>`);
     out.push('');
     if (z.serial) out.push(`Serial ${z.serial.before} → ${z.serial.after}${z.serial.auto ? ' (auto)' : ''}.`, '');
+    if (z.signing) out.push(`Signing (\`dnssec:\`) ${signingText(z.signing).replace('->', '→')}.`, '');
     if (z.records.length) {
       out.push('| | name | type | TTL | before | after |');
       out.push('|---|---|---|---|---|---|');

@@ -10,6 +10,7 @@ import type { AllDown, CheckSpec, Pool, PoolMember, PoolSet } from '../pools/mod
 import type { StatusReport } from '../../checks/status.js';
 import { selectMembers, type HealthLookup } from '../pools/select.js';
 import { tierIndex } from '../../checks/tier.js';
+import { signingWarnings, type SigningChange } from './signing.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
 
@@ -86,6 +87,8 @@ export interface ZonePlan {
   kind: ChangeKind;
   /** Set when the SOA serial differs; `auto` when --to writes `serial: auto`. */
   serial?: { before: number; after: number; auto: boolean };
+  /** Set when signing (`dnssec:`) is turned on or off in a zone present on both sides. */
+  signing?: SigningChange;
   records: RecordChange[];
   pooled: PooledChange[];
   rrsets: { before: number; after: number };
@@ -133,6 +136,9 @@ export type WarningCode =
   | 'mass-change'
   | 'single-member'
   | 'none-healthy'
+  | 'signing-off-serial'
+  | 'signing-off-ds'
+  | 'signing-on'
   | 'from-invalid'
   | 'skipped-file'
   | 'health-unavailable';
@@ -171,6 +177,8 @@ export interface PlanOptions {
   from: string;
   to: string;
   health?: HealthInput;
+  /** Seconds since 1970; where a signed zone's served serial is depends on it (plan/signing.ts). */
+  now?: number;
 }
 
 /** Above this share of a zone's RRsets removed or rewritten, the change is flagged for a second look. */
@@ -178,6 +186,7 @@ export const MASS_CHANGE_SHARE = 0.3;
 
 export function buildPlan(before: ZoneSetView, after: ZoneSetView, opts: PlanOptions): Plan {
   const health: HealthInput = opts.health ?? { kind: 'unknown', reason: 'no --admin' };
+  const now = opts.now ?? Math.floor(Date.now() / 1000);
   const warnings: PlanWarning[] = [];
   const pools = diffPools(before, after);
   const changedPools = new Set(pools.filter((p) => p.kind !== 'removed').map((p) => p.pool));
@@ -188,7 +197,7 @@ export function buildPlan(before: ZoneSetView, after: ZoneSetView, opts: PlanOpt
   const zones: ZonePlan[] = [];
   let unchanged = 0;
   for (const origin of origins) {
-    const zp = diffZone(beforeZones.get(origin), afterZones.get(origin), changedPools, health, warnings);
+    const zp = diffZone(beforeZones.get(origin), afterZones.get(origin), changedPools, health, warnings, now);
     if (zp) zones.push(zp);
     else unchanged++;
   }
@@ -286,6 +295,7 @@ function diffZone(
   changedPools: Set<string>,
   health: HealthInput,
   warnings: PlanWarning[],
+  now: number,
 ): ZonePlan | undefined {
   const zone = nameToText((after ?? before)!.origin);
   const origin = (after ?? before)!.origin;
@@ -358,7 +368,9 @@ function diffZone(
   }
 
   const kind: ChangeKind = !before ? 'added' : !after ? 'removed' : 'changed';
-  if (kind === 'changed' && records.length === 0 && pooled.length === 0 && !serial) return undefined;
+  const signing: SigningChange | undefined = before && after && !before.dnssec !== !after.dnssec ? { before: !!before.dnssec, after: !!after.dnssec } : undefined;
+  warnings.push(...signingWarnings(before, after, now));
+  if (kind === 'changed' && records.length === 0 && pooled.length === 0 && !serial && !signing) return undefined;
   const share = b.size ? churn / b.size : 0;
   if (kind === 'removed') {
     warnings.push({ code: 'zone-removed', zone, message: `${zone}: the zone is removed entirely (${b.size} RRsets): every name in it will get REFUSED` });
@@ -371,6 +383,7 @@ function diffZone(
   }
   const plan: ZonePlan = { zone, kind, records, pooled, rrsets: { before: b.size, after: a.size }, churn: share };
   if (serial) plan.serial = serial;
+  if (signing) plan.signing = signing;
   return plan;
 }
 

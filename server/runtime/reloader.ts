@@ -199,6 +199,7 @@ export class ServedZones {
       return this.refuse([{ file: this.imagePath ?? this.dir, line: 1, col: 1, message: `cannot publish the zone image: ${(e as Error).message}` }], started);
     }
     this.warnSerialFallbacks(r.serialFallbacks);
+    this.warnZones(r.warnings);
     this.serials = new Map(r.serials);
     this.generation++;
     this.records = r.records;
@@ -294,6 +295,12 @@ export class ServedZones {
     // Queries already running finish on the old catalog; the next turn frees its image (collect.ts).
     setImmediate(collectNow);
     return catalog;
+  }
+
+  /** Zones served as they are but worth a fix (a signed zone's SOA expire), each as file:line:col, on every load. */
+  private warnZones(warnings: readonly ZoneError[]): void {
+    const warn = this.announce ? this.log.warn.bind(this.log) : this.log.debug.bind(this.log);
+    for (const w of warnings) warn({ file: w.file, line: w.line, col: w.col }, formatError(w));
   }
 
   /** One warning per reason per reload: servers with the same commit would serve different serials. */

@@ -1,9 +1,11 @@
 // Mistakes a zone can be served with but that nobody means: `pulsedns check`
 // reports them; the loader does not refuse them (NSD and BIND serve such
 // zones too, and the differential test serves a CNAME loop on purpose).
+// A signed zone's SOA expire (signed-expire.ts) is also logged on every load.
 import { Type } from '../wire/constants.js';
 import { type Name, isSubdomain, nameRelative, nameToText, parentName, isWildcard } from '../wire/names.js';
 import type { RecordSource, ZoneError, ZoneSource } from './model.js';
+import { sourceExpireWarnings } from './signed-expire.js';
 
 export interface LintResult {
   errors: ZoneError[];
@@ -12,7 +14,7 @@ export interface LintResult {
 
 /** Lints a set of zones served together (a CNAME loop may cross from one to another). */
 export function lintZones(zones: readonly ZoneSource[]): LintResult {
-  const warnings = zones.flatMap(relativeOutsideNames);
+  const warnings = zones.flatMap((z) => [...relativeOutsideNames(z), ...sourceExpireWarnings(z)]);
   return { errors: cnameLoops(zones), warnings };
 }
 

@@ -27,6 +27,8 @@ export type CompileReply =
       serials: Array<[string, SerialMemory]>;
       /** Zone files whose `serial: auto` fell back to file times (load.ts), for the reloader's warning. */
       serialFallbacks: SerialFallback[];
+      /** What the zones are served with but should not be (signed-expire.ts), for the reloader's log. */
+      warnings: ZoneError[];
       zones: Array<{ origin: string; file: string; records: number }>;
       records: number;
       ms: { load: number; build: number };

@@ -9,6 +9,7 @@ import { POOLS_FILE } from '../../pools/model.js';
 import { buildImageCompact } from './build.js';
 import { collectNow } from './collect.js';
 import { lowerThreadPriority } from './priority.js';
+import { compactExpireWarnings } from '../signed-expire.js';
 import type { CompileRequest, CompileReply } from './compiler.js';
 
 function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[] } {
@@ -30,6 +31,7 @@ function run(req: CompileRequest): { reply: CompileReply; transfer: ArrayBuffer[
     image,
     serials: [...r.serials],
     serialFallbacks: r.serialFallbacks,
+    warnings: r.sources.flatMap(compactExpireWarnings),
     zones: r.sources.map((s) => ({ origin: s.origin, file: s.file, records: s.records.count + s.poolRefs.length })),
     records,
     ms: { load: loadMs, build: performance.now() - built },

@@ -1,7 +1,8 @@
 // `pulsedns plan` against a real git repository: two commits that add, remove
 // and change records, move pool members and remove a zone, then the text and
 // markdown a reviewer would read, with and without the servers' health, and
-// an invalid --to revision (exit 1 with file:line:col).
+// an invalid --to revision (exit 1 with file:line:col); signing turned on and
+// off, with the served serial a signed zone leaves behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -13,6 +14,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cmdPlan } from '../../../server/commands/plan.js';
 import { serialGrows } from '../../../server/plan/plan.js';
+import { signedSerialBounds, type SignedSerialBounds } from '../../../server/plan/signing.js';
+import { CHANGES_PER_PERIOD, periodOffset, serialStep, servedSerial } from '../../../server/dnssec/serial.js';
+import { nameFromText } from '../../../server/wire/names.js';
 import type { StatusReport } from '../../../checks/status.js';
 
 const CLI = fileURLToPath(new URL('../../../server/cli.js', import.meta.url));
@@ -382,4 +386,73 @@ test('serial arithmetic follows RFC 1982', () => {
   assert.ok(!serialGrows(5, 5));
   assert.ok(serialGrows(0xffffffff, 3), 'wraps around');
   assert.ok(!serialGrows(2024010101, 1700000000), 'a date-style serial replaced by a Unix time goes backwards');
+});
+
+test('signing turned off: the DS and the served serial are warned about; turned on: the keys', async () => {
+  // A zones directory of its own in the same repository; the tests above are done with HEAD.
+  const signedDir = join(repo, 'signed');
+  mkdirSync(signedDir);
+  const zone = (dnssec: string, serial: string): string => `${dnssec}records:\n${SOA_NS('ns', serial)}  ns: { type: A, value: 192.0.2.1 }\n`;
+  const put = (name: string, text: string): void => writeFileSync(join(signedDir, name), text);
+  put('signed.test.yaml', zone('dnssec: true\n', '2024010101'));
+  put('auto.test.yaml', zone('dnssec: true\n', 'auto'));
+  const on = commit('signed zones');
+  put('signed.test.yaml', zone('dnssec: false\n', '2024010101'));
+  put('auto.test.yaml', zone('', 'auto'));
+  put('new.test.yaml', zone('dnssec: { algorithm: ed25519 }\n', '1'));
+  // auto.test's serial is its commit time: a month on, far past any re-sign step.
+  commitSeconds += 30 * 86400;
+  const off = commit('signing off');
+  const signedPlan = (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    return cmdPlan(['--zones', signedDir, ...args], { out: (s) => void (out += s), err: (s) => void (err += s) }).then((code) => ({ code, out, err }));
+  };
+
+  const origin = nameFromText('signed.test.');
+  const bounds = (): SignedSerialBounds => signedSerialBounds(origin, 2024010101, Math.floor(Date.now() / 1000));
+  const early = bounds();
+  const r = await signedPlan('--from', on, '--to', off);
+  const late = bounds();
+  assert.equal(r.code, 0, r.err);
+  assertHas(
+    r.out,
+    /zone signed\.test\. \(changed: 0 added, 0 removed, 0 changed of 3 RRsets\)\n {2}signing on -> off\n/,
+    /zone auto\.test\. .*\n {2}serial \d+ -> \d+ \(auto\)\n {2}signing on -> off\n/,
+    "  ! signed.test.: signing is turned off: remove the zone's DS at the parent first and wait out the DS TTL, or validating resolvers will reject every answer from the unsigned zone",
+    "  ! auto.test.: signing is turned off: remove the zone's DS",
+    '  ! new.test.: the new zone is signed (dnssec:): every server needs an active key for it in its key directory before this goes live (pulsedns keys generate new.test --keys DIR --algorithm ed25519, then copy the key files to each server), or it refuses the whole load and keeps serving the previous zones',
+  );
+  const m = /^ {2}! signed\.test\.: signing is turned off, so the served SOA serial falls from up to (\d+) \(file serial 2024010101 plus the re-sign step, 16 more each week\) to the file's 2024010101: secondaries hold the higher one and stop following the zone; set serial to (\d+) or more in this change \(above every serial served until (\d{4}-\d\d-\d\d) UTC; dig SOA signed\.test\. shows the one served now\)$/m.exec(r.out);
+  assert.ok(m, r.out);
+  const [, servedNow, above, until] = m;
+  const said = (b: SignedSerialBounds): boolean => Number(servedNow) === b.servedNow && Number(above) === b.above && until === new Date(b.until * 1000).toISOString().slice(0, 10);
+  assert.ok(said(early) || said(late), `${m[0]} against ${JSON.stringify([early, late])}`);
+  // What the server serves (dnssec/serial.ts, up to 15 key changes counted), now and a week on, stays below the advice.
+  const period = 7 * 86400;
+  for (const at of [Date.now() / 1000, Date.now() / 1000 + period]) {
+    const highest = servedSerial(2024010101, serialStep([], period, Math.floor(at), periodOffset(origin, period)).step + CHANGES_PER_PERIOD - 1);
+    assert.ok(serialGrows(highest, Number(above)), `${above} is above ${highest}, served at ${at}`);
+  }
+  assert.doesNotMatch(r.out, /auto\.test\.: signing is turned off, so the served SOA serial/, 'a month of commit time is past the step');
+
+  const md = await signedPlan('--from', on, '--to', off, '--format', 'markdown');
+  assertHas(md.out, /> - signed\.test\.: signing is turned off, so the served SOA serial falls from up to \d+/, "> - signed.test.: signing is turned off: remove the zone's DS", 'Signing (`dnssec:`) on → off.');
+
+  // Raised as advised: only the DS is left to mind.
+  put('signed.test.yaml', zone('', above!));
+  const raised = commit('serial raised');
+  const ok = await signedPlan('--from', on, '--to', raised);
+  assertHas(ok.out, "! signed.test.: signing is turned off: remove the zone's DS", `serial 2024010101 -> ${above}`);
+  assert.doesNotMatch(ok.out, /signed\.test\.: signing is turned off, so the served SOA serial/);
+
+  // Back on: every server needs the key first.
+  const back = await signedPlan('--from', off, '--to', on);
+  assertHas(
+    back.out,
+    /zone signed\.test\. .*\n {2}signing off -> on\n/,
+    '  ! signed.test.: signing is turned on (dnssec:): every server needs an active key for it in its key directory before this goes live (pulsedns keys generate signed.test --keys DIR, then copy the key files to each server), or it refuses the whole load and keeps serving the previous zones; give the parent the DS (pulsedns keys ds) only once every server signs',
+    '  ! auto.test.: signing is turned on (dnssec:)',
+  );
+  assert.doesNotMatch(back.out, /signing is turned off/);
 });

@@ -1,5 +1,6 @@
 // `pulsedns check`: the classic mistakes a zone can be served with, and paths
-// read for what they are (a zones directory, _pools.yaml, one zone file).
+// read for what they are (a zones directory, _pools.yaml, one zone file), and
+// a signed zone's SOA expire, also logged when the zones are loaded.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { checkPaths, formatCheckReport } from '../../../server/zones/check.js';
 import { formatError } from '../../../server/zones/model.js';
 import { CLI } from '../../support/server.js';
+import { pino } from 'pino';
+import { createKey } from '../../../server/dnssec/keys.js';
+import { nameFromText } from '../../../server/wire/names.js';
+import { ServedZones } from '../../../server/runtime/reloader.js';
+import { Stats } from '../../../server/runtime/stats.js';
 
 const SHOP = `records:
   '@':
@@ -100,4 +106,32 @@ test('one zone file is checked against the _pools.yaml beside it', (t) => {
   writeFileSync(join(d, 'sub', 'shop.test.yaml'), SHOP);
   const alone = checkPaths([join(d, 'sub', 'shop.test.yaml')]);
   assert.match(alone.errors[0]!.message, /no pool named "web" in _pools\.yaml/);
+});
+
+test('a signed zone whose SOA expire outlives its signatures is a warning at its SOA, from check and on every load', async (t) => {
+  const zone = (dnssec: string, expire: string): string =>
+    `${dnssec}records:\n  '@':\n    - type: SOA\n      value: { mname: ns1, rname: hostmaster, serial: 1${expire} }\n    - { type: NS, value: ns1 }\n  ns1: { type: A, value: 192.0.2.1 }\n`;
+  const d = dir(t, {
+    // The SOA's default expire is 14 days.
+    'signed.test.yaml': zone('dnssec: true\n', ''),
+    'short.test.yaml': zone('dnssec: true\n', ', expire: 6d'),
+    'plain.test.yaml': zone('', ''),
+  });
+  const cli = spawnSync(process.execPath, [CLI, 'check', d], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, 'a warning never fails the check');
+  const warning = `${join(d, 'signed.test.yaml')}:5:14: warning: SOA expire 1209600 (14 days) is above 518400 (6 days), the limit for a zone served signed (dnssec:): a secondary cut off from pulsedns would go on answering for signed.test. with signatures that have expired, which validating resolvers reject; set expire to 6d or less`;
+  assert.equal(cli.stdout, `${warning}\nok: 3 zones valid, 1 warning\n`, 'not the zone at 6 days, not the unsigned one');
+
+  // Loading serves the zone and logs the same line, as a warning.
+  const keysDir = mkdtempSync(join(tmpdir(), 'pulsedns-check-keys-'));
+  t.after(() => rmSync(keysDir, { recursive: true, force: true }));
+  for (const z of ['signed.test.', 'short.test.']) createKey(keysDir, nameFromText(z), 13);
+  const lines: Array<{ level: number; msg: string }> = [];
+  const served = new ServedZones(d, pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }), new Stats(), { keysDir });
+  assert.ok(await served.reload(), 'served all the same');
+  assert.ok(served.current.signed.has(nameFromText('signed.test.')));
+  assert.deepEqual(
+    lines.filter((l) => l.level === 40).map((l) => l.msg),
+    [warning.replace(': warning: ', ': ')],
+  );
 });
