@@ -7,6 +7,7 @@
 // queries, and writes the image to one file. Every serving process reads
 // that file and swaps its catalog in one assignment; a worker started later
 // reads the same file, so it serves the last good image, never the disk.
+import { rename, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Catalog } from '../engine/catalog.js';
 import { nameToText } from '../wire/names.js';
@@ -17,7 +18,7 @@ import type { SerialFallback } from '../zones/serial.js';
 import { appendErrors } from '../zones/limits.js';
 import { compileZonesDir, type CompileOptions } from '../zones/image/compiler.js';
 import { imageZones, zoneSummary, type ZoneLike } from '../zones/image/adapter.js';
-import { imagePools, readImageFileAsync, writeImageFileAsync } from '../zones/image/file.js';
+import { imagePools, readImageFileAsync } from '../zones/image/file.js';
 import { ZoneImage } from '../zones/image/view.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
 import type { Name } from '../wire/names.js';
@@ -184,7 +185,9 @@ export class ServedZones {
     const started = performance.now();
     // While something is served, the compile runs at the lowest CPU priority so the answering
     // threads keep their cores (zones/image/priority.ts); the first one has nothing to yield to.
-    const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, ...this.compileOptions, read: this.read, previous: this.serials });
+    // The compiler writes the image beside the published one; it is renamed over it once the keys check out.
+    const next = this.imagePath ? `${this.imagePath}.next` : undefined;
+    const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, ...this.compileOptions, read: this.read, previous: this.serials, ...(next ? { output: next } : {}) });
     if (!r.ok) return this.refuse(r.errors, started);
     let built: BuiltImage;
     try {
@@ -193,8 +196,11 @@ export class ServedZones {
       // Keys are checked before the image is published: a missing key refuses the load here, once.
       built = this.zonesOf(img, !this.answers);
       for (const w of built.warnings) this.log.warn(w);
-      if (built.errors.length) return this.refuse(built.errors, started);
-      if (this.imagePath) await writeImageFileAsync(this.imagePath, r.image);
+      if (built.errors.length) {
+        if (next) await rm(next, { force: true });
+        return this.refuse(built.errors, started);
+      }
+      if (this.imagePath && next) await rename(next, this.imagePath);
     } catch (e) {
       return this.refuse([{ file: this.imagePath ?? this.dir, line: 1, col: 1, message: `cannot publish the zone image: ${(e as Error).message}` }], started);
     }
@@ -218,6 +224,7 @@ export class ServedZones {
         bytes: r.image.byteLength,
         ms: Math.round(ms),
         compileMs: { load: Math.round(r.ms.load), build: Math.round(r.ms.build) },
+        ...(r.ms.peakMb ? { compilePeakMb: r.ms.peakMb } : {}),
       },
       'zones loaded',
     );

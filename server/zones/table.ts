@@ -13,22 +13,46 @@ import type { DnssecOption } from './dnssec-option.js';
 
 const FIRST = 1024;
 
+/**
+ * The shortest a record's line is in practice (`  h1: { type: A, value: 10.0.0.1 }` is 36
+ * bytes): a file of N bytes sizes its table for N / 24 records at once. Growing by doubling
+ * instead copies every array at each step and, for a moment, holds both (issue 8: the
+ * compile's peak is the reload's). Pages not written to cost no memory, so guessing high
+ * is free; a file denser than that still grows.
+ */
+const MIN_LINE_BYTES = 24;
+/** RDATA bytes per text byte to start with (an A record: 4 bytes from a 36-byte line; names about 1:1). */
+const DATA_PER_TEXT = 0.5;
+
 export class RecordTable {
   /** Owner names by id, in order of first appearance (names added by ownerId() alone have no records). */
   readonly names: Name[] = [];
-  private readonly ids = new Map<Name, number>();
+  private ids = new Map<Name, number>();
   count = 0;
-  owner = new Uint32Array(FIRST);
-  type = new Uint16Array(FIRST);
-  ttl = new Uint32Array(FIRST);
-  dataOff = new Uint32Array(FIRST);
-  dataLen = new Uint16Array(FIRST);
-  line = new Uint32Array(FIRST);
-  col = new Uint32Array(FIRST);
-  data = new Uint8Array(FIRST * 16);
+  owner: Uint32Array;
+  type: Uint16Array;
+  ttl: Uint32Array;
+  dataOff: Uint32Array;
+  dataLen: Uint16Array;
+  line: Uint32Array;
+  col: Uint32Array;
+  data: Uint8Array;
   dataUsed = 0;
   /** NS targets by record index: the glue check is the only reader of a target. */
   readonly nsTargets = new Map<number, Name>();
+
+  /** `textBytes`: the size of the file the records come from, to size the arrays once. */
+  constructor(textBytes = 0) {
+    const n = Math.max(FIRST, Math.ceil(textBytes / MIN_LINE_BYTES));
+    this.owner = new Uint32Array(n);
+    this.type = new Uint16Array(n);
+    this.ttl = new Uint32Array(n);
+    this.dataOff = new Uint32Array(n);
+    this.dataLen = new Uint16Array(n);
+    this.line = new Uint32Array(n);
+    this.col = new Uint32Array(n);
+    this.data = new Uint8Array(Math.max(FIRST * 16, Math.ceil(textBytes * DATA_PER_TEXT)));
+  }
 
   /** The id of `name`, numbering it if it is new. */
   ownerId(name: Name): number {
@@ -43,6 +67,19 @@ export class RecordTable {
 
   idOf(name: Name): number | undefined {
     return this.ids.get(name);
+  }
+
+  /**
+   * Drops what only reading and validating need, once the image builder has
+   * planned the zone: the name -> id index (a Map of every owner, about 30 MB
+   * at a million) and the records' lines and columns. The write pass needs
+   * only the numbers. After it ownerId() and idOf() start from nothing and
+   * pos() says line 0.
+   */
+  releaseForWrite(): void {
+    this.ids = new Map();
+    this.line = new Uint32Array(0);
+    this.col = new Uint32Array(0);
   }
 
   add(owner: number, type: number, ttl: number, wire: Uint8Array, line: number, col: number, target?: Name): void {
@@ -78,7 +115,7 @@ export class RecordTable {
   }
 
   pos(i: number, file: string): SourcePos {
-    return { file, line: this.line[i]!, col: this.col[i]! };
+    return { file, line: this.line[i] ?? 0, col: this.col[i] ?? 0 };
   }
 
   private grow(): void {
