@@ -126,6 +126,9 @@ export function compileZonesDir(dir: string, opts: CompileOptions = {}): Promise
       resolve(fail(`cannot start the zone compiler: ${(e as Error).message}`));
       return;
     }
+    // A server that exits mid-compile takes its compile with it.
+    const orphan = (): void => void child.kill('SIGKILL');
+    process.once('exit', orphan);
     let stderr = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (d: string) => {
@@ -138,6 +141,7 @@ export function compileZonesDir(dir: string, opts: CompileOptions = {}): Promise
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      process.off('exit', orphan);
       void Promise.resolve(r).then((v) => {
         cleanup();
         resolve(v);
