@@ -30,6 +30,16 @@ export interface CompileRequest {
   lowPriority: boolean;
   /** Where the child writes the image (renamed into place, so never half written). */
   output: string;
+  /** Also send the apex-only image (worker.ts apexOnly). */
+  summary: boolean;
+}
+
+/** Per zone: records compiled and names (nodes, empty non-terminals included) in the image. */
+export interface CompiledZone {
+  origin: string;
+  file: string;
+  records: number;
+  names: number;
 }
 
 interface Timings {
@@ -46,22 +56,27 @@ export type ChildReply =
       bytes: number;
       serials: Array<[string, SerialMemory]>;
       serialFallbacks: SerialFallback[];
-      zones: Array<{ origin: string; file: string; records: number }>;
+      zones: CompiledZone[];
       records: number;
       ms: Timings;
+      /** The apex-only image, base64, when asked for. */
+      summary?: string;
     }
   | { ok: false; errors: ZoneError[]; ms: Timings };
 
 export type CompileReply =
   | {
       ok: true;
+      /** The image; with `summaryOnly`, the apex-only one (the full one is in `file`). */
       image: ArrayBuffer;
+      /** The size of the full image. */
+      bytes: number;
       /** The file the image was written to: `CompileOptions.output`, else gone already. */
       file: string | undefined;
       serials: Array<[string, SerialMemory]>;
       /** Zone files whose `serial: auto` fell back to file times (load.ts), for the reloader's warning. */
       serialFallbacks: SerialFallback[];
-      zones: Array<{ origin: string; file: string; records: number }>;
+      zones: CompiledZone[];
       records: number;
       ms: Timings;
     }
@@ -82,6 +97,11 @@ export interface CompileOptions {
   lowPriority?: boolean;
   /** Leave the image in this file too (the caller renames or removes it); else a temporary file is removed once read. */
   output?: string;
+  /**
+   * Give back only each zone's apex (worker.ts apexOnly), not the full image read back from
+   * `output`: for a process that answers no query (a cluster primary). Needs `output`.
+   */
+  summaryOnly?: boolean;
 }
 
 export const COMPILE_DEFAULTS = { maxHeapMb: 1536, timeoutMs: 60_000 } as const;
@@ -116,7 +136,8 @@ export function compileZonesDir(dir: string, opts: CompileOptions = {}): Promise
   const cleanup = (): void => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   };
-  const request: CompileRequest = { dir, output, serials: [...(opts.previous ?? new Map())], lowPriority: opts.lowPriority !== false, ...(opts.read ? { read: opts.read } : {}) };
+  const summaryOnly = opts.summaryOnly === true && opts.output !== undefined;
+  const request: CompileRequest = { dir, output, summary: summaryOnly, serials: [...(opts.previous ?? new Map())], lowPriority: opts.lowPriority !== false, ...(opts.read ? { read: opts.read } : {}) };
   return new Promise<CompileReply>((resolve) => {
     let child: ChildProcess;
     try {
@@ -167,9 +188,14 @@ export function compileZonesDir(dir: string, opts: CompileOptions = {}): Promise
         if (r.errors.length > MAX_ERRORS_TOTAL) r.errors.length = MAX_ERRORS_TOTAL;
         return finish(r);
       }
+      const { summary, ...rest } = r;
+      if (summaryOnly && summary !== undefined) {
+        const b = Buffer.from(summary, 'base64');
+        return finish({ ...rest, image: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength), file: opts.output });
+      }
       finish(
         readImage(output!).then(
-          (image): CompileReply => ({ ...r, image, file: opts.output }),
+          (image): CompileReply => ({ ...rest, image, file: opts.output }),
           (e: Error) => fail(`cannot read the compiled zone image: ${e.message}`),
         ),
       );
