@@ -42,14 +42,16 @@ test('a zone summary keeps origin, serial, SOA and signing option, copied out of
   }
 });
 
+const TWO_ZONES = {
+  'sum.test.yaml':
+    "dnssec: true\nrecords:\n  '@':\n    - { type: SOA, value: { mname: ns1, rname: hostmaster, serial: 78 } }\n    - { type: NS, values: [ns1, ns2.other.test.] }\n    - { type: TXT, value: apex }\n  ns1: { type: A, value: 192.0.2.53 }\n  a.b.c: { type: A, value: 192.0.2.80 }\n",
+  'two.test.yaml': "records:\n  '@':\n    - { type: SOA, value: { mname: ns1, rname: h } }\n    - { type: NS, value: ns1 }\n  ns1: { type: A, value: 192.0.2.54 }\n",
+};
+
 test('a compile for a process that answers nothing gives the apexes only: the same summaries, the full image in its file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-summary-'));
+  for (const [name, text] of Object.entries(TWO_ZONES)) writeFileSync(join(dir, name), text);
   try {
-    writeFileSync(
-      join(dir, 'sum.test.yaml'),
-      "dnssec: true\nrecords:\n  '@':\n    - { type: SOA, value: { mname: ns1, rname: hostmaster, serial: 78 } }\n    - { type: NS, values: [ns1, ns2.other.test.] }\n    - { type: TXT, value: apex }\n  ns1: { type: A, value: 192.0.2.53 }\n  a.b.c: { type: A, value: 192.0.2.80 }\n",
-    );
-    writeFileSync(join(dir, 'two.test.yaml'), "records:\n  '@':\n    - { type: SOA, value: { mname: ns1, rname: h } }\n    - { type: NS, value: ns1 }\n  ns1: { type: A, value: 192.0.2.54 }\n");
     const output = join(dir, 'zones.img');
     const full = await compileZonesDir(dir, { output });
     const apex = await compileZonesDir(dir, { output, summaryOnly: true });
