@@ -239,7 +239,8 @@ async function reloadRuns(ctx: ScaleContext, report: ScaleReport, dir: string, p
   for (const what of ['reloads', 'broken'] as const) {
     const n = what === 'reloads' ? ctx.reloads : 1;
     const seconds = Math.min(1800, n * perReload + 4);
-    await sleep(500);
+    // The workers take a new image one after the other after "zones loaded" (runtime/images.ts rollOut): let the last one finish.
+    await sleep(2500);
     const steady = treeRssKb(pid).kb;
     const rss = sampler(pid);
     const perf = ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds, file: qfile, rate: ctx.reloadRate, perQuery: true });

@@ -215,9 +215,10 @@ export class ServedZones {
     const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
     info(
       {
-        zones: r.zones.map((z) => {
+        zones: r.zones.map(({ names, ...z }) => {
           const served = catalog.zones.get(z.origin);
-          return { ...z, origin: nameToText(z.origin), serial: served?.serial, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) };
+          // The fields in the order they have always been logged in (names after serial).
+          return { ...z, origin: nameToText(z.origin), serial: served?.serial, names, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) };
         }),
         records: r.records,
         bytes: r.bytes,
