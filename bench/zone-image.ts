@@ -155,7 +155,8 @@ async function measure(records: number, baseline: boolean): Promise<SizeResult> 
       compileMs: Math.round(compileMs),
       loadMs: Math.round(r.ms.load),
       buildMs: Math.round(r.ms.build),
-      compilePeakRssMb: mb(peak),
+      // The compile runs in a child process now (compiler.ts): its own peak, plus this process's.
+      compilePeakRssMb: mb(peak) + (r.ms.peakMb ?? 0),
       imageBytes,
       bytesPerRecord: Math.round((imageBytes / n) * 10) / 10,
       image,

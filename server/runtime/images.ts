@@ -76,3 +76,77 @@ export function imageFromPrimary(): Promise<{ path: string; generation: number }
     process.send?.({ pulsedns: 'image-request' } satisfies ImageRequest);
   });
 }
+
+/** Worker -> primary: the image of `generation` is installed (or refused); the next worker may start on it. */
+export interface ImageInstalled {
+  pulsedns: 'image-installed';
+  generation: number;
+}
+
+export function isImageInstalled(m: unknown): m is ImageInstalled {
+  const x = m as Partial<ImageInstalled> | null;
+  return x?.pulsedns === 'image-installed' && typeof x.generation === 'number';
+}
+
+/** In a worker: installs an announced image, then says so (the primary is waiting to tell the next worker). */
+export async function installAnnounced(zones: { install(path: string, generation: number): Promise<boolean> }, m: ImageMessage): Promise<void> {
+  await zones.install(m.path, m.generation);
+  if (!process.connected) return;
+  process.send?.({ pulsedns: 'image-installed', generation: m.generation } satisfies ImageInstalled, (e: Error | null) => void e);
+}
+
+/** How long the primary waits for one worker to install an image before it tells the next anyway. */
+export const INSTALL_TURN_MS = 10_000;
+
+/** The workers a reload is still being handed to (reload.ts waits for it before asking what they serve). */
+let rolling: Promise<void> = Promise.resolve();
+/** The generation of the newest round: an older round stops at its next worker. */
+let latest = 0;
+
+export function rolloutDone(): Promise<void> {
+  return rolling;
+}
+
+interface Announced {
+  isConnected(): boolean;
+  on(event: 'message', cb: (m: unknown) => void): unknown;
+  off(event: 'message', cb: (m: unknown) => void): unknown;
+  once(event: 'exit', cb: () => void): unknown;
+  off(event: 'exit', cb: () => void): unknown;
+}
+
+/**
+ * A new image for workers that are serving: one worker at a time, each told
+ * once the one before has it installed. Installing is the one moment a
+ * worker's event loop is busy for a while (reading 70 MB at a million
+ * records, its checksum, the collection that frees the old image); the
+ * workers read the same socket, so while one installs the others answer
+ * what it would have (docs/performance.md: reload p99). A newer image ends
+ * an older round; a worker that does not answer in INSTALL_TURN_MS is passed.
+ */
+export function rollOut<W extends Announced>(workers: Iterable<W | undefined>, msg: ImageMessage, send: (w: W, msg: ImageMessage) => void, turnMs = INSTALL_TURN_MS): Promise<void> {
+  latest = msg.generation;
+  const round = (async (): Promise<void> => {
+    for (const w of workers) {
+      if (!w?.isConnected()) continue;
+      if (latest !== msg.generation) return;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          w.off('message', onMessage);
+          w.off('exit', done);
+          resolve();
+        };
+        const onMessage = (m: unknown): void => {
+          if (isImageInstalled(m) && m.generation >= msg.generation) done();
+        };
+        const timer = setTimeout(done, turnMs);
+        w.on('message', onMessage);
+        w.once('exit', done);
+        send(w, msg);
+      });
+    }
+  })();
+  rolling = round;
+  return round;
+}

@@ -5,6 +5,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { nameToText } from '../wire/names.js';
 import { formatError } from '../zones/model.js';
 import type { ServedZones } from './reloader.js';
+import { rolloutDone } from './images.js';
 
 export interface ReloadReport {
   /** True when the zones on disk (or the branch head) are what is served now. */
@@ -68,6 +69,8 @@ function askWorker(w: Worker, timeoutMs: number): Promise<ReloadReport> {
 
 /** In the primary: every worker reloads; the report is what they serve. */
 export async function reloadWorkers(own: ReloadReport, timeoutMs = 10_000): Promise<ReloadReport> {
+  // The image reaches the workers one at a time: ask once the last has been told.
+  await rolloutDone();
   const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
   if (workers.length === 0) return own;
   const reports = await Promise.all(workers.map((w) => askWorker(w, timeoutMs)));

@@ -3,10 +3,11 @@
 //
 // One compile, many readers (issue 8): the process that controls the zones
 // (the single process, or the cluster primary) compiles the directory in a
-// worker thread (zones/image/compiler.ts), never on the loop that answers
-// queries, and writes the image to one file. Every serving process reads
+// child process (zones/image/compiler.ts), never on the loop that answers
+// queries, which writes the image to one file. Every serving process reads
 // that file and swaps its catalog in one assignment; a worker started later
 // reads the same file, so it serves the last good image, never the disk.
+import { rename, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Catalog } from '../engine/catalog.js';
 import { nameToText } from '../wire/names.js';
@@ -17,7 +18,7 @@ import type { SerialFallback } from '../zones/serial.js';
 import { appendErrors } from '../zones/limits.js';
 import { compileZonesDir, type CompileOptions } from '../zones/image/compiler.js';
 import { imageZones, zoneSummary, type ZoneLike } from '../zones/image/adapter.js';
-import { imagePools, readImageFileAsync, writeImageFileAsync } from '../zones/image/file.js';
+import { imagePools, readImageFileAsync } from '../zones/image/file.js';
 import { ZoneImage } from '../zones/image/view.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
 import type { Name } from '../wire/names.js';
@@ -72,8 +73,6 @@ interface Built {
   nextKeyChange: number | undefined;
 }
 
-/** Built from an image, with the names per zone counted before any summary (for the log). */
-type BuiltImage = Built & { names: ReadonlyMap<Name, number> };
 
 export class ServedZones {
   current: Catalog = new Catalog([]);
@@ -184,17 +183,23 @@ export class ServedZones {
     const started = performance.now();
     // While something is served, the compile runs at the lowest CPU priority so the answering
     // threads keep their cores (zones/image/priority.ts); the first one has nothing to yield to.
-    const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, ...this.compileOptions, read: this.read, previous: this.serials });
+    // The compiler writes the image beside the published one; it is renamed over it once the keys check out.
+    const next = this.imagePath ? `${this.imagePath}.next` : undefined;
+    // A process that answers nothing reads back only the zones' apexes, not the full image.
+    const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, ...this.compileOptions, read: this.read, previous: this.serials, ...(next ? { output: next, summaryOnly: !this.answers } : {}) });
     if (!r.ok) return this.refuse(r.errors, started);
-    let built: BuiltImage;
+    let built: Built;
     try {
-      // Built by our own compiler a moment ago: no second pass for the checksum.
+      // Built by our own compiler a moment ago (with summaryOnly, its apexes only): no second pass for the checksum.
       const img = new ZoneImage(new Uint8Array(r.image), { verify: false });
       // Keys are checked before the image is published: a missing key refuses the load here, once.
       built = this.zonesOf(img, !this.answers);
       for (const w of built.warnings) this.log.warn(w);
-      if (built.errors.length) return this.refuse(built.errors, started);
-      if (this.imagePath) await writeImageFileAsync(this.imagePath, r.image);
+      if (built.errors.length) {
+        if (next) await rm(next, { force: true });
+        return this.refuse(built.errors, started);
+      }
+      if (this.imagePath && next) await rename(next, this.imagePath);
     } catch (e) {
       return this.refuse([{ file: this.imagePath ?? this.dir, line: 1, col: 1, message: `cannot publish the zone image: ${(e as Error).message}` }], started);
     }
@@ -211,14 +216,16 @@ export class ServedZones {
     const info = this.announce ? this.log.info.bind(this.log) : this.log.debug.bind(this.log);
     info(
       {
-        zones: r.zones.map((z) => {
+        zones: r.zones.map(({ names, ...z }) => {
           const served = catalog.zones.get(z.origin);
-          return { ...z, origin: nameToText(z.origin), serial: served?.serial, names: built.names.get(z.origin), ...(catalog.signed.has(z.origin) ? { signed: true } : {}) };
+          // The fields in the order they have always been logged in (names after serial).
+          return { ...z, origin: nameToText(z.origin), serial: served?.serial, names, ...(catalog.signed.has(z.origin) ? { signed: true } : {}) };
         }),
         records: r.records,
-        bytes: r.image.byteLength,
+        bytes: r.bytes,
         ms: Math.round(ms),
         compileMs: { load: Math.round(r.ms.load), build: Math.round(r.ms.build) },
+        ...(r.ms.peakMb ? { compilePeakMb: r.ms.peakMb } : {}),
       },
       'zones loaded',
     );
@@ -238,13 +245,12 @@ export class ServedZones {
 
   /**
    * The image's zones and, for those served signed, their signers (keys read now, in this process);
-   * `summarize`: only what a process answering no query needs (zoneSummary), and the names per zone for the log.
+   * `summarize`: only what a process answering no query needs (zoneSummary).
    */
-  private zonesOf(img: ZoneImage, summarize = false): BuiltImage {
+  private zonesOf(img: ZoneImage, summarize = false): Built {
     const pools = imagePools(img);
     const zones = imageZones(img, pools);
-    const names = new Map(zones.map((z) => [z.origin, z.nodes.size]));
-    return { ...this.withSigners(summarize ? zones.map(zoneSummary) : zones, pools), names };
+    return this.withSigners(summarize ? zones.map(zoneSummary) : zones, pools);
   }
 
   private withSigners(zones: ZoneLike[], pools: PoolSet): Built {

@@ -13,7 +13,7 @@ import { startUdp, type Endpoint, type UdpListener } from '../transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from '../transport/tcp.js';
 import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
-import { GENERATION_ENV, IMAGE_ENV, imageFromEnv, imageFromPrimary, isImageMessage, isImageRequest, makeImageDir, type ImageDir, type ImageMessage } from './images.js';
+import { GENERATION_ENV, IMAGE_ENV, imageFromEnv, imageFromPrimary, installAnnounced, isImageMessage, isImageRequest, makeImageDir, rollOut, type ImageDir, type ImageMessage } from './images.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
 import { MIN_USEFUL_VANTAGES, startHealth, type HealthRuntime } from './health.js';
@@ -325,7 +325,7 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   const traffic = role === 'worker' ? trafficRegistry(stats, () => zones.current) : undefined;
   const onMessage = (m: unknown): void => {
     if (isImageMessage(m)) {
-      void zones.install(m.path, m.generation);
+      void installAnnounced(zones, m);
       return;
     }
     const msg = m as { pulsedns?: string; id?: number };
@@ -481,9 +481,8 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
     throw e;
   }
   const c = control;
-  c.zones.onPublished = () => {
-    for (const w of Object.values(cluster.workers ?? {})) sendQuietly(w, imageMessage(c));
-  };
+  // A reload reaches the serving workers one at a time (images.ts rollOut); the first image went to all at once.
+  c.zones.onPublished = () => void rollOut(Object.values(cluster.workers ?? {}), imageMessage(c), sendQuietly);
   for (const w of waiting) sendQuietly(w, imageMessage(c));
   waiting.clear();
   announce();

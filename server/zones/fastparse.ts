@@ -455,7 +455,7 @@ export function fastParseZoneYaml(text: string, file: string, defaultOrigin?: st
  * compiler's path, whose memory stays near the size of the image.
  */
 export function fastParseZoneCompact(text: string, file: string, defaultOrigin?: string): { zone?: CompactZone; errors: ZoneError[] } | undefined {
-  const table = new RecordTable();
+  const table = new RecordTable(text.length);
   const r = attempt(() => parse(text, file, defaultOrigin, table));
   if (!r?.zone) return r && { errors: r.errors };
   const { records: _none, ...rest } = r.zone;

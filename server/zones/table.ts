@@ -13,36 +13,106 @@ import type { DnssecOption } from './dnssec-option.js';
 
 const FIRST = 1024;
 
+/**
+ * The shortest a record's line is in practice (`  h1: { type: A, value: 10.0.0.1 }` is 36
+ * bytes): a file of N bytes sizes its table for N / 24 records at once. Growing by doubling
+ * instead copies every array at each step and, for a moment, holds both (issue 8: the
+ * compile's peak is the reload's). Pages not written to cost no memory, so guessing high
+ * is free; a file denser than that still grows.
+ */
+const MIN_LINE_BYTES = 24;
+/** RDATA bytes per text byte to start with (an A record: 4 bytes from a 36-byte line; names about 1:1). */
+const DATA_PER_TEXT = 0.5;
+
 export class RecordTable {
   /** Owner names by id, in order of first appearance (names added by ownerId() alone have no records). */
   readonly names: Name[] = [];
-  private readonly ids = new Map<Name, number>();
+  /**
+   * The name -> id index: open addressing over `names` (slot = id + 1, 0 = empty), FNV-1a of
+   * the name, at most half full. Not a Map: a Map of a million strings was 15% of a 1M-record
+   * compile (growing by rehashing, tracing by the collector) and about 30 MB; this is one
+   * typed array the collector never walks, sized from the file once.
+   */
+  private slots: Int32Array;
+  private mask: number;
   count = 0;
-  owner = new Uint32Array(FIRST);
-  type = new Uint16Array(FIRST);
-  ttl = new Uint32Array(FIRST);
-  dataOff = new Uint32Array(FIRST);
-  dataLen = new Uint16Array(FIRST);
-  line = new Uint32Array(FIRST);
-  col = new Uint32Array(FIRST);
-  data = new Uint8Array(FIRST * 16);
+  owner: Uint32Array;
+  type: Uint16Array;
+  ttl: Uint32Array;
+  dataOff: Uint32Array;
+  dataLen: Uint16Array;
+  line: Uint32Array;
+  col: Uint32Array;
+  data: Uint8Array;
   dataUsed = 0;
   /** NS targets by record index: the glue check is the only reader of a target. */
   readonly nsTargets = new Map<number, Name>();
 
+  /** `textBytes`: the size of the file the records come from, to size the arrays once. */
+  constructor(textBytes = 0) {
+    const n = Math.max(FIRST, Math.ceil(textBytes / MIN_LINE_BYTES));
+    this.owner = new Uint32Array(n);
+    this.type = new Uint16Array(n);
+    this.ttl = new Uint32Array(n);
+    this.dataOff = new Uint32Array(n);
+    this.dataLen = new Uint16Array(n);
+    this.line = new Uint32Array(n);
+    this.col = new Uint32Array(n);
+    this.data = new Uint8Array(Math.max(FIRST * 16, Math.ceil(textBytes * DATA_PER_TEXT)));
+    // Twice the records the file can hold, so the index never grows while it is read (an owner per record at most).
+    let size = FIRST * 2;
+    while (size < n * 2) size *= 2;
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+  }
+
   /** The id of `name`, numbering it if it is new. */
   ownerId(name: Name): number {
-    let id = this.ids.get(name);
-    if (id === undefined) {
-      id = this.names.length;
-      this.ids.set(name, id);
-      this.names.push(name);
-    }
+    const at = this.slotOf(name);
+    const found = this.slots[at]!;
+    if (found !== 0) return found - 1;
+    const id = this.names.length;
+    this.names.push(name);
+    this.slots[at] = id + 1;
+    if (this.names.length * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     return id;
   }
 
   idOf(name: Name): number | undefined {
-    return this.ids.get(name);
+    const found = this.slots[this.slotOf(name)]!;
+    return found === 0 ? undefined : found - 1;
+  }
+
+  /** The slot holding `name`, or the empty one where it would go. */
+  private slotOf(name: Name): number {
+    if (this.mask < 0) throw new Error('RecordTable: the name index was released (releaseForWrite)');
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    const mask = this.mask;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const v = this.slots[at]!;
+      if (v === 0 || this.names[v - 1] === name) return at;
+    }
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    const names = this.names;
+    for (let id = 0; id < names.length; id++) this.slots[this.slotOf(names[id]!)] = id + 1;
+  }
+
+  /**
+   * Drops what only reading and validating need, once the image builder has
+   * planned the zone: the name -> id index (16 MB at a million records) and
+   * the records' lines and columns (8 MB). The write pass needs only the
+   * numbers. After it ownerId() and idOf() throw and pos() says line 0.
+   */
+  releaseForWrite(): void {
+    this.slots = new Int32Array(0);
+    this.mask = -1;
+    this.line = new Uint32Array(0);
+    this.col = new Uint32Array(0);
   }
 
   add(owner: number, type: number, ttl: number, wire: Uint8Array, line: number, col: number, target?: Name): void {
@@ -78,7 +148,7 @@ export class RecordTable {
   }
 
   pos(i: number, file: string): SourcePos {
-    return { file, line: this.line[i]!, col: this.col[i]! };
+    return { file, line: this.line[i] ?? 0, col: this.col[i] ?? 0 };
   }
 
   private grow(): void {

@@ -5,6 +5,7 @@
 // one ArrayBuffer sized by a first pass. Mirrors compileZone(): every
 // ancestor up to the apex is a node, cuts are non-apex NS owners, pool-backed
 // RRsets hold every member of the family and a pool id.
+import { collectNow } from './collect.js';
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { Type } from '../../wire/constants.js';
@@ -44,7 +45,7 @@ interface ZonePlan {
   dataBytes: number;
 }
 
-function planZone(src: CompactZone, pools: PoolSet): ZonePlan {
+function planZone(src: CompactZone, pools: PoolSet, release: boolean): ZonePlan {
   const origin = src.origin;
   const t = src.records;
   // Owners keep the table's numbers; names added here (the apex, empty
@@ -89,6 +90,11 @@ function planZone(src: CompactZone, pools: PoolSet): ZonePlan {
     mark(id);
     return id;
   });
+  if (release) {
+    // Every name has its number now: the index and the lines go before a million sort keys arrive.
+    t.releaseForWrite();
+    collectNow();
+  }
   // One plain string sort: each canonical key carries the id after it (canonical.ts), so it comes back.
   const sorted: string[] = [];
   for (let id = 0; id < byId.length; id++) if (keep[id] === 1) sorted.push(canonicalKey(byId[id]!, String.fromCharCode(id >>> 16, id & 0xffff)));
@@ -188,10 +194,17 @@ export function buildImage(sources: readonly ZoneSource[], pools: PoolSet, pools
   return buildImageCompact(sources.map(compactFromSource), pools, poolsFile);
 }
 
-/** buildImage from the compiler's compact zones (table.ts); the tables gain the names of empty non-terminals. */
-export function buildImageCompact(sources: readonly CompactZone[], pools: PoolSet, poolsFile?: PoolsFileText): ArrayBuffer {
+/**
+ * buildImage from the compiler's compact zones (table.ts); the tables gain the names of empty non-terminals.
+ * `release`: the caller is done with the tables' name index and lines (the compile process):
+ * they are dropped once the owners are numbered, and the planning's garbage is collected before
+ * the image is allocated, so neither joins the next allocation at the build's peak.
+ */
+export function buildImageCompact(sources: readonly CompactZone[], pools: PoolSet, poolsFile?: PoolsFileText, release = false): ArrayBuffer {
   if (endianness() !== 'LE') throw new ImageError('zone images are little-endian; this host is not');
-  const plans = sources.map((src) => planZone(src, pools));
+  const plans = sources.map((src) => planZone(src, pools, release));
+  // The sort keys and the planning's scratch arrays are garbage: gone before the image is allocated.
+  if (release) collectNow();
   const poolIds = new Map<string, number>();
   let nodes = 0;
   let rrsets = 0;
