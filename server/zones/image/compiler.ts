@@ -53,9 +53,12 @@ interface Timings {
 export type ChildReply =
   | {
       ok: true;
+      /** The size of the full image. */
       bytes: number;
       serials: Array<[string, SerialMemory]>;
+      /** Zone files whose `serial: auto` fell back to file times (load.ts), for the reloader's warning. */
       serialFallbacks: SerialFallback[];
+      /** What the zones are served with but should not be (signed-expire.ts), for the reloader's log. */
       warnings: ZoneError[];
       zones: CompiledZone[];
       records: number;
@@ -65,25 +68,15 @@ export type ChildReply =
     }
   | { ok: false; errors: ZoneError[]; ms: Timings };
 
+/** The child's reply with the image read back (or, with `summaryOnly`, the apex-only one). */
 export type CompileReply =
-  | {
-      ok: true;
+  | (Omit<Extract<ChildReply, { ok: true }>, 'summary'> & {
       /** The image; with `summaryOnly`, the apex-only one (the full one is in `file`). */
       image: ArrayBuffer;
-      /** The size of the full image. */
-      bytes: number;
       /** The file the image was written to: `CompileOptions.output`, else gone already. */
       file: string | undefined;
-      serials: Array<[string, SerialMemory]>;
-      /** Zone files whose `serial: auto` fell back to file times (load.ts), for the reloader's warning. */
-      serialFallbacks: SerialFallback[];
-      /** What the zones are served with but should not be (signed-expire.ts), for the reloader's log. */
-      warnings: ZoneError[];
-      zones: CompiledZone[];
-      records: number;
-      ms: Timings;
-    }
-  | { ok: false; errors: ZoneError[]; ms: Timings };
+    })
+  | Extract<ChildReply, { ok: false }>;
 
 export interface CompileOptions {
   /** Heap of the compiling process; a 1M-record zone needs about 300 MB. */
