@@ -2,11 +2,13 @@
 // or STREAM for a transfer the transport streams). No sockets, no clocks, no
 // I/O; every piece of scratch state is in the QueryContext the caller hands in.
 import { Class, Opcode, Rcode, Type } from '../wire/constants.js';
-import { decodeQuery, EDNS_CO, EDNS_DO, type Edns, type Query } from '../wire/query.js';
+import { decodeQuery, EDNS_CO, EDNS_DO, ownQuery, type Edns, type Query } from '../wire/query.js';
 import { type Name, parentName } from '../wire/names.js';
 import { signResult } from './signing.js';
 import { SECTION_ADDITIONAL, SECTION_ANSWER, SECTION_AUTHORITY } from '../wire/response.js';
 import type { Catalog } from './catalog.js';
+import type { AnswerStore } from './answerstore.js';
+import { shapeHash } from './doorkeeper.js';
 import { lookup } from './lookup.js';
 import { answerChaos } from './chaos.js';
 import type { PlannedRRset } from './sections.js';
@@ -26,7 +28,7 @@ function sizeLimit(transport: Transport, edns: Edns | null): number {
 
 export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer | null | typeof STREAM {
   const outcome = ctx.outcome;
-  const d = decodeQuery(msg);
+  const d = decodeQuery(msg, ctx.slot);
   if (d.kind === 'drop') {
     outcome.dropped = true;
     outcome.rcode = -1;
@@ -47,7 +49,7 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
   if (q.edns && q.edns.version > 0) return finishBare(ctx, msg, q, Rcode.BADVERS);
   if ((q.qtype === Type.AXFR || q.qtype === Type.IXFR) && ctx.streamTransfers) {
     // server/xfr/axfr.ts streams it (access control, TSIG and class checks are its own).
-    ctx.query = q;
+    ctx.query = ownQuery(q);
     return STREAM;
   }
   if (q.qclass === Class.CH) {
@@ -72,24 +74,27 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
   if (signing) catalog.freshenSigned();
   // Everything that shapes the bytes besides ID and qname case: qtype, RD/CD, EDNS, DO, CO and NSID, size limit, ANY policy.
   const ednsBits = edns ? 2 | (edns.dnssecOk ? 4 : 0) | (edns.compactOk ? 32 : 0) | (edns.nsid ? 64 : 0) : 0;
-  const key = q.qname + String.fromCharCode(q.qtype, (q.flags & 0x0110) | ednsBits | (transport === 'tcp' ? 8 : 0), limit);
-  const hit = catalog.cache.get(key);
-  if (hit) return fromCache(hit.bytes, msg, q.qnameLength, outcome, hit.zone);
+  const shape = q.qtype | (((q.flags & 0x0110) | ednsBits | (transport === 'tcp' ? 8 : 0)) << 16);
+  const h = shapeHash(q.qname, shape, limit);
+  const hit = catalog.cache.find(h, q.qname, shape, limit);
+  if (hit >= 0) return fromStore(ctx, catalog.cache, hit, msg, q.qnameLength);
 
   const gen = catalog.health.generation?.();
   if (gen !== undefined) {
-    const pooled = catalog.poolCache.get(key);
-    if (pooled && pooled.generation === gen) {
-      const out = fromCache(pooled.bytes, msg, q.qnameLength, outcome, pooled.zone);
-      reshuffle(out, pooled.offsets, pooled.width);
+    const pools = catalog.poolCache;
+    const at = pools.find(h, q.qname, shape, limit);
+    if (at >= 0 && pools.extraBuffer.readDoubleLE(pools.extraAt(at)) === gen) {
+      const out = fromStore(ctx, pools, at, msg, q.qnameLength);
+      reshuffle(out, pools.extraBuffer, pools.extraAt(at));
       return out;
     }
   }
 
   // Signed answers made per query name (signedanswers.ts); per catalog, so per zone image.
+  const key = signing ? q.qname + String.fromCharCode(shape & 0xffff, shape >>> 16, limit) : '';
   if (signing) {
     const made = catalog.signedAnswers.get(key);
-    if (made) return fromCache(made.bytes, msg, q.qnameLength, outcome, made.zone);
+    if (made) return fromCache(ctx, made.bytes, msg, q.qnameLength, made.zone);
   }
 
   let zone = catalog.findZone(q.qname);
@@ -119,22 +124,41 @@ export function answer(catalog: Catalog, msg: Buffer, ctx: QueryContext): Buffer
   }
   writer.setFlags(q.flags, res.aa, rcode);
   const out = writer.finish();
-  if (!res.dynamic && cacheable) catalog.remember(key, { bytes: out, zone: zone.origin });
+  if (!res.dynamic && cacheable) catalog.remember(h, q.qname, shape, limit, zone.origin, out);
   else if (signing && !res.dynamic) catalog.signedAnswers.set(key, out, zone.origin);
   else if (gen !== undefined && res.pooled === 1 && res.reshuffleable && !writer.truncated && offsets.length === (res.reshuffle?.rdata.length ?? 0)) {
-    catalog.rememberPooled(key, { zone: zone.origin, generation: gen, bytes: out, offsets: offsets.slice(), width: res.reshuffle?.type === Type.AAAA ? 16 : 4 });
+    catalog.rememberPooled(h, q.qname, shape, limit, zone.origin, out, { generation: gen, offsets, width: res.reshuffle?.type === Type.AAAA ? 16 : 4 });
   }
   setOutcome(outcome, rcode, false, writer.truncated);
   outcome.zone = zone.origin;
   return out;
 }
 
-/** A cached response under this query's ID and question-name case. */
-function fromCache(bytes: Buffer, msg: Buffer, qnameLength: number, outcome: Outcome, zone: Name): Buffer {
-  const out = Buffer.allocUnsafe(bytes.length);
-  bytes.copy(out);
-  msg.copy(out, 0, 0, 2);
-  msg.copy(out, 12, 12, 12 + qnameLength);
+/**
+ * A cached response under this query's ID and question-name case. The ID and
+ * the name are copied byte by byte: Buffer#copy of part of a buffer makes a
+ * typed array for the part, garbage on the path every cache hit takes.
+ */
+function fromCache(ctx: QueryContext, bytes: Buffer, msg: Buffer, qnameLength: number, zone: Name): Buffer {
+  const out = ctx.lent?.take(bytes.length) ?? Buffer.allocUnsafe(bytes.length);
+  out.set(bytes);
+  return asked(ctx, out, msg, qnameLength, zone);
+}
+
+/** fromCache() for an answer kept in an AnswerStore (answerstore.ts). */
+function fromStore(ctx: QueryContext, store: AnswerStore, at: number, msg: Buffer, qnameLength: number): Buffer {
+  const len = store.valueLength(at);
+  const out = ctx.lent?.take(len) ?? Buffer.allocUnsafe(len);
+  store.copyValue(at, out);
+  return asked(ctx, out, msg, qnameLength, store.zone(at));
+}
+
+/** A kept answer given this query's ID and question-name case, and counted. */
+function asked(ctx: QueryContext, out: Buffer, msg: Buffer, qnameLength: number, zone: Name): Buffer {
+  const outcome = ctx.outcome;
+  out[0] = msg[0]!;
+  out[1] = msg[1]!;
+  for (let i = 12, end = 12 + qnameLength; i < end; i++) out[i] = msg[i]!;
   setOutcome(outcome, out[3]! & 0xf, true, (out[2]! & 0x02) !== 0);
   outcome.zone = zone;
   return out;
@@ -159,13 +183,20 @@ function writeSection(ctx: QueryContext, section: number, entries: PlannedRRset[
   return true;
 }
 
-/** Fisher-Yates over equal-width address fields, in place: a fresh round-robin order per answer. */
-function reshuffle(buf: Buffer, at: number[], width: number): void {
-  for (let i = at.length - 1; i > 0; i--) {
+/**
+ * Fisher-Yates over equal-width address fields, in place: a fresh round-robin
+ * order per answer. `layout` at `from`: generation (8 bytes), width, count,
+ * then each field's offset (u16), as catalog.rememberPooled keeps them.
+ */
+function reshuffle(buf: Buffer, layout: Buffer, from: number): void {
+  const width = layout[from + 8]!;
+  const count = layout[from + 9]!;
+  const offset = (k: number): number => layout.readUInt16LE(from + 10 + 2 * k);
+  for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
     if (i === j) continue;
-    const a = at[i]!;
-    const b = at[j]!;
+    const a = offset(i);
+    const b = offset(j);
     for (let k = 0; k < width; k++) {
       const t = buf[a + k]!;
       buf[a + k] = buf[b + k]!;

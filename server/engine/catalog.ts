@@ -9,19 +9,13 @@ import type { ZoneSigner } from '../dnssec/signer.js';
 import { signedZone, type SignedZone } from './signed.js';
 import { SignedAnswerCache } from './signedanswers.js';
 import { Doorkeeper } from './doorkeeper.js';
+import { AnswerStore } from './answerstore.js';
 
-/** A finished response and the served zone it came from (per-zone counts on a hit). */
-export interface CachedResponse {
-  bytes: Buffer;
-  zone: Name;
-}
-
-export interface PooledResponse {
-  zone: Name;
+/** Where a pool answer's addresses sit, kept beside it in the pool store (see rememberPooled). */
+export interface PoolLayout {
   generation: number;
-  bytes: Buffer;
   /** Offsets of the pool's address RDATA, all of length `width`. */
-  offsets: number[];
+  offsets: readonly number[];
   width: number;
 }
 
@@ -37,14 +31,14 @@ export const SIGNED_CACHE_PERIOD_MS = 3_600_000;
 
 export class Catalog {
   readonly zones: ReadonlyMap<Name, ZoneLike>;
-  /** Finished responses keyed by question and the flags that shape them (see answer.ts). */
-  readonly cache = new Map<string, CachedResponse>();
+  /** Finished responses by question name and the flags that shape them (see answer.ts). */
+  readonly cache = new AnswerStore({ maxEntries: CACHE_LIMIT });
   readonly loadedAt = Date.now();
   /**
    * Pool-backed responses per health generation, with where each address sits
    * so a hit can be reshuffled in place (round robin without a rebuild).
    */
-  readonly poolCache = new Map<string, PooledResponse>();
+  readonly poolCache = new AnswerStore({ maxEntries: CACHE_LIMIT, bytes: 4 * 1024 * 1024 });
   /** Signed answers made per query name (compact NXDOMAIN, wildcard expansions), admitted on second sight. */
   readonly signedAnswers = new SignedAnswerCache();
   /** Second-sight admission for `cache` and `poolCache` (doorkeeper.ts). */
@@ -101,16 +95,20 @@ export class Catalog {
   }
 
   /** Keeps a pool answer asked for before (doorkeeper.ts): one-off names under a pool wildcard stay out. */
-  rememberPooled(key: string, entry: PooledResponse): void {
-    if (!this.poolDoor.admit(key)) return;
-    if (this.poolCache.size >= CACHE_LIMIT) this.poolCache.clear();
-    this.poolCache.set(key, entry);
+  rememberPooled(h: number, qname: Name, shape: number, limit: number, zone: Name, bytes: Buffer, layout: PoolLayout): void {
+    if (layout.offsets.length > 122 || !this.poolDoor.admitHash(h)) return; // more addresses than an entry's extra bytes hold: answered afresh
+    // generation (f64), width, count, then each address's offset (u16).
+    const extra = Buffer.allocUnsafe(10 + 2 * layout.offsets.length);
+    extra.writeDoubleLE(layout.generation, 0);
+    extra[8] = layout.width;
+    extra[9] = layout.offsets.length;
+    layout.offsets.forEach((o, i) => extra.writeUInt16LE(o, 10 + 2 * i));
+    this.poolCache.put(h, qname, shape, limit, zone, bytes, extra);
   }
 
-  /** Keeps an answer asked for before (doorkeeper.ts): a flood of random names cannot fill the cache and empty it. */
-  remember(key: string, response: CachedResponse): void {
-    if (!this.door.admit(key)) return;
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(key, response);
+  /** Keeps an answer asked for before (doorkeeper.ts): a flood of random names cannot fill the cache and push out the rest. */
+  remember(h: number, qname: Name, shape: number, limit: number, zone: Name, bytes: Buffer): void {
+    if (!this.door.admitHash(h)) return;
+    this.cache.put(h, qname, shape, limit, zone, bytes);
   }
 }

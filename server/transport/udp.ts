@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { RequestHandler } from '../engine/handler.js';
+import { LentReplies } from '../engine/context.js';
 import type { Stats } from '../runtime/stats.js';
 import { truncatedReply, type RateLimiter } from './rrl.js';
 import { SendBatch, SLOW_REPLY_MS } from './sendbatch.js';
@@ -104,7 +105,9 @@ export function startUdp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
         }
         return answer(msg, peer);
       });
-      if (!batches) readDgram();
+      // The batched path copies each reply into its send buffer at once, so cache hits may be lent (engine/context.ts).
+      if (batches) ctx.lent = new LentReplies();
+      else readDgram();
       if (!announced) {
         announced = true;
         const why = batchUnavailable();

@@ -44,6 +44,23 @@ export interface Query {
   edns: Edns | null;
 }
 
+/**
+ * Where decodeQuery may put a query instead of making new objects: one per
+ * QueryContext, reused by every message, because a query that is answered
+ * from the cache otherwise leaves its decoded objects as its only garbage.
+ * What it returns lives until the next decode with the same slot.
+ */
+export class QuerySlot {
+  readonly edns: Edns = { payload: 0, version: 0, dnssecOk: false, compactOk: false, nsid: false };
+  readonly query: Query = { id: 0, flags: 0, opcode: 0, qname: '', qnameLength: 0, qtype: 0, qclass: 0, questionEnd: 0, edns: null };
+  readonly result: DecodeResult = { kind: 'query', query: this.query };
+}
+
+/** A decoded query that outlives its slot (a transfer streamed after the next message is decoded). */
+export function ownQuery(q: Query): Query {
+  return { ...q, edns: q.edns && { ...q.edns } };
+}
+
 export type DecodeResult =
   | { kind: 'query'; query: Query }
   /** Answerable with FORMERR: `questionEnd` is 12 when no question could be kept. */
@@ -52,6 +69,9 @@ export type DecodeResult =
   | { kind: 'drop'; reason: string };
 
 const MAX_POINTER_HOPS = 16;
+
+/** readQname's out-parameter, one for the module: decoding is synchronous, and every query made one before. */
+const NAME_OUT = { name: '' };
 
 /**
  * Reads the question name at offset 12 into canonical form. Returns its wire
@@ -108,7 +128,7 @@ function skipName(msg: Buffer, start: number): number {
   }
 }
 
-export function decodeQuery(msg: Buffer): DecodeResult {
+export function decodeQuery(msg: Buffer, slot?: QuerySlot): DecodeResult {
   if (msg.length < 12) return { kind: 'drop', reason: 'short' };
   const id = msg.readUInt16BE(0);
   const flags = msg.readUInt16BE(2);
@@ -121,7 +141,7 @@ export function decodeQuery(msg: Buffer): DecodeResult {
   if (qd !== 1) return { kind: 'formerr', id, flags, questionEnd: 12, edns: null };
   // Every RR needs at least 11 bytes; a count that cannot fit is a lie, reject before looping.
   if ((an + ns + ar) * 11 > msg.length - 12) return { kind: 'formerr', id, flags, questionEnd: 12, edns: null };
-  const holder = { name: '' };
+  const holder = NAME_OUT;
   const qlen = readQname(msg, holder);
   if (qlen < 0 || 12 + qlen + 4 > msg.length) return { kind: 'formerr', id, flags, questionEnd: 12, edns: null };
   const qtype = msg.readUInt16BE(12 + qlen);
@@ -144,17 +164,27 @@ export function decodeQuery(msg: Buffer): DecodeResult {
       // RFC 6891 section 6.1.1: one OPT, owned by the root.
       if (edns || nameEnd !== pos + 1 || msg[pos] !== 0) return { kind: 'formerr', id, flags, questionEnd, edns: null };
       const ttl = msg.readUInt32BE(nameEnd + 4);
-      edns = {
-        payload: msg.readUInt16BE(nameEnd + 2),
-        version: (ttl >>> 16) & 0xff,
-        dnssecOk: (ttl & EDNS_DO) !== 0,
-        compactOk: (ttl & EDNS_CO) !== 0,
-        nsid: rdlen > 0 && hasNsid(msg, nameEnd + 10, nameEnd + 10 + rdlen),
-      };
+      edns = slot ? slot.edns : { payload: 0, version: 0, dnssecOk: false, compactOk: false, nsid: false };
+      edns.payload = msg.readUInt16BE(nameEnd + 2);
+      edns.version = (ttl >>> 16) & 0xff;
+      edns.dnssecOk = (ttl & EDNS_DO) !== 0;
+      edns.compactOk = (ttl & EDNS_CO) !== 0;
+      edns.nsid = rdlen > 0 && hasNsid(msg, nameEnd + 10, nameEnd + 10 + rdlen);
     }
     pos = nameEnd + 10 + rdlen;
   }
-  return { kind: 'query', query: { id, flags, opcode, qname: holder.name, qnameLength: qlen, qtype, qclass, questionEnd, edns } };
+  if (!slot) return { kind: 'query', query: { id, flags, opcode, qname: holder.name, qnameLength: qlen, qtype, qclass, questionEnd, edns } };
+  const q = slot.query;
+  q.id = id;
+  q.flags = flags;
+  q.opcode = opcode;
+  q.qname = holder.name;
+  q.qnameLength = qlen;
+  q.qtype = qtype;
+  q.qclass = qclass;
+  q.questionEnd = questionEnd;
+  q.edns = edns;
+  return slot.result;
 }
 
 function skipRR(msg: Buffer, start: number): number {

@@ -21,11 +21,29 @@ test('a key gets in on its second offer; clear() forgets every note', () => {
   assert.throws(() => new Doorkeeper(1000), /power of two/);
 });
 
-test('a note is lossy: a later key in the same slot overwrites it', () => {
-  const d = new Doorkeeper(1);
-  d.admit('a');
-  d.admit('b');
-  assert.equal(d.admit('a'), false, 'b took the only slot');
+test('a note is lossy: four later keys in the same bucket push it out', () => {
+  const d = new Doorkeeper(4);
+  for (const k of ['a', 'b', 'c', 'd', 'e']) d.admit(k);
+  assert.equal(d.admit('a'), false, 'b to e took the only bucket');
+  assert.equal(d.admit('e'), true);
+  assert.throws(() => new Doorkeeper(2), /at least 4/);
+});
+
+test('two keys sharing a bucket and asked in turn are both let in on their second offer', () => {
+  // With one note per slot, each overwrote the other's and neither was ever cached.
+  const d = new Doorkeeper(4);
+  assert.equal(d.admit('www'), false);
+  assert.equal(d.admit('mail'), false);
+  assert.equal(d.admit('www'), true);
+  assert.equal(d.admit('mail'), true);
+});
+
+test('50,000 names asked in turn are nearly all let in on their second round', () => {
+  const d = new Doorkeeper();
+  const names = Array.from({ length: 50_000 }, (_, i) => `h${i * 7919}.bench.test/A`);
+  for (const n of names) d.admit(n);
+  const admitted = names.filter((n) => d.admit(n)).length;
+  assert.ok(admitted > 0.98 * names.length, `${admitted} of 50,000 admitted on the second round`);
 });
 
 test('a random-name flood larger than the response cache leaves the hot answer cached', () => {
