@@ -139,6 +139,7 @@ export type WarningCode =
   | 'signing-off-serial'
   | 'signing-off-ds'
   | 'signing-on'
+  | 'signing-algorithm'
   | 'from-invalid'
   | 'skipped-file'
   | 'health-unavailable';

@@ -47,6 +47,7 @@ function serialBelow(a: number, b: number): boolean {
 export function signingWarnings(before: Zone | undefined, after: Zone | undefined, now: number): PlanWarning[] {
   const was = before?.dnssec !== undefined;
   const is = after?.dnssec !== undefined;
+  if (after && was && is && before!.dnssec!.algorithm !== after.dnssec!.algorithm) return [algorithmWarning(after, before!.dnssec!.algorithm)];
   if (!after || was === is) return [];
   const zone = nameToText(after.origin);
   if (is) {
@@ -81,4 +82,26 @@ export function signingWarnings(before: Zone | undefined, after: Zone | undefine
     });
   }
   return out;
+}
+
+/**
+ * The signing algorithm changes in place. Resolvers validate with the
+ * algorithm the parent's DS names; a zone signed only with another one is
+ * bogus to them until the DS is replaced and its TTL has run out. Doing it
+ * safely is an algorithm rollover (RFC 6781 4.1.4: both algorithms' keys and
+ * signatures side by side, then the DS, then the old key out), which
+ * pulsedns does not do. And every server needs a key of the new algorithm.
+ */
+function algorithmWarning(after: Zone, was: number): PlanWarning {
+  const zone = nameToText(after.origin);
+  const is = after.dnssec!.algorithm;
+  return {
+    code: 'signing-algorithm',
+    zone,
+    message:
+      `${zone}: the signing algorithm changes from ${was} to ${is}: validating resolvers reject the zone from the moment it is signed with ${is} ` +
+      `until the parent's DS names a ${is} key and the old DS has left their caches (the DS TTL); pulsedns does no algorithm rollover, so either ` +
+      `take the DS out at the parent first and wait out its TTL (the zone is insecure meanwhile), or keep algorithm ${was}; ` +
+      `every server also needs an active ${is} key (${generateHint(after.origin, 'DIR', is)})`,
+  };
 }
