@@ -7,6 +7,7 @@ import { Type, typeName } from '../wire/constants.js';
 import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
 import { MAX_TTL, type ZoneSource } from './model.js';
 import { durationSeconds } from './duration.js';
+import { SIGNED_EXPIRE_MAX } from './signed-expire.js';
 
 /** A record value reduced to what matters; `text: undefined` marks a scalar that is not text or a number (null, true). */
 export type RecordValue =
@@ -106,7 +107,8 @@ export function rdataFromValue(type: number, value: RecordValue, zone: ZoneSourc
         continue;
       }
       if (v && (v.kind !== 'scalar' || v.text === undefined)) throw new RdataError(`field "${f}" must be a single value`);
-      const text = v ? v.text! : DEFAULTS[type]?.[f];
+      // A signed zone's secondaries must stop serving before its signatures expire (signed-expire.ts).
+      const text = v ? v.text! : type === Type.SOA && f === 'expire' && zone.dnssec ? String(SIGNED_EXPIRE_MAX) : DEFAULTS[type]?.[f];
       if (text === undefined) throw new RdataError(`missing field "${f}"`);
       if (f === 'params') tokens.push(...splitPresentation(text));
       else tokens.push(literal.includes(f) ? escapeText(text) : text);

@@ -112,26 +112,32 @@ test('a signed zone whose SOA expire outlives its signatures is a warning at its
   const zone = (dnssec: string, expire: string): string =>
     `${dnssec}records:\n  '@':\n    - type: SOA\n      value: { mname: ns1, rname: hostmaster, serial: 1${expire} }\n    - { type: NS, value: ns1 }\n  ns1: { type: A, value: 192.0.2.1 }\n`;
   const d = dir(t, {
-    // The SOA's default expire is 14 days.
+    'long.test.yaml': zone('dnssec: true\n', ', expire: 2w'),
+    // Left out, the expire is 6 days in a signed zone and 14 days in the others.
     'signed.test.yaml': zone('dnssec: true\n', ''),
     'short.test.yaml': zone('dnssec: true\n', ', expire: 6d'),
     'plain.test.yaml': zone('', ''),
   });
   const cli = spawnSync(process.execPath, [CLI, 'check', d], { encoding: 'utf8' });
   assert.equal(cli.status, 0, 'a warning never fails the check');
-  const warning = `${join(d, 'signed.test.yaml')}:5:14: warning: SOA expire 1209600 (14 days) is above 518400 (6 days), the limit for a zone served signed (dnssec:): a secondary cut off from pulsedns would go on answering for signed.test. with signatures that have expired, which validating resolvers reject; set expire to 6d or less`;
-  assert.equal(cli.stdout, `${warning}\nok: 3 zones valid, 1 warning\n`, 'not the zone at 6 days, not the unsigned one');
+  const warning = `${join(d, 'long.test.yaml')}:5:14: warning: SOA expire 1209600 (14 days) is above 518400 (6 days), the limit for a zone served signed (dnssec:): a secondary cut off from pulsedns would go on answering for long.test. with signatures that have expired, which validating resolvers reject; set expire to 6d or less`;
+  assert.equal(cli.stdout, `${warning}\nok: 4 zones valid, 1 warning\n`, 'not the zones at 6 days, not the unsigned one');
 
   // Loading serves the zone and logs the same line, as a warning.
   const keysDir = mkdtempSync(join(tmpdir(), 'pulsedns-check-keys-'));
   t.after(() => rmSync(keysDir, { recursive: true, force: true }));
-  for (const z of ['signed.test.', 'short.test.']) createKey(keysDir, nameFromText(z), 13);
+  for (const z of ['long.test.', 'signed.test.', 'short.test.']) createKey(keysDir, nameFromText(z), 13);
   const lines: Array<{ level: number; msg: string }> = [];
   const served = new ServedZones(d, pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) }), new Stats(), { keysDir });
   assert.ok(await served.reload(), 'served all the same');
-  assert.ok(served.current.signed.has(nameFromText('signed.test.')));
+  assert.ok(served.current.signed.has(nameFromText('long.test.')));
   assert.deepEqual(
     lines.filter((l) => l.level === 40).map((l) => l.msg),
     [warning.replace(': warning: ', ': ')],
   );
+  const expire = (z: string): number => {
+    const wire = served.current.zones.get(nameFromText(z))!.soa.rdata[0]!.wire;
+    return wire.readUInt32BE(wire.length - 8);
+  };
+  assert.deepEqual(['signed.test.', 'plain.test.'].map(expire), [518400, 1209600]);
 });
