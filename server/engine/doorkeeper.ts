@@ -16,6 +16,8 @@
 // cache for good, and each of those answers was rebuilt and its garbage
 // collected. A bucket keeps four; only a fifth name in the same bucket can
 // starve one (about 1 in 130 names at 50,000 in use).
+import { randomBytes } from 'node:crypto';
+
 const WAYS = 4;
 
 export class Doorkeeper {
@@ -51,16 +53,24 @@ export class Doorkeeper {
   }
 }
 
-/** FNV-1a over the key's UTF-16 code units; never 0, which marks an empty slot. */
+/**
+ * A per-process start for the hashes below. Query names are the client's to
+ * choose: with a hash anyone can compute, a flood of names made to share one
+ * slot would make every lookup in the answer stores (answerstore.ts) walk a
+ * chain as long as the flood. Seeded, the slots cannot be predicted.
+ */
+const SEED = 0x811c9dc5 ^ randomBytes(4).readUInt32LE(0);
+
+/** FNV-1a over the key's UTF-16 code units, from SEED; never 0, which marks an empty slot. */
 export function keyHash(key: string): number {
-  let h = 0x811c9dc5;
+  let h = SEED;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return (h | 1) >>> 0;
 }
 
 /** keyHash of a question name and its shape (answer.ts), with no string made for the pair. */
 export function shapeHash(name: string, shape: number, limit: number): number {
-  let h = 0x811c9dc5;
+  let h = SEED;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (shape & 0xffff), 0x01000193);
   h = Math.imul(h ^ (shape >>> 16), 0x01000193);

@@ -2,6 +2,7 @@
 // response cache: a random-name flood larger than the cache leaves the
 // answers in real use where they are.
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { Doorkeeper } from '../../../server/engine/doorkeeper.js';
 import { Catalog } from '../../../server/engine/catalog.js';
@@ -71,4 +72,16 @@ test('a random-name flood larger than the response cache leaves the hot answer c
   const again = ask(catalog, www, 'udp', outcome)!;
   assert.equal(parseMessage(again).answer.length, 1);
   assert.equal(outcome.cached, true, 'still served from the cache');
+});
+
+test('the hash is seeded per process: a client cannot pick names that share a slot', () => {
+  const hashIn = (): string => {
+    const url = new URL('../../../server/engine/doorkeeper.js', import.meta.url).href;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(url)}).then((m) => console.log(m.keyHash('www.example.com.'), m.shapeHash('www.example.com.', 1, 512)))`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const a = hashIn();
+  const b = hashIn();
+  assert.notEqual(a, b, 'two processes, two seeds (equal by chance once in 2^32)');
 });
