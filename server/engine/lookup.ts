@@ -27,11 +27,12 @@ export function lookup(catalog: Catalog, zone: ZoneLike, qname: Name, qtype: num
     denial: null,
     referral: null,
   };
-  const visited = new Set<Name>();
+  // Made when the first CNAME is followed: most lookups follow none.
+  let visited: Set<Name> | undefined;
   let name = qname;
   let z: ZoneLike | undefined = zone;
   for (let step = 0; z && step < MAX_CHAIN; step++) {
-    visited.add(name);
+    visited?.add(name);
     const answered = res.answer.length;
     const referred = res.authority.length;
     const next = lookupInZone(catalog, z, name, qtype, opts, res, step === 0);
@@ -42,7 +43,9 @@ export function lookup(catalog: Catalog, zone: ZoneLike, qname: Name, qtype: num
       // Glue below a cut is sent only with the referral it belongs to (RFC 1034 4.2.1).
       addAdditional(z, set, res, opts, set.type === Type.NS && set.owner !== z.origin);
     }
-    if (next === undefined || visited.has(next)) break;
+    if (next === undefined) break;
+    visited ??= new Set<Name>([name]);
+    if (visited.has(next)) break;
     name = next;
     z = catalog.findZone(name);
   }

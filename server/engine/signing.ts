@@ -31,7 +31,11 @@ export interface SigningOutcome {
   cacheable: boolean;
 }
 
-/** Stable ids of static RRsets' data, so their signatures are found again without re-canonicalizing. */
+/**
+ * Stable ids of static RRsets' data, so their signatures are found again
+ * without re-canonicalizing. Keyed by the rdata array, which copies of an
+ * RRset share (the negative-answer SOA is one, made per query with its TTL).
+ */
 const setIds = new WeakMap<object, string>();
 
 /**
@@ -46,10 +50,10 @@ export function setIdOf(rrset: RRsetLike): string {
     for (const r of rrset.rdata) parts.push(r.wire.toString('latin1'));
     return parts.sort().join('');
   }
-  let id = setIds.get(rrset);
+  let id = setIds.get(rrset.rdata);
   if (id === undefined) {
     id = rdataSetId(rrset.type, rrset.rdata.map((r) => r.wire));
-    setIds.set(rrset, id);
+    setIds.set(rrset.rdata, id);
   }
   return id;
 }
