@@ -31,6 +31,8 @@ interface Entry {
   rrsigs: Buffer[];
   refreshAt: number;
   size: number;
+  /** When (seconds) a hit last moved it to the recent end of the protected segment. */
+  movedAt?: number;
 }
 
 /** Rough bookkeeping cost of an entry beyond its bytes (Map slot, object, array). */
@@ -66,13 +68,19 @@ export class SigCache {
   get(key: string, now: number): Buffer[] | undefined {
     let e = this.protectedSeg.get(key);
     if (e) {
-      this.protectedSeg.delete(key);
       if (now >= e.refreshAt) {
+        this.protectedSeg.delete(key);
         this.protBytes -= e.size;
         this.misses++;
         return undefined;
       }
-      this.protectedSeg.set(key, e);
+      // Recency to the second is enough; moving a hot entry on every hit (a delete and a set) made
+      // garbage on every signed answer that carries it (the negative-answer SOA: every NXDOMAIN).
+      if (e.movedAt !== now) {
+        this.protectedSeg.delete(key);
+        this.protectedSeg.set(key, e);
+        e.movedAt = now;
+      }
       this.hits++;
       return e.rrsigs;
     }
