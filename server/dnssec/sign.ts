@@ -81,7 +81,8 @@ export function signRRset(
   const sig = cryptoSign(key.algorithm === DnssecAlg.ED25519 ? null : 'sha256', data, key.signWith);
   // A signature kept in a cache gets memory of its own: a slice of Node's shared pool would pin the whole 8 KiB slab.
   const out = lasting ? Buffer.allocUnsafeSlow(headLen + sig.length) : Buffer.allocUnsafe(headLen + sig.length);
-  data.copy(out, 0, 0, headLen);
+  // Byte by byte: Buffer#copy of part of a buffer makes a typed array for the part, per signature.
+  for (let i = 0; i < headLen; i++) out[i] = data[i]!;
   sig.copy(out, headLen);
   return out;
 }

@@ -40,7 +40,8 @@ export class ResponseWriter {
     this.counts[0] = this.counts[1] = this.counts[2] = 0;
     this.truncated = false;
     this.names.clear();
-    query.copy(this.buf, 0, 0, questionEnd);
+    // Byte by byte: Buffer#copy of part of a buffer makes a typed array for the part, per response.
+    for (let i = 0; i < questionEnd; i++) this.buf[i] = query[i]!;
     this.buf.writeUInt16BE(questionEnd > 12 ? 1 : 0, 4);
     this.buf.fill(0, 6, 12);
     this.pos = questionEnd;
