@@ -66,6 +66,11 @@ export class SigCache {
 
   /** The cached RRSIGs for `key`, unless absent or due for refresh at `now` (seconds). */
   get(key: string, now: number): Buffer[] | undefined {
+    return this.entry(key, now)?.rrsigs;
+  }
+
+  /** get(), with the time (seconds) the RRSIGs are due for refresh. */
+  entry(key: string, now: number): { readonly rrsigs: Buffer[]; readonly refreshAt: number } | undefined {
     let e = this.protectedSeg.get(key);
     if (e) {
       if (now >= e.refreshAt) {
@@ -82,7 +87,7 @@ export class SigCache {
         e.movedAt = now;
       }
       this.hits++;
-      return e.rrsigs;
+      return e;
     }
     e = this.probation.get(key);
     if (!e) {
@@ -97,7 +102,7 @@ export class SigCache {
     }
     this.promote(key, e);
     this.hits++;
-    return e.rrsigs;
+    return e;
   }
 
   set(key: string, rrsigs: Buffer[], refreshAt: number): void {
@@ -127,6 +132,11 @@ export class SigCache {
     this.probation.clear();
     this.protectedSeg.clear();
     this.probBytes = this.protBytes = 0;
+  }
+
+  /** A hit the signer answered from its own last-call memo (signer.ts), counted as this cache's. */
+  countHit(): void {
+    this.hits++;
   }
 
   /** Called by signers for every signature they make, so /metrics can show the rate. */

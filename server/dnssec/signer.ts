@@ -50,6 +50,8 @@ export class ZoneSigner {
   private readonly keys: SigningKey[];
   private readonly clock: () => number;
   private readonly keySetId: string;
+  /** The RRset sign() was last asked for, and its signatures until they are due for refresh. */
+  private readonly last = { setId: '', owner: '', type: -1, ttl: -1, sigs: [] as Buffer[], refreshAt: -Infinity };
 
   /** `keys`: every key of the zone (loadZoneKeys); their phases at `now` decide which publish and which sign. */
   constructor(origin: Name, keys: readonly ZoneKey[], o: ZoneSignerOptions = {}) {
@@ -91,14 +93,29 @@ export class ZoneSigner {
    * without it, rdataSetId is used.
    */
   sign(owner: Name, type: number, ttl: number, rdatas: readonly Buffer[], setId?: string): Buffer[] {
-    const key = this.keySetId + owner + String.fromCharCode(type, ttl >>> 16, ttl & 0xffff) + (setId !== undefined ? '@' + setId : rdataSetId(type, rdatas));
     const now = this.clock();
-    const hit = this.cache.get(key, now);
-    if (hit) return hit;
-    const v = this.window.at(now);
-    const sigs = this.made(owner, type, ttl, rdatas, v, true);
-    this.cache.set(key, sigs, v.refreshAt);
-    return sigs;
+    // The same RRset as the call before (every compact NXDOMAIN signs the zone's SOA): no key to build, no lookup.
+    const last = this.last;
+    if (setId !== undefined && last.setId === setId && last.owner === owner && last.type === type && last.ttl === ttl && now < last.refreshAt) {
+      this.cache.countHit();
+      return last.sigs;
+    }
+    const key = this.keySetId + owner + String.fromCharCode(type, ttl >>> 16, ttl & 0xffff) + (setId !== undefined ? '@' + setId : rdataSetId(type, rdatas));
+    let got = this.cache.entry(key, now);
+    if (!got) {
+      const v = this.window.at(now);
+      got = { rrsigs: this.made(owner, type, ttl, rdatas, v, true), refreshAt: v.refreshAt };
+      this.cache.set(key, got.rrsigs, got.refreshAt);
+    }
+    if (setId !== undefined) {
+      last.setId = setId;
+      last.owner = owner;
+      last.type = type;
+      last.ttl = ttl;
+      last.sigs = got.rrsigs;
+      last.refreshAt = got.refreshAt;
+    }
+    return got.rrsigs;
   }
 
   private made(owner: Name, type: number, ttl: number, rdatas: readonly Buffer[], v: Validity, lasting: boolean): Buffer[] {
