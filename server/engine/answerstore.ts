@@ -22,7 +22,7 @@ import type { Name } from '../wire/names.js';
 
 const HEAD = 22;
 /** Largest answer kept (bytes); bigger ones are answered afresh each time. */
-export const MAX_VALUE = 65535;
+const MAX_VALUE = 65535;
 
 export interface AnswerStoreOptions {
   /** Bytes of the log (default 16 MiB). */
@@ -136,7 +136,7 @@ export class AnswerStore {
 
   /**
    * Stores `value` for (name, shape, limit) with hash `h`, replacing any entry
-   * for the same key; `extra` is kept beside it (read with extra()).
+   * for the same key; `extra` is kept beside it (found with extraAt()).
    * Names longer than 255 bytes, values over MAX_VALUE or a third of the
    * store, and extras over 255 bytes are not kept.
    */
@@ -236,10 +236,6 @@ export class AnswerStore {
   /** Offset in the store's buffer of the entry's extra bytes (read them with extraBuffer()). */
   extraAt(at: number): number {
     return at + HEAD + this.buf[at + 16]!;
-  }
-
-  extraLength(at: number): number {
-    return this.buf[at + 17]!;
   }
 
   /** The buffer extraAt() points into; read only. */
