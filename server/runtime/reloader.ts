@@ -80,8 +80,11 @@ export class ServedZones {
   health: HealthLookup = ALL_UP;
   /** Called with each catalog that goes live (the prober follows the pools in it). */
   onLoaded: (catalog: Catalog) => void = () => undefined;
-  /** Called after a compiled image is written, with its generation (the primary tells its workers). */
-  onPublished: (generation: number) => void = () => undefined;
+  /**
+   * Called after a compiled image is written, with its generation (the primary tells its workers).
+   * The next compile waits for what it returns: a reload ends when the workers have the image.
+   */
+  onPublished: (generation: number) => Promise<void> | void = () => undefined;
   lastErrors: ZoneError[] = [];
   /** Zone files whose serial: auto came from file times in the last load (pulsedns_zone_serial_fallbacks). */
   lastSerialFallbacks = 0;
@@ -100,6 +103,8 @@ export class ServedZones {
   private serials = new Map<string, SerialMemory>();
   private queued: Promise<boolean> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** The last published image still on its way to the workers (onPublished). */
+  private spreading: Promise<void> | void = undefined;
   private installing: Promise<boolean> = Promise.resolve(true);
   private readonly announce: boolean;
   private readonly read: ReadPolicy;
@@ -129,7 +134,10 @@ export class ServedZones {
   /**
    * Compiles the directory and serves the result; true when it went live.
    * Calls made while a compile runs share one more compile after it, so a
-   * burst of changes costs at most two.
+   * burst of changes costs at most two. A compile starts only once the image
+   * before it has reached every worker: otherwise a worker holding two images
+   * while it installs one (70 MB each at a million records) and the next
+   * compile (about 290 MB) would add up, the peak of two reloads at once.
    */
   reload(): Promise<boolean> {
     if (this.queued) return this.queued;
@@ -138,7 +146,7 @@ export class ServedZones {
       return this.compileOnce();
     });
     this.queued = next;
-    this.tail = next;
+    this.tail = next.then(() => this.spreading);
     return next;
   }
 
@@ -229,7 +237,7 @@ export class ServedZones {
       },
       'zones loaded',
     );
-    this.onPublished(this.generation);
+    this.spreading = this.onPublished(this.generation);
     return true;
   }
 

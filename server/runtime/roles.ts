@@ -482,7 +482,7 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   }
   const c = control;
   // A reload reaches the serving workers one at a time (images.ts rollOut); the first image went to all at once.
-  c.zones.onPublished = () => void rollOut(Object.values(cluster.workers ?? {}), imageMessage(c), sendQuietly);
+  c.zones.onPublished = () => rollOut(Object.values(cluster.workers ?? {}), imageMessage(c), sendQuietly);
   for (const w of waiting) sendQuietly(w, imageMessage(c));
   waiting.clear();
   announce();

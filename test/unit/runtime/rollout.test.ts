@@ -3,7 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { rollOut, rolloutDone, type ImageMessage } from '../../../server/runtime/images.js';
+import { ServedZones } from '../../../server/runtime/reloader.js';
+import { Stats } from '../../../server/runtime/stats.js';
 
 /** A worker as the primary sees it: messages in, 'image-installed' out after `installMs` (never when undefined). */
 class Worker extends EventEmitter {
@@ -51,4 +57,29 @@ test('a worker that does not answer is passed after its turn; a newer image ends
   assert.ok(!log2.includes('b told 4'), `the older round stopped: ${log2.join(', ')}`);
   assert.ok(log2.includes('b told 5'));
   assert.equal(rolloutDone(), newer);
+});
+
+test('the next compile starts only once the image before it has reached the workers', async (t) => {
+  // Otherwise a worker holding two images while it installs and the next compile add up (issue 8: a reload's peak).
+  const dir = mkdtempSync(join(tmpdir(), 'pulsedns-rollout-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const zone = (ip: string): void => writeFileSync(join(dir, 'example.com.yaml'), `records:\n  '@':\n    - { type: SOA, value: { mname: ns1, rname: hostmaster, serial: 1 } }\n    - { type: NS, value: ns1 }\n  ns1: { type: A, value: ${ip} }\n`);
+  zone('192.0.2.1');
+  const served = new ServedZones(dir, pino({ level: 'silent' }), new Stats());
+  let release = (): void => undefined;
+  const published: number[] = [];
+  served.onPublished = (generation) => {
+    published.push(generation);
+    return new Promise<void>((resolve) => (release = resolve));
+  };
+  assert.ok(await served.reload());
+  zone('192.0.2.2');
+  const second = served.reload();
+  // Long enough for a compile of this zone to finish several times over.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(published, [1], 'no second compile while the first image is on its way');
+  release();
+  assert.ok(await second);
+  assert.deepEqual(published, [1, 2]);
+  release();
 });
