@@ -65,6 +65,12 @@ export interface ReloadRow {
    */
   steadyLoadedMb?: number;
   peakMb: number;
+  /**
+   * The largest ratio over the changes of the tree's peak while one is applied to its RSS
+   * right before it: a reload's own cost, against a steady state that includes what the
+   * traffic has grown the workers' answer caches to by then (they fill for minutes).
+   */
+  peakRatio?: number;
   /** Seconds from the edit to the new data being served, per reload. */
   applySeconds: number[];
 }
@@ -248,7 +254,10 @@ async function reloadRuns(ctx: ScaleContext, report: ScaleReport, dir: string, p
     const apply: number[] = [];
     await sleep(2000);
     const steadyLoaded = treeRssKb(pid).kb;
+    let peakRatio = 0;
     for (let i = 0; i < n; i++) {
+      const before = treeRssKb(pid).kb;
+      const own = sampler(pid);
       const t0 = performance.now();
       if (what === 'reloads') {
         writeAtomically(zoneFile, base.replace('192.0.2.1 }', `192.0.2.${10 + i} }`));
@@ -263,9 +272,12 @@ async function reloadRuns(ctx: ScaleContext, report: ScaleReport, dir: string, p
         await logCount(pulse.proc, /refused/, want, refused, limit).catch(() => process.stderr.write(`zone scale: the broken edit was not refused within ${limit / 1000} s\n`));
       }
       apply.push(Math.round((performance.now() - t0) / 100) / 10);
+      // The change is applied once the workers have the image: the next one waits for that (reloader.ts).
+      await sleep(1500);
+      peakRatio = Math.max(peakRatio, own.stop() / before);
     }
     const result = await perf;
-    report.reload.push({ server: 'pulsedns --workers 2', what: what === 'reloads' ? `${n} reloads` : 'broken edit', reloads: n, perf: result, steadyMb: mb(steady), steadyLoadedMb: mb(steadyLoaded), peakMb: mb(rss.stop()), applySeconds: apply });
+    report.reload.push({ server: 'pulsedns --workers 2', what: what === 'reloads' ? `${n} reloads` : 'broken edit', reloads: n, perf: result, steadyMb: mb(steady), steadyLoadedMb: mb(steadyLoaded), peakMb: mb(rss.stop()), peakRatio: Math.round(peakRatio * 100) / 100, applySeconds: apply });
     // Back to the base zone before the next phase, and wait for it to be served.
     const want = loaded.n + 1;
     writeAtomically(zoneFile, base);
@@ -395,8 +407,8 @@ export function scaleTables(r: ScaleReport, table: ScaleContext['table']): strin
   out.push(table(['records', 'load s', 'RSS ready MB', 'RSS peak MB', 'processes', 'image MB', 'bytes/record (image)'],
     r.load.map((l) => [l.records.toLocaleString('en-US'), f(l.loadSeconds, 1), String(l.rssReadyMb), String(l.rssPeakMb), String(l.processes), f(l.imageBytes / 1e6, 1), f(l.imageBytes / l.records, 1)])));
   out.push('', 'Reloads under load (dnsperf at a fixed rate the whole time)', '');
-  out.push(table(['server', 'change', 'queries', 'lost', 'p99 ms', 'max ms', 'steady MB', 'under load MB', 'peak MB', 'applied after s'],
-    r.reload.map((x) => [x.server, x.what, x.perf.sent.toLocaleString('en-US'), String(x.perf.lost), f(x.perf.p99Ms), f(x.perf.maxMs), String(x.steadyMb), x.steadyLoadedMb === undefined ? '-' : String(x.steadyLoadedMb), String(x.peakMb), x.applySeconds.join(', ')])));
+  out.push(table(['server', 'change', 'queries', 'lost', 'p99 ms', 'max ms', 'steady MB', 'under load MB', 'peak MB', 'peak / before', 'applied after s'],
+    r.reload.map((x) => [x.server, x.what, x.perf.sent.toLocaleString('en-US'), String(x.perf.lost), f(x.perf.p99Ms), f(x.perf.maxMs), String(x.steadyMb), x.steadyLoadedMb === undefined ? '-' : String(x.steadyLoadedMb), String(x.peakMb), x.peakRatio === undefined ? '-' : `${x.peakRatio.toFixed(2)}x`, x.applySeconds.join(', ')])));
   if (r.tail) {
     const t = r.tail;
     out.push('', `Tail latency, ${t.records.toLocaleString('en-US')} records loaded, pulsedns --workers 1 and NSD each on core 0 at ${t.offered.toLocaleString('en-US')} q/s (half of NSD's ${r.nsdPeakQps?.toLocaleString('en-US')} q/s on this zone)`, '');

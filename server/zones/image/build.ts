@@ -13,7 +13,7 @@ import { type Name, parentName, isWildcard, labelCount } from '../../wire/names.
 import type { ZoneSource, PoolRef } from '../model.js';
 import { compactFromSource, type CompactZone } from '../table.js';
 import type { PoolSet } from '../../pools/model.js';
-import { canonicalKey } from './canonical.js';
+import { canonicalKey, idOfKey } from './canonical.js';
 import {
   FORMAT_VERSION, H, HEADER_BYTES, HEADER_WORDS, MAGIC0, MAGIC1, MAX_RRSET_RECORDS, N, NODE_APEX, NODE_CUT, NODE_EMPTY, NODE_WILDCARD,
   NODE_WILDCARD_CHILD, NODE_WORDS, NO_PARENT, R, RRSET_WORDS, Z, ZONE_HAS_CUTS, ZONE_HAS_WILDCARDS, ZONE_WORDS, align8, hashName,
@@ -97,9 +97,9 @@ function planZone(src: CompactZone, pools: PoolSet, release: boolean): ZonePlan 
   }
   // One plain string sort: each canonical key carries the id after it (canonical.ts), so it comes back.
   const sorted: string[] = [];
-  for (let id = 0; id < byId.length; id++) if (keep[id] === 1) sorted.push(canonicalKey(byId[id]!, String.fromCharCode(id >>> 16, id & 0xffff)));
+  for (let id = 0; id < byId.length; id++) if (keep[id] === 1) sorted.push(canonicalKey(byId[id]!, id));
   sorted.sort();
-  const order = sorted.map((k) => (k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1));
+  const order = sorted.map(idOfKey);
   sorted.length = 0;
   const rank = new Uint32Array(byId.length);
   for (let i = 0; i < order.length; i++) rank[order[i]!] = i;

@@ -21,6 +21,7 @@ import { compileZonesDir } from '../../../server/zones/image/compiler.js';
 import { imagePools, readImageFile, writeImageFile } from '../../../server/zones/image/file.js';
 import { ImageError } from '../../../server/zones/image/format.js';
 import { compareNamesCanonical } from '../../../server/zones/export.js';
+import { canonicalKey, idOfKey } from '../../../server/zones/image/canonical.js';
 import { findCut } from '../../../server/engine/referral.js';
 import { Catalog } from '../../../server/engine/catalog.js';
 import { ask } from '../../support/engine.js';
@@ -340,4 +341,15 @@ test('an error flood is capped per file, with a count of the rest', () => {
   const vr = zoneFromText(v.join('\n') + '\n', 'v.test.yaml', NO_POOLS);
   assert.equal(vr.errors.length, 101);
   assert.match(vr.errors[100]!.message, /1900 more errors/);
+});
+
+test('sort keys: plain string order is canonical order, the id comes back, one byte per character', () => {
+  const names = ['example.com.', 'a.example.com.', 'z.example.com.', '*.z.example.com.', 'zz.example.com.', 'b.a.example.com.', 'a-.example.com.'].map((t) => nameFromText(t));
+  const ids = [0, 1, 0xff, 0x100, 0xffff, 0x1000000, 0xffffffff];
+  const keys = names.map((n, i) => canonicalKey(n, ids[i]));
+  const byKey = names.map((n, i) => ({ n, k: keys[i]! })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((x) => x.n);
+  assert.deepEqual(byKey, [...names].sort(compareNamesCanonical));
+  assert.deepEqual(keys.map(idOfKey), ids);
+  // Code units under 256 let V8 keep a key one byte per character (the compile's peak at a million names).
+  for (const k of keys) assert.ok([...k].every((c) => c.charCodeAt(0) < 256), 'no two-byte character');
 });
