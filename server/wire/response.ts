@@ -5,6 +5,7 @@
 // client's own spelling of the name is what it sees (case echoed as asked).
 import { Class, Type } from './constants.js';
 import type { Name } from './names.js';
+import { NameTable } from './compression.js';
 
 /** One record's RDATA as the writer lays it down: pre-encoded parts, names compressible or not (zones/rdata.ts builds these). */
 export interface WireRdata {
@@ -31,7 +32,7 @@ export class ResponseWriter {
   private pos = 0;
   private limit = 512;
   private counts = [0, 0, 0];
-  private names = new Map<Name, number>();
+  private readonly names = new NameTable();
   truncated = false;
 
   /** Starts a response: header copied from the query, question copied verbatim. */
@@ -69,9 +70,9 @@ export class ResponseWriter {
   /** Registers the suffixes of `name` written at `offset` (those starting before `stop`). */
   private remember(name: Name, offset: number, stop = name.length): void {
     let i = 0;
+    // Only suffixes writeName just looked up and missed (or the question's, first of all).
     while (i < stop && name.charCodeAt(i) !== 0 && offset + i < 0x4000) {
-      const suffix = i === 0 ? name : name.slice(i);
-      if (!this.names.has(suffix)) this.names.set(suffix, offset + i);
+      this.names.add(name, i, offset + i);
       i += name.charCodeAt(i) + 1;
     }
   }
@@ -87,8 +88,8 @@ export class ResponseWriter {
     }
     let i = 0;
     while (name.charCodeAt(i) !== 0) {
-      const ptr = this.names.get(i === 0 ? name : name.slice(i));
-      if (ptr !== undefined) {
+      const ptr = this.names.find(name, i);
+      if (ptr >= 0) {
         if (this.pos + i + 2 > SCRATCH_SIZE) return false;
         const start = this.pos;
         if (i > 0) buf.write(name.slice(0, i), this.pos, 'latin1');
@@ -157,10 +158,8 @@ export class ResponseWriter {
 
   private rollback(mark: number, savedNames: number): false {
     this.pos = mark;
-    if (this.names.size !== savedNames) {
-      // Forget names registered inside the rolled-back bytes.
-      for (const [n, off] of this.names) if (off >= mark) this.names.delete(n);
-    }
+    // Forget names registered inside the rolled-back bytes.
+    this.names.truncate(savedNames, mark);
     return false;
   }
 
