@@ -22,14 +22,6 @@ export const SLOT = 4096;
 const VIEWED = 512;
 /** Replies packed per sendmmsg at most; UDP answers are at most 1232 bytes (engine/answer.ts). */
 const OUT_BYTES = 128 * 1024;
-/**
- * Replies sent as soon as this many are ready, not once the whole batch is
- * answered: under load a batch holds up to 64 queries, and the first would
- * otherwise wait for the other 63 to be answered (half a millisecond at a
- * million records), the median latency of a busy server. One more sendmmsg
- * per eight replies costs far less than that.
- */
-const SEND_EVERY = 8;
 
 let addon: Addon | null = null;
 let unavailable: string | null = null;
@@ -144,11 +136,6 @@ export function readBatches(socket: dgram.Socket, answer: (msg: Buffer, peer: Pe
       replies[3 * packed + 2] = i;
       packed++;
       at += reply.length;
-      if (packed === SEND_EVERY && i < count - 1) {
-        a.flush(handle!, packed);
-        packed = 0;
-        at = 0;
-      }
     }
     return packed;
   };
