@@ -65,6 +65,14 @@ export interface DnssecReport {
   signRate?: number;
   /** (c) in q/s: Knot, pulsedns with DO, pulsedns without DO. */
   flood?: { knot: number; signed?: number; unsigned?: number };
+  /**
+   * Raw signatures per second on the servers' core before the flood rounds and after each:
+   * a virtual machine's core can change speed for minutes (26 against 38 us per
+   * signature on core 0 within one hour here), which moves the flood rows apart.
+   */
+  floodSignRates?: number[];
+  /** pulsedns/Knot per flood round, each pair measured back to back. */
+  floodRoundRatios?: number[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -139,7 +147,8 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
     file: (i: number) => string;
     dnssecOk: boolean;
   }
-  const alternate = async (runs: Run[]): Promise<number[]> => {
+  let lastRoundRatios: number[] = [];
+  const alternate = async (runs: Run[], afterRound?: () => void): Promise<number[]> => {
     const got = runs.map(() => [] as PerfResult[]);
     for (let i = 0; i < ROUNDS; i++) {
       for (const [k, r] of runs.entries()) {
@@ -148,7 +157,9 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
         process.stdout.write(`${res.qps} q/s\n`);
         got[k]!.push(res);
       }
+      afterRound?.();
     }
+    if (runs.length >= 2) lastRoundRatios = got[0]!.map((x, i) => got[1]![i]!.qps / x.qps);
     return runs.map((r, k) => {
       const rs = got[k]!;
       const mean = (f: (x: PerfResult) => number): number => rs.reduce((a, x) => a + f(x), 0) / rs.length;
@@ -216,12 +227,21 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
     // Flood: a short warm-up on names never asked again, then every run on names of its own.
     await warm(knotPort, files.floodWarm, true);
     await warm(port, files.floodWarm, true);
+    const signRates: number[] = [];
+    const noteSignRate = (): void => {
+      const r = rawSignRate(ctx);
+      if (r !== undefined) signRates.push(r);
+    };
+    noteSignRate();
     const [knotFlood, flood, floodPlain] = await alternate([
       { label: '(c) Knot mod-onlinesign, random names, DO (core 0)', port: knotPort, file: (i) => files.flood[3 * i]!, dnssecOk: true },
       { label: '(c) pulsedns random names, DO (core 0)', port, file: (i) => files.flood[3 * i + 1]!, dnssecOk: true },
       { label: '(c) pulsedns random names, no DO (core 0)', port, file: (i) => files.flood[3 * i + 2]!, dnssecOk: false },
-    ]);
+    ], noteSignRate);
     report.flood = { knot: knotFlood!, signed: flood!, unsigned: floodPlain! };
+    report.floodSignRates = signRates;
+    // Knot's row first, pulsedns's second: each round's pair was measured back to back.
+    report.floodRoundRatios = lastRoundRatios;
     report.ratios = { mix: mixSigned! / mixPlain!, pool: poolSigned! / poolPlain!, flood: flood! / knotFlood! };
   } finally {
     await pulse?.stop();
@@ -264,6 +284,14 @@ export function dnssecTables(r: DnssecReport, table: (head: string[], rows: stri
       out.push(`flood cost per answer: ${(1e6 / f.signed).toFixed(1)} us signed, ${other.toFixed(1)} us unsigned, ${perSig.toFixed(1)} us per raw signature ` +
         `(signature + unsigned answer predicts ${Math.round(1e6 / (perSig + other))} q/s)`);
     }
+  }
+  if (r.floodRoundRatios?.length) out.push(`random-name flood per round (pulsedns/Knot, back to back): ${r.floodRoundRatios.map((x) => `${x.toFixed(2)}x`).join(', ')}`);
+  const rates = r.floodSignRates ?? [];
+  if (rates.length >= 2) {
+    const lo = Math.min(...rates);
+    const hi = Math.max(...rates);
+    out.push(`raw signing on core 0 around the flood rounds: ${rates.join(', ')}/s` +
+      (hi / lo > 1.15 ? ` (moved by ${Math.round((hi / lo - 1) * 100)}%: the core changed speed during the run; compare the flood rows with care)` : ''));
   }
   if (r.unavailable) out.push(r.unavailable);
   return out.join('\n') + '\n';
