@@ -13,11 +13,13 @@
 //      GC pauses from perf_hooks 'gc' entries (bench/gcwatch.ts, preloaded).
 // Every phase is bounded in count and time; only 127.0.0.1 is used.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchZoneText, benchZoneYaml, shapeFor } from './zonegen.js';
 import { freePort } from '../test/support/ports.js';
 import { GC_RESET_FILE } from './gcwatch.js';
+import type { Hiccups } from './hiccup.js';
 import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import type { PerfResult, PerfRun, Proc } from './support.js';
@@ -80,7 +82,7 @@ export interface ScaleReport {
   reload: ReloadRow[];
   nsdPeakQps?: number;
   /** nsd: NSD at the same offered rate, the reference for what this machine and dnsperf allow. */
-  tail?: { records: number; offered: number; perf: PerfResult; gc: GcSummary; nsd?: PerfResult };
+  tail?: { records: number; offered: number; perf: PerfResult; gc: GcSummary; nsd?: PerfResult; hiccups?: Hiccups };
 }
 
 interface GcSummary {
@@ -352,6 +354,18 @@ async function ns1(port: number): Promise<string | undefined> {
   }
 }
 
+/** bench/hiccup.ts pinned where the servers run, for `seconds`; undefined when it fails. */
+function coreHiccups(ctx: ScaleContext, seconds: number): Hiccups | undefined {
+  const script = fileURLToPath(new URL('./hiccup.js', import.meta.url));
+  const [cmd, args] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, process.execPath, [script, String(seconds)]);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
+  try {
+    return r.status === 0 ? (JSON.parse(r.stdout) as Hiccups) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** NSD flat out on core 0, then pulsedns --workers 1 on core 0 at half that, the largest zone loaded. */
 async function tailRun(ctx: ScaleContext, report: ScaleReport, records: number): Promise<void> {
   const dir = join(ctx.dir, `scale-${records}`);
@@ -396,6 +410,8 @@ async function tailRun(ctx: ScaleContext, report: ScaleReport, records: number):
     const perf = await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true });
     await sleep(1200);
     report.tail = { records, offered, perf, gc: gcOf(pulse.gcDir), nsd: nsdTail };
+    const hiccups = coreHiccups(ctx, ctx.seconds);
+    if (hiccups) report.tail.hiccups = hiccups;
   } finally {
     await pulse.proc.stop();
   }
@@ -416,6 +432,11 @@ export function scaleTables(r: ScaleReport, table: ScaleContext['table']): strin
       [who, p.qps.toLocaleString('en-US'), String(p.lost), f(p.p50Ms), f(p.p99Ms), f(p.p999Ms), f(p.maxMs), gc ? String(gc.count) : '-', f(gc?.totalMs, 1), f(gc?.p99Ms), f(gc?.maxMs)];
     out.push(table(['server', 'q/s served', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'GC pauses', 'GC total ms', 'GC p99 ms', 'GC max ms'],
       [row('pulsedns --workers 1', t.perf, t.gc), ...(t.nsd ? [row('NSD (reference)', t.nsd)] : [])]));
+    const h = t.hiccups;
+    if (h) {
+      out.push(`a busy loop alone on core 0 for ${h.seconds} s lost its core ${h.over1} times for more than 1 ms (${h.over2} over 2 ms, ${h.over5} over 5 ms, ` +
+        `longest ${h.maxMs} ms, ${h.lostMs} ms in all): a floor under any p99 measured on this machine (bench/hiccup.ts)`);
+    }
   }
   return out.join('\n') + '\n';
 }
