@@ -1,51 +1,53 @@
-// Preloaded into pulsedns processes by the zone-scale bench (`node --import`):
-// records every garbage-collection pause of the main thread (perf_hooks 'gc'
-// entries) and writes a summary to $PULSEDNS_GC_DIR/gc-PID.json once a second.
-// Cluster workers inherit the flag, so each serving process reports its own.
-// The bench measures a window, not the process's life: a file named `reset`
-// in the directory holding a time (ms since the epoch) drops every pause
-// before it, so the start-up's collections (the image read, the collection
-// after a swap) are not counted against the traffic that follows.
-import { PerformanceObserver } from 'node:perf_hooks';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Garbage-collection pauses of the pulsedns processes the zone-scale bench
+// runs, read from the lines V8 prints under `--trace-gc` (cluster workers
+// inherit the flag, so every serving process reports), so that nothing is
+// loaded into the server being measured. (A PerformanceObserver of 'gc'
+// entries preloaded into the server did this before and counted the same
+// pauses; suspected of moving the tail, it was let go.)
+import type { Readable } from 'node:stream';
 
-export const GC_RESET_FILE = 'reset';
+export interface GcSummary {
+  count: number;
+  totalMs: number;
+  p99Ms: number;
+  maxMs: number;
+}
 
-const dir = process.env.PULSEDNS_GC_DIR;
-if (dir) {
-  const LIMIT = 1_000_000;
-  let pauses: number[] = [];
-  let at: number[] = [];
-  let since = 0;
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      if (pauses.length >= LIMIT) break;
-      pauses.push(e.duration);
-      at.push(performance.timeOrigin + e.startTime);
+/** "[pid:0x...]  1234 ms: Scavenge 33.9 (51.3) -> 19.8 (51.8) MB, 4.52 / 0.00 ms ...": the pause is the first figure after "MB,". */
+const PAUSE = /\d ms: (?:Scavenge|Minor Mark-Compact|Mark-Compact|Mark-sweep)\b[^,]*MB, ([\d.]+) \/ [\d.]+ ms/;
+
+/** A pause out of one --trace-gc line, or undefined for any other line. */
+export function gcPause(line: string): number | undefined {
+  const m = PAUSE.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+export class GcRecorder {
+  private pauses: number[] = [];
+
+  /** Reads the lines of `streams` (a process's stdout and stderr) from now on. */
+  constructor(streams: readonly Readable[]) {
+    for (const s of streams) {
+      let carry = '';
+      s.on('data', (d: Buffer | string) => {
+        const lines = (carry + String(d)).split('\n');
+        carry = lines.pop() ?? '';
+        for (const line of lines) {
+          const p = gcPause(line);
+          if (p !== undefined && this.pauses.length < 1_000_000) this.pauses.push(p);
+        }
+      });
     }
-  });
-  obs.observe({ entryTypes: ['gc'] });
-  const resetTime = (): number => {
-    try {
-      return Number(readFileSync(join(dir, GC_RESET_FILE), 'utf8')) || 0;
-    } catch {
-      return 0;
-    }
-  };
-  const write = (): void => {
-    const reset = resetTime();
-    if (reset > since) {
-      since = reset;
-      const keep = at.map((t, i) => (t >= reset ? i : -1)).filter((i) => i >= 0);
-      pauses = keep.map((i) => pauses[i]!);
-      at = keep.map((i) => at[i]!);
-    }
-    const sorted = Float64Array.from(pauses).sort();
+  }
+
+  /** Forgets every pause so far: the measured window starts now. */
+  reset(): void {
+    this.pauses = [];
+  }
+
+  summary(): GcSummary {
+    const sorted = Float64Array.from(this.pauses).sort();
     const q = (p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : 0);
-    const total = pauses.reduce((a, b) => a + b, 0);
-    writeFileSync(join(dir, `gc-${process.pid}.json`), JSON.stringify({ pid: process.pid, count: sorted.length, totalMs: total, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: q(1) }));
-  };
-  setInterval(write, 1000).unref();
-  process.on('exit', write);
+    return { count: sorted.length, totalMs: this.pauses.reduce((a, b) => a + b, 0), p99Ms: q(0.99), maxMs: q(1) };
+  }
 }

@@ -9,16 +9,18 @@
 //      queries lost, p99, the peak RSS of the tree against steady state. The
 //      same for NSD (`SIGHUP` after the zone file changes) in the same run.
 //   3. GC and tail latency: with the largest zone loaded, one worker pinned
-//      to core 0 at half of NSD's one-core peak (measured on the same zone);
-//      GC pauses from perf_hooks 'gc' entries (bench/gcwatch.ts, preloaded).
+//      to core 0 at half of NSD's one-core peak (measured on the same zone),
+//      in rounds alternated with NSD at the same rate; GC pauses from
+//      V8's --trace-gc lines (bench/gcwatch.ts); then how often
+//      a busy loop on core 0 loses the core (bench/hiccup.ts).
 // Every phase is bounded in count and time; only 127.0.0.1 is used.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchZoneText, benchZoneYaml, shapeFor } from './zonegen.js';
 import { freePort } from '../test/support/ports.js';
-import { GC_RESET_FILE } from './gcwatch.js';
+import { GcRecorder, type GcSummary } from './gcwatch.js';
 import type { Hiccups } from './hiccup.js';
 import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
@@ -26,7 +28,6 @@ import type { PerfResult, PerfRun, Proc } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist', 'server', 'cli.js');
-const GCWATCH = join(ROOT, 'dist', 'bench', 'gcwatch.js');
 const NSD = '/usr/sbin/nsd';
 
 export interface ScaleContext {
@@ -82,14 +83,12 @@ export interface ScaleReport {
   reload: ReloadRow[];
   nsdPeakQps?: number;
   /** nsd: NSD at the same offered rate, the reference for what this machine and dnsperf allow. */
-  tail?: { records: number; offered: number; perf: PerfResult; gc: GcSummary; nsd?: PerfResult; hiccups?: Hiccups };
-}
-
-interface GcSummary {
-  count: number;
-  totalMs: number;
-  p99Ms: number;
-  maxMs: number;
+  /**
+   * The tail runs, NSD and pulsedns alternated round by round (TAIL_ROUNDS), both up at once on
+   * core 0 (an idle one costs nothing): this machine's background changes from minute to minute,
+   * and alternation lets each pair see the same. GC counts pulsedns's pauses over all its rounds.
+   */
+  tail?: { records: number; offered: number; perf: PerfResult[]; gc: GcSummary; nsd: PerfResult[]; hiccups?: Hiccups };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -146,18 +145,18 @@ function queries(records: number): string {
 interface Pulse {
   proc: Proc;
   port: number;
-  gcDir: string;
+  /** Its GC pauses, from --trace-gc (gcwatch.ts). */
+  gc: GcRecorder;
 }
 
 /** Starts a server; `ready` resolves with the seconds from spawn to answering. */
 async function launchPulse(ctx: ScaleContext, dir: string, workers: number, core: number | null, timeoutMs: number): Promise<{ pulse: Pulse; ready: Promise<number> }> {
   const port = await freePort();
-  const gcDir = join(dir, `gc-${port}`);
-  mkdirSync(gcDir, { recursive: true });
-  const args = ['--import', GCWATCH, CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', `127.0.0.1:${port}`, '--workers', String(workers), '--admin', 'off', '--state-dir', dir];
+  const args = ['--trace-gc', CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', `127.0.0.1:${port}`, '--workers', String(workers), '--admin', 'off', '--state-dir', dir];
   const [cmd, argv] = ctx.pinned(ctx.taskset, core, process.execPath, args);
   const started = performance.now();
-  const proc = ctx.launch(`pulsedns --workers ${workers}`, cmd, argv, undefined, { PULSEDNS_GC_DIR: gcDir });
+  const proc = ctx.launch(`pulsedns --workers ${workers}`, cmd, argv);
+  const gc = new GcRecorder([proc.child.stdout!, proc.child.stderr!]);
   const ready = (async (): Promise<number> => {
     const until = Date.now() + timeoutMs;
     while (!proc.tail.some((l) => l.includes('"msg":"ready"'))) {
@@ -169,12 +168,7 @@ async function launchPulse(ctx: ScaleContext, dir: string, workers: number, core
     await ctx.waitAnswering(proc, port);
     return seconds;
   })();
-  return { pulse: { proc, port, gcDir }, ready };
-}
-
-function gcOf(dir: string): GcSummary {
-  const all = readdirSync(dir).filter((f) => f.startsWith('gc-')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as GcSummary);
-  return all.reduce((a, b) => ({ count: a.count + b.count, totalMs: a.totalMs + b.totalMs, p99Ms: Math.max(a.p99Ms, b.p99Ms), maxMs: Math.max(a.maxMs, b.maxMs) }), { count: 0, totalMs: 0, p99Ms: 0, maxMs: 0 });
+  return { pulse: { proc, port, gc }, ready };
 }
 
 function writeAtomically(file: string, text: string): void {
@@ -354,6 +348,9 @@ async function ns1(port: number): Promise<string | undefined> {
   }
 }
 
+/** Tail rounds per server, alternated. */
+const TAIL_ROUNDS = 2;
+
 /** bench/hiccup.ts pinned where the servers run, for `seconds`; undefined when it fails. */
 function coreHiccups(ctx: ScaleContext, seconds: number): Hiccups | undefined {
   const script = fileURLToPath(new URL('./hiccup.js', import.meta.url));
@@ -386,34 +383,34 @@ async function tailRun(ctx: ScaleContext, report: ScaleReport, records: number):
       return null;
     }
   });
-  let peak: PerfResult;
-  let nsdTail: PerfResult;
-  let offered: number;
   try {
     await ctx.waitAnswering(nsd, port, 600_000);
     await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: 1, file: qfile, rate: null, perQuery: false });
-    peak = await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: ctx.seconds, file: qfile, rate: null, perQuery: false });
-    offered = Math.round(peak.qps / 2);
-    // NSD's own tail at that rate: the latency dnsperf (sharing the other core) reports for a C server.
-    nsdTail = await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true });
+    const peak = await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: ctx.seconds, file: qfile, rate: null, perQuery: false });
+    report.nsdPeakQps = peak.qps;
+    const offered = Math.round(peak.qps / 2);
+    const { pulse, ready } = await launchPulse(ctx, dir, 1, ctx.taskset ? 0 : null, 600_000);
+    try {
+      await ready;
+      await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: 1, file: qfile, rate: offered, perQuery: false });
+      // Count only the measured runs' pauses.
+      pulse.gc.reset();
+      const perf: PerfResult[] = [];
+      const nsdTail: PerfResult[] = [];
+      for (let round = 0; round < TAIL_ROUNDS; round++) {
+        // NSD's tail at the same rate: the latency dnsperf (sharing the other core) reports for a C server.
+        nsdTail.push(await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true }));
+        perf.push(await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true }));
+      }
+      await sleep(1200);
+      report.tail = { records, offered, perf, gc: pulse.gc.summary(), nsd: nsdTail };
+      const hiccups = coreHiccups(ctx, ctx.seconds);
+      if (hiccups) report.tail.hiccups = hiccups;
+    } finally {
+      await pulse.proc.stop();
+    }
   } finally {
     await nsd.stop();
-  }
-  report.nsdPeakQps = peak.qps;
-  const { pulse, ready } = await launchPulse(ctx, dir, 1, ctx.taskset ? 0 : null, 600_000);
-  try {
-    await ready;
-    await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: 1, file: qfile, rate: offered, perQuery: false });
-    // Count only the measured run's pauses (gcwatch.ts drops those before this time).
-    for (const f of readdirSync(pulse.gcDir)) rmSync(join(pulse.gcDir, f));
-    writeFileSync(join(pulse.gcDir, GC_RESET_FILE), String(Date.now()));
-    const perf = await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true });
-    await sleep(1200);
-    report.tail = { records, offered, perf, gc: gcOf(pulse.gcDir), nsd: nsdTail };
-    const hiccups = coreHiccups(ctx, ctx.seconds);
-    if (hiccups) report.tail.hiccups = hiccups;
-  } finally {
-    await pulse.proc.stop();
   }
 }
 
@@ -430,8 +427,13 @@ export function scaleTables(r: ScaleReport, table: ScaleContext['table']): strin
     out.push('', `Tail latency, ${t.records.toLocaleString('en-US')} records loaded, pulsedns --workers 1 and NSD each on core 0 at ${t.offered.toLocaleString('en-US')} q/s (half of NSD's ${r.nsdPeakQps?.toLocaleString('en-US')} q/s on this zone)`, '');
     const row = (who: string, p: PerfResult, gc?: GcSummary): string[] =>
       [who, p.qps.toLocaleString('en-US'), String(p.lost), f(p.p50Ms), f(p.p99Ms), f(p.p999Ms), f(p.maxMs), gc ? String(gc.count) : '-', f(gc?.totalMs, 1), f(gc?.p99Ms), f(gc?.maxMs)];
-    out.push(table(['server', 'q/s served', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'GC pauses', 'GC total ms', 'GC p99 ms', 'GC max ms'],
-      [row('pulsedns --workers 1', t.perf, t.gc), ...(t.nsd ? [row('NSD (reference)', t.nsd)] : [])]));
+    const rows: string[][] = [];
+    t.perf.forEach((p, i) => {
+      if (t.nsd[i]) rows.push(row(`NSD (reference), round ${i + 1}`, t.nsd[i]!));
+      rows.push(row(`pulsedns --workers 1, round ${i + 1}`, p, i === t.perf.length - 1 ? t.gc : undefined));
+    });
+    out.push(table(['server', 'q/s served', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'GC pauses', 'GC total ms', 'GC p99 ms', 'GC max ms'], rows));
+    out.push('(NSD and pulsedns alternated round by round; the GC columns count pulsedns over all its rounds)');
     const h = t.hiccups;
     if (h) {
       out.push(`a busy loop alone on core 0 for ${h.seconds} s lost its core ${h.over1} times for more than 1 ms (${h.over2} over 2 ms, ${h.over5} over 5 ms, ` +
