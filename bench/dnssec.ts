@@ -13,7 +13,6 @@
 // merged), the pulsedns side says "pulsedns signing not available" and Knot
 // is still measured. Every run is bounded by dnsperf's -l.
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { udpExchange } from '../test/support/client.js';
@@ -21,7 +20,7 @@ import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
 import { freePort } from '../test/support/ports.js';
 import { knotConf } from '../test/support/knot.js';
 import { makeRng } from '../test/support/rng.js';
-import type { PerfResult, PerfRun, Proc } from './support.js';
+import { runOnServerCore, type Pinner, type PerfResult, type PerfRun, type Proc } from './support.js';
 
 export const KNOTD = '/usr/sbin/knotd';
 const RRSIG = 46;
@@ -42,7 +41,7 @@ export interface DnssecBenchContext {
   zoneYaml: string;
   mixFile: string;
   launch(name: string, cmd: string, args: string[]): Proc;
-  pinned(taskset: string | null, core: number | null, cmd: string, args: string[]): [string, string[]];
+  pinned: Pinner;
   dnsperf(taskset: string | null, run: PerfRun): Promise<PerfResult>;
 }
 
@@ -147,8 +146,8 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
     file: (i: number) => string;
     dnssecOk: boolean;
   }
-  let lastRoundRatios: number[] = [];
-  const alternate = async (runs: Run[], afterRound?: () => void): Promise<number[]> => {
+  /** Each run's mean q/s, and its q/s round by round. */
+  const alternate = async (runs: Run[], afterRound?: () => void): Promise<{ qps: number[]; rounds: number[][] }> => {
     const got = runs.map(() => [] as PerfResult[]);
     for (let i = 0; i < ROUNDS; i++) {
       for (const [k, r] of runs.entries()) {
@@ -159,14 +158,14 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
       }
       afterRound?.();
     }
-    if (runs.length >= 2) lastRoundRatios = got[0]!.map((x, i) => got[1]![i]!.qps / x.qps);
-    return runs.map((r, k) => {
+    const qps = runs.map((r, k) => {
       const rs = got[k]!;
       const mean = (f: (x: PerfResult) => number): number => rs.reduce((a, x) => a + f(x), 0) / rs.length;
       const qps = Math.round(mean((x) => x.qps));
       rows.push({ label: r.label, qps, avgMs: mean((x) => x.avgMs), lost: rs.reduce((a, x) => a + x.lost, 0), rcodes: rs[rs.length - 1]!.rcodes });
       return qps;
     });
+    return { qps, rounds: got.map((rs) => rs.map((x) => x.qps)) };
   };
   // One pass through a query file (at most WARM_SECONDS), so the caches hold
   // what the file asks for, as on a server that has been up a while.
@@ -209,18 +208,18 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
       report.unavailable = `pulsedns signing not available (serve --keys with a dnssec: true zone): ${why.slice(0, 200)}`;
       process.stdout.write(`  ${report.unavailable}\n`);
       await warm(knotPort, files.floodWarm, true);
-      const [k] = await alternate([{ label: '(c) Knot mod-onlinesign, random names, DO (core 0)', port: knotPort, file: (i) => files.flood[i]!, dnssecOk: true }]);
+      const { qps: [k] } = await alternate([{ label: '(c) Knot mod-onlinesign, random names, DO (core 0)', port: knotPort, file: (i) => files.flood[i]!, dnssecOk: true }]);
       report.flood = { knot: k! };
       return report;
     }
     const same = (f: string) => (): string => f;
     for (const dnssecOk of [false, true]) await warm(port, ctx.mixFile, dnssecOk);
-    const [mixPlain, mixSigned] = await alternate([
+    const { qps: [mixPlain, mixSigned] } = await alternate([
       { label: '(a) pulsedns realistic mix, no DO', port, file: same(ctx.mixFile), dnssecOk: false },
       { label: '(a) pulsedns realistic mix, DO (signed)', port, file: same(ctx.mixFile), dnssecOk: true },
     ]);
     for (const dnssecOk of [false, true]) await warm(port, files.pool, dnssecOk);
-    const [poolPlain, poolSigned] = await alternate([
+    const { qps: [poolPlain, poolSigned] } = await alternate([
       { label: '(b) pulsedns pool names, no DO', port, file: same(files.pool), dnssecOk: false },
       { label: '(b) pulsedns pool names, DO (signed)', port, file: same(files.pool), dnssecOk: true },
     ]);
@@ -233,7 +232,7 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
       if (r !== undefined) signRates.push(r);
     };
     noteSignRate();
-    const [knotFlood, flood, floodPlain] = await alternate([
+    const { qps: [knotFlood, flood, floodPlain], rounds } = await alternate([
       { label: '(c) Knot mod-onlinesign, random names, DO (core 0)', port: knotPort, file: (i) => files.flood[3 * i]!, dnssecOk: true },
       { label: '(c) pulsedns random names, DO (core 0)', port, file: (i) => files.flood[3 * i + 1]!, dnssecOk: true },
       { label: '(c) pulsedns random names, no DO (core 0)', port, file: (i) => files.flood[3 * i + 2]!, dnssecOk: false },
@@ -241,7 +240,7 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
     report.flood = { knot: knotFlood!, signed: flood!, unsigned: floodPlain! };
     report.floodSignRates = signRates;
     // Knot's row first, pulsedns's second: each round's pair was measured back to back.
-    report.floodRoundRatios = lastRoundRatios;
+    report.floodRoundRatios = rounds[1]!.map((q, i) => q / rounds[0]![i]!);
     report.ratios = { mix: mixSigned! / mixPlain!, pool: poolSigned! / poolPlain!, flood: flood! / knotFlood! };
   } finally {
     await pulse?.stop();
@@ -250,13 +249,10 @@ export async function runDnssecBench(ctx: DnssecBenchContext): Promise<DnssecRep
   return report;
 }
 
-/** bench/signrate.ts pinned where the servers run; undefined when it fails. */
+/** bench/signrate.ts on the servers' core; undefined when it fails. */
 function rawSignRate(ctx: DnssecBenchContext): number | undefined {
-  const script = fileURLToPath(new URL('./signrate.js', import.meta.url));
-  const [cmd, args] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, process.execPath, [script, '3']);
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
-  const n = Number(r.stdout?.trim());
-  return r.status === 0 && n > 0 ? n : undefined;
+  const n = Number(runOnServerCore(ctx.pinned, ctx.taskset, 'signrate', ['3'], 30_000)?.trim());
+  return n > 0 ? n : undefined;
 }
 
 function versionOf(cmd: string): string {

@@ -1,6 +1,8 @@
-// What the DNS benchmark (run.ts) and the failover benchmark (failover.ts)
-// both speak: a launched process and a dnsperf run with its result.
-import type { ChildProcess } from 'node:child_process';
+// What the benchmarks (run.ts, failover.ts, dnssec.ts, zone-scale.ts) share:
+// a launched process, a dnsperf run with its result, and running one of
+// their own measuring scripts on the servers' core.
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export interface Proc {
   name: string;
@@ -40,4 +42,19 @@ export interface PerfRun {
   perQuery: boolean;
   /** More dnsperf flags, e.g. -D (DNSSEC OK). */
   extra?: string[];
+}
+
+/** How the benches pin a command to a core (run.ts pinned). */
+export type Pinner = (taskset: string | null, core: number | null, cmd: string, args: string[]) => [string, string[]];
+
+/**
+ * Runs one of the bench's own measuring scripts (`bench/NAME.js ARGS`) on
+ * core 0, where the servers run, and returns what it printed; undefined when
+ * it failed or timed out.
+ */
+export function runOnServerCore(pinned: Pinner, taskset: string | null, name: string, args: string[], timeoutMs: number): string | undefined {
+  const script = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+  const [cmd, argv] = pinned(taskset, taskset ? 0 : null, process.execPath, [script, ...args]);
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: timeoutMs });
+  return r.status === 0 ? r.stdout : undefined;
 }

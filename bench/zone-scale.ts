@@ -15,7 +15,6 @@
 //      a busy loop on core 0 loses the core (bench/hiccup.ts).
 // Every phase is bounded in count and time; only 127.0.0.1 is used.
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchZoneText, benchZoneYaml, shapeFor } from './zonegen.js';
@@ -24,7 +23,7 @@ import { GcRecorder, type GcSummary } from './gcwatch.js';
 import type { Hiccups } from './hiccup.js';
 import { udpExchange } from '../test/support/client.js';
 import { buildQuery, parseMessage } from '../test/support/dnsmsg.js';
-import type { PerfResult, PerfRun, Proc } from './support.js';
+import { runOnServerCore, type Pinner, type PerfResult, type PerfRun, type Proc } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist', 'server', 'cli.js');
@@ -39,7 +38,7 @@ export interface ScaleContext {
   reloadRate: number;
   seconds: number;
   launch: (name: string, cmd: string, args: string[], extraKill?: () => number | null, env?: NodeJS.ProcessEnv) => Proc;
-  pinned: (taskset: string | null, core: number | null, cmd: string, args: string[]) => [string, string[]];
+  pinned: Pinner;
   dnsperf: (taskset: string | null, run: PerfRun) => Promise<PerfResult>;
   table: (head: string[], rows: string[][]) => string;
   nsdConf: (dir: string, port: number) => string;
@@ -82,9 +81,8 @@ export interface ScaleReport {
   load: LoadRow[];
   reload: ReloadRow[];
   nsdPeakQps?: number;
-  /** nsd: NSD at the same offered rate, the reference for what this machine and dnsperf allow. */
   /**
-   * The tail runs, NSD and pulsedns alternated round by round (TAIL_ROUNDS), both up at once on
+   * The tail runs (nsd: NSD at the same offered rate, the reference for what this machine and dnsperf allow), NSD and pulsedns alternated round by round (TAIL_ROUNDS), both up at once on
    * core 0 (an idle one costs nothing): this machine's background changes from minute to minute,
    * and alternation lets each pair see the same. GC counts pulsedns's pauses over all its rounds.
    */
@@ -268,7 +266,7 @@ async function reloadRuns(ctx: ScaleContext, report: ScaleReport, dir: string, p
         await logCount(pulse.proc, /refused/, want, refused, limit).catch(() => process.stderr.write(`zone scale: the broken edit was not refused within ${limit / 1000} s\n`));
       }
       apply.push(Math.round((performance.now() - t0) / 100) / 10);
-      // The change is applied once the workers have the image: the next one waits for that (reloader.ts).
+      // "zones loaded" comes before the workers take the image one after the other: sample through the hand-over.
       await sleep(1500);
       peakRatio = Math.max(peakRatio, own.stop() / before);
     }
@@ -351,13 +349,11 @@ async function ns1(port: number): Promise<string | undefined> {
 /** Tail rounds per server, alternated. */
 const TAIL_ROUNDS = 2;
 
-/** bench/hiccup.ts pinned where the servers run, for `seconds`; undefined when it fails. */
+/** bench/hiccup.ts on the servers' core for `seconds`; undefined when it fails. */
 function coreHiccups(ctx: ScaleContext, seconds: number): Hiccups | undefined {
-  const script = fileURLToPath(new URL('./hiccup.js', import.meta.url));
-  const [cmd, args] = ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, process.execPath, [script, String(seconds)]);
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
+  const out = runOnServerCore(ctx.pinned, ctx.taskset, 'hiccup', [String(seconds)], (seconds + 20) * 1000);
   try {
-    return r.status === 0 ? (JSON.parse(r.stdout) as Hiccups) : undefined;
+    return out === undefined ? undefined : (JSON.parse(out) as Hiccups);
   } catch {
     return undefined;
   }

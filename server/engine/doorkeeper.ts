@@ -63,10 +63,10 @@ const SEED = 0x811c9dc5 ^ randomBytes(4).readUInt32LE(0);
 
 // Two FNV-1a lanes with different multipliers, folded and mixed at the end.
 // One 32-bit FNV lane from a random start collides on similar names far more
-// often than chance for some starts: 120,000 names r0..r119999 gave up to 283
-// equal hashes (chance: about 3), so a random-name flood got hundreds of
-// one-off answers past the doorkeeper in one process in a few hundred. Two
-// lanes must collide together; over 1,500 starts the worst was 9.
+// often than chance for some starts: 120,000 names r0..r119999 gave up to 561
+// equal hashes (chance: about 3), so in an unlucky process a random-name flood
+// got hundreds of one-off answers past the doorkeeper. Two lanes must collide
+// together; over 1,500 starts the worst was 9.
 const P1 = 0x01000193;
 const P2 = 0x5bd1e995;
 
