@@ -11,9 +11,11 @@
 //   3. GC and tail latency: with the largest zone loaded, one worker pinned
 //      to core 0 at half of NSD's one-core peak (measured on the same zone),
 //      in rounds alternated with NSD at the same rate; GC pauses from
-//      V8's --trace-gc lines (bench/gcwatch.ts); then how often
+//      V8's --trace-gc lines (bench/gcwatch.ts), and with a bare C responder
+//      (bench/native/responder.c) as the machine's floor; then how often
 //      a busy loop on core 0 loses the core (bench/hiccup.ts).
 // Every phase is bounded in count and time; only 127.0.0.1 is used.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +88,7 @@ export interface ScaleReport {
    * core 0 (an idle one costs nothing): this machine's background changes from minute to minute,
    * and alternation lets each pair see the same. GC counts pulsedns's pauses over all its rounds.
    */
-  tail?: { records: number; offered: number; perf: PerfResult[]; gc: GcSummary; nsd: PerfResult[]; hiccups?: Hiccups };
+  tail?: { records: number; offered: number; perf: PerfResult[]; gc: GcSummary; nsd: PerfResult[]; floor?: PerfResult[]; floorNote?: string; hiccups?: Hiccups };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -359,6 +361,15 @@ function coreHiccups(ctx: ScaleContext, seconds: number): Hiccups | undefined {
   }
 }
 
+/** bench/native/responder.c built into `dir` with the system's C compiler: its path, or why not. */
+function buildResponder(dir: string): { path: string } | { why: string } {
+  const src = join(ROOT, 'bench', 'native', 'responder.c');
+  const path = join(dir, 'responder');
+  const r = spawnSync(process.env['CC'] || 'cc', ['-O2', '-o', path, src], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) return { why: `no C compiler (${r.error.message})` };
+  return r.status === 0 ? { path } : { why: `cc failed: ${r.stderr.trim().split('\n')[0]}` };
+}
+
 /** NSD flat out on core 0, then pulsedns --workers 1 on core 0 at half that, the largest zone loaded. */
 async function tailRun(ctx: ScaleContext, report: ScaleReport, records: number): Promise<void> {
   const dir = join(ctx.dir, `scale-${records}`);
@@ -385,25 +396,32 @@ async function tailRun(ctx: ScaleContext, report: ScaleReport, records: number):
     const peak = await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: ctx.seconds, file: qfile, rate: null, perQuery: false });
     report.nsdPeakQps = peak.qps;
     const offered = Math.round(peak.qps / 2);
+    const built = buildResponder(dir);
+    const floorPort = await freePort();
+    const floor = 'path' in built ? ctx.launch('responder (floor)', ...ctx.pinned(ctx.taskset, ctx.taskset ? 0 : null, built.path, [String(floorPort)])) : undefined;
     const { pulse, ready } = await launchPulse(ctx, dir, 1, ctx.taskset ? 0 : null, 600_000);
     try {
       await ready;
+      if (floor) await ctx.waitAnswering(floor, floorPort);
       await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: 1, file: qfile, rate: offered, perQuery: false });
       // Count only the measured runs' pauses.
       pulse.gc.reset();
       const perf: PerfResult[] = [];
       const nsdTail: PerfResult[] = [];
+      const floorTail: PerfResult[] = [];
       for (let round = 0; round < TAIL_ROUNDS; round++) {
-        // NSD's tail at the same rate: the latency dnsperf (sharing the other core) reports for a C server.
+        // The floor and NSD at the same rate: what this machine and dnsperf (sharing the other core) leave to any server, and to a C one.
+        if (floor) floorTail.push(await ctx.dnsperf(ctx.taskset, { dir, port: floorPort, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true }));
         nsdTail.push(await ctx.dnsperf(ctx.taskset, { dir: nsdDir, port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true }));
         perf.push(await ctx.dnsperf(ctx.taskset, { dir, port: pulse.port, seconds: ctx.seconds, file: qfile, rate: offered, perQuery: true }));
       }
       await sleep(1200);
-      report.tail = { records, offered, perf, gc: pulse.gc.summary(), nsd: nsdTail };
+      report.tail = { records, offered, perf, gc: pulse.gc.summary(), nsd: nsdTail, ...(floor ? { floor: floorTail } : { floorNote: 'why' in built ? built.why : '' }) };
       const hiccups = coreHiccups(ctx, ctx.seconds);
       if (hiccups) report.tail.hiccups = hiccups;
     } finally {
       await pulse.proc.stop();
+      await floor?.stop();
     }
   } finally {
     await nsd.stop();
@@ -425,11 +443,13 @@ export function scaleTables(r: ScaleReport, table: ScaleContext['table']): strin
       [who, p.qps.toLocaleString('en-US'), String(p.lost), f(p.p50Ms), f(p.p99Ms), f(p.p999Ms), f(p.maxMs), gc ? String(gc.count) : '-', f(gc?.totalMs, 1), f(gc?.p99Ms), f(gc?.maxMs)];
     const rows: string[][] = [];
     t.perf.forEach((p, i) => {
+      if (t.floor?.[i]) rows.push(row(`C responder (floor), round ${i + 1}`, t.floor[i]!));
       if (t.nsd[i]) rows.push(row(`NSD (reference), round ${i + 1}`, t.nsd[i]!));
       rows.push(row(`pulsedns --workers 1, round ${i + 1}`, p, i === t.perf.length - 1 ? t.gc : undefined));
     });
     out.push(table(['server', 'q/s served', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'GC pauses', 'GC total ms', 'GC p99 ms', 'GC max ms'], rows));
-    out.push('(NSD and pulsedns alternated round by round; the GC columns count pulsedns over all its rounds)');
+    out.push('(the floor, NSD and pulsedns alternated round by round; the GC columns count pulsedns over all its rounds)');
+    out.push(t.floor ? 'the floor: bench/native/responder.c, epoll and recvmmsg/sendmmsg with no lookup, on the same core at the same rate' : `no floor row: ${t.floorNote}`);
     const h = t.hiccups;
     if (h) {
       out.push(`a busy loop alone on core 0 for ${h.seconds} s lost its core ${h.over1} times for more than 1 ms (${h.over2} over 2 ms, ${h.over5} over 5 ms, ` +
