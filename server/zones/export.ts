@@ -5,6 +5,8 @@
 import { TYPE_BY_NAME, Type, typeName } from '../wire/constants.js';
 import { type Name, nameToText } from '../wire/names.js';
 import type { RecordSource, ZoneSource } from './model.js';
+import { genericText } from './rdata.js';
+import { svcTextHasListEscapes } from './rdata-types.js';
 
 /**
  * Type mnemonic a master-file reader is sure to know. Types we only hold as
@@ -57,6 +59,20 @@ function rdataText(r: RecordSource): string {
   return r.rdata.text;
 }
 
+/**
+ * Type and data columns of a record. An SVCB/HTTPS record whose alpn ids hold
+ * a comma or a backslash goes in RFC 3597 form: its text is right by RFC 9460,
+ * but section 7.1.1 lets a zone-file reader skip the value-list escaping that
+ * text relies on, and Knot 3.2 and ldns 1.8 do read it as other bytes. The
+ * text follows as a comment, for the person reading the file.
+ */
+function typeAndData(r: RecordSource): [string, string] {
+  if ((r.type === Type.SVCB || r.type === Type.HTTPS) && svcTextHasListEscapes(r.rdata.wire)) {
+    return [`TYPE${r.type}`, `${genericText(r.rdata.wire)} ; ${typeName(r.type)} ${r.rdata.text}`];
+  }
+  return [masterTypeName(r.type), rdataText(r)];
+}
+
 export function exportZone(zone: ZoneSource): string {
   const records = zone.records
     .map((r, i) => ({ r, i }))
@@ -78,7 +94,7 @@ export function exportZone(zone: ZoneSource): string {
   lines.push(`$ORIGIN ${origin}`);
   lines.push(`$TTL ${zone.defaultTtl}`);
 
-  const rows = records.map((r) => [nameToText(r.owner), String(r.ttl), 'IN', masterTypeName(r.type), rdataText(r)] as const);
+  const rows = records.map((r) => [nameToText(r.owner), String(r.ttl), 'IN', ...typeAndData(r)] as const);
   // Alignment is cosmetic; cap it so one long owner does not push every line right.
   const ownerWidth = Math.min(40, Math.max(0, ...rows.map((row) => row[0].length)));
   const ttlWidth = Math.max(0, ...rows.map((row) => row[1].length));

@@ -213,15 +213,43 @@ export function svcKeyName(n: number): string {
   return SVC_KEYS[n] ?? `key${n}`;
 }
 
-/** RFC 9460 appendix A.1: a value-list, split on commas not escaped by "\". */
+/** Keys whose value is a value-list (RFC 9460 appendix A.1); any other value is one string. */
+const LIST_KEYS: ReadonlySet<number> = new Set([0, 1, 4, 6]);
+/** Their names, for messages. */
+export const SVC_LIST_KEY_NAMES: readonly string[] = [...LIST_KEYS].map(svcKeyName);
+
+/** Whether a key, by its presentation name, takes a comma-separated list (throws on an unknown name). */
+export function svcKeyTakesList(name: string): boolean {
+  return LIST_KEYS.has(svcKeyNumber(name));
+}
+
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+
+/**
+ * One item of a value-list as its list text: a comma or backslash inside it
+ * gets a backslash (RFC 9460 appendix A.1). Character-string escaping comes
+ * on top, later, and only once, so the two levels never mix.
+ */
+export function escapeListItem(item: string): string {
+  return item.replace(/[\\,]/g, (c) => '\\' + c);
+}
+
+/**
+ * RFC 9460 appendix A.1: a value-list, split on commas not escaped by "\".
+ * A backslash before any other byte stands for that byte (NSD writes `\"`
+ * there), but a lone one at the end escapes nothing: NSD drops it, Knot keeps
+ * it, so it is refused rather than given either meaning.
+ */
 function splitValueList(value: Buffer, what: string): Buffer[] {
   const items: Buffer[] = [];
   let cur: number[] = [];
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!;
-    if (c === 0x5c && i + 1 < value.length) {
+    if (c === BACKSLASH) {
+      if (i + 1 === value.length) throw new RdataError(`${what} ends in a "\\" that escapes nothing: a backslash inside an item is \\\\\\\\ in presentation text, or written plainly in a list (${what}: ['a\\b'])`);
       cur.push(value[++i]!);
-    } else if (c === 0x2c) {
+    } else if (c === COMMA) {
       items.push(Buffer.from(cur));
       cur = [];
     } else cur.push(c);
@@ -279,12 +307,20 @@ function svcValue(key: number, value: Buffer | undefined): Buffer {
   }
 }
 
+/** The length-prefixed ids of an alpn wire value; an id running past the end is malformed. */
+function alpnIds(v: Buffer, type: string): Buffer[] {
+  const ids: Buffer[] = [];
+  const w = new Wire(v, type);
+  while (w.off < v.length) ids.push(w.take(w.u8()));
+  return ids;
+}
+
 /** Presentation of one SvcParam value from wire; throws on malformed data. */
 function svcValueText(key: number, v: Buffer, type: string): string | undefined {
   const bad = (): never => {
     throw new RdataError(`${type} ${svcKeyName(key)} value is malformed (${v.length} bytes)`);
   };
-  const listItem = (b: Buffer): string => encodeCharString(Buffer.from(b.toString('latin1').replace(/[\\,]/g, (c) => '\\' + c), 'latin1')).slice(1, -1);
+  const listItem = (b: Buffer): string => encodeCharString(Buffer.from(escapeListItem(b.toString('latin1')), 'latin1')).slice(1, -1);
   switch (key) {
     case 0: {
       if (v.length === 0 || v.length % 2) bad();
@@ -293,9 +329,7 @@ function svcValueText(key: number, v: Buffer, type: string): string | undefined 
       return keys.join(',');
     }
     case 1: {
-      const ids: string[] = [];
-      const w = new Wire(v, type);
-      while (w.off < v.length) ids.push(listItem(w.take(w.u8())));
+      const ids = alpnIds(v, type).map(listItem);
       if (ids.length === 0) bad();
       return `"${ids.join(',')}"`;
     }
@@ -368,20 +402,46 @@ function svcParse(type: string) {
   };
 }
 
+interface SvcFields {
+  priority: number;
+  target: string;
+  params: Array<[key: number, value: Buffer]>;
+}
+
+/** SVCB/HTTPS wire data taken apart; parameters out of key order are malformed. */
+function svcFields(b: Buffer, type: string): SvcFields {
+  const w = new Wire(b, type);
+  const priority = w.u16();
+  const target = w.name();
+  const params: SvcFields['params'] = [];
+  while (w.off < b.length) {
+    const key = w.u16();
+    const last = params[params.length - 1];
+    if (last && key <= last[0]) throw new RdataError(`${type} parameters are not in increasing key order`);
+    params.push([key, w.take(w.u16())]);
+  }
+  return { priority, target, params };
+}
+
 function svcText(type: string) {
   return (b: Buffer): string => {
-    const w = new Wire(b, type);
-    const out = [String(w.u16()), w.name()];
-    let last = -1;
-    while (w.off < b.length) {
-      const key = w.u16();
-      if (key <= last) throw new RdataError(`${type} parameters are not in increasing key order`);
-      last = key;
-      const v = svcValueText(key, w.take(w.u16()), type);
+    const { priority, target, params } = svcFields(b, type);
+    const out = [String(priority), target];
+    for (const [key, value] of params) {
+      const v = svcValueText(key, value, type);
       out.push(v === undefined ? svcKeyName(key) : `${svcKeyName(key)}=${v}`);
     }
     return out.join(' ');
   };
+}
+
+/**
+ * Whether the presentation text of this SVCB/HTTPS wire data needs the
+ * value-list level of escaping: an alpn id holding a comma or a backslash.
+ */
+export function svcTextHasListEscapes(wire: Buffer): boolean {
+  const alpn = svcFields(wire, 'SVCB').params.find(([key]) => key === 1);
+  return alpn !== undefined && alpnIds(alpn[1], 'SVCB').some((id) => id.includes(COMMA) || id.includes(BACKSLASH));
 }
 
 const SVCB: Codec = { parse: svcParse('SVCB'), text: svcText('SVCB') };

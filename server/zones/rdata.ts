@@ -263,7 +263,12 @@ function generic(type: number, tokens: string[], origin: Name): Rdata {
   const b = Buffer.from(hex, 'hex');
   if (b.length !== len) throw new RdataError(`RFC 3597 length says ${len} bytes but the hex holds ${b.length}`);
   if (hasCodec(type)) return rdataFromTokens(type, splitPresentation(textFromWire(type, b)), origin);
-  return build(type, [b], `\\# ${len}${len ? ' ' + hex.toLowerCase() : ''}`);
+  return build(type, [b], genericText(b));
+}
+
+/** RFC 3597 text of any RDATA: `\# <length> <hex>`. */
+export function genericText(b: Buffer): string {
+  return `\\# ${b.length}${b.length ? ' ' + b.toString('hex') : ''}`;
 }
 
 const KNOWN = new Set<number>([Type.A, Type.AAAA, Type.NS, Type.CNAME, Type.PTR, Type.MX, Type.SRV, Type.SOA, Type.TXT, Type.CAA]);

@@ -5,6 +5,7 @@
 // a RecordValue and call rdataFromValue, so the two can never disagree.
 import { Type, typeName } from '../wire/constants.js';
 import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
+import { SVC_LIST_KEY_NAMES, escapeListItem, svcKeyTakesList } from './rdata-types.js';
 import { MAX_TTL, type ZoneSource } from './model.js';
 import { durationSeconds } from './duration.js';
 import { SIGNED_EXPIRE_MAX } from './signed-expire.js';
@@ -60,10 +61,19 @@ function svcParamTokens(value: RecordValue): string[] {
   return value.fields.map(([key, v]) => {
     if (v.kind === 'fields') throw new RdataError(`params: ${key} takes a value or a list of values`);
     if (v.kind === 'scalar') return v.text === undefined ? key : `${key}=${v.text}`;
-    if (v.items.some((i) => i === undefined)) throw new RdataError(`params: the items of ${key} must be text`);
-    const list = v.items.map((i) => i!.replace(/[\\,]/g, (c) => '\\' + c)).join(',');
-    return `${key}="${escapeText(list)}"`;
+    return `${key}="${escapeText(listText(key, v.items))}"`;
   });
+}
+
+/**
+ * A list of literal items as value-list text. Only a key whose value is a
+ * list reads that text back as one: anywhere else the list escapes would stay
+ * in the data as bytes of their own.
+ */
+function listText(key: string, items: Array<string | undefined>): string {
+  if (!svcKeyTakesList(key)) throw new RdataError(`params: ${key} takes one value, not a list (lists are for ${SVC_LIST_KEY_NAMES.join(', ')})`);
+  if (items.some((i) => i === undefined)) throw new RdataError(`params: the items of ${key} must be text`);
+  return items.map((i) => escapeListItem(i!)).join(',');
 }
 
 /** A zone or record `ttl:` (a YAML number of seconds, or a duration such as 5m or 1h30m): seconds, or what is wrong. */
