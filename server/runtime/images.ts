@@ -45,9 +45,12 @@ export function imageFromEnv(env: NodeJS.ProcessEnv = process.env): { path: stri
 }
 
 /**
- * Worker -> primary: "which image do I serve?". A worker forked while the
- * first compile still runs (no image in its environment) asks once it
- * listens, so an image published before it could hear is not missed.
+ * Worker -> primary: "which image is current?", answered with an
+ * ImageMessage. A worker forked while the first compile still runs (no image
+ * in its environment) asks before it can serve (`imageFromPrimary`), and
+ * every worker asks once its lasting image handler is registered
+ * (`askForCurrentImage`); each time only once it listens for the answer, so
+ * an image published before it could hear is not missed.
  */
 export interface ImageRequest {
   pulsedns: 'image-request';
@@ -55,6 +58,21 @@ export interface ImageRequest {
 
 export function isImageRequest(m: unknown): m is ImageRequest {
   return (m as Partial<ImageRequest> | null)?.pulsedns === 'image-request';
+}
+
+/**
+ * In a worker, once its lasting image handler listens: asks which image is
+ * current. One published while the worker was starting (forked with the
+ * generation before it in its environment, or just after its first image
+ * came) may have reached no listener and been lost; the answer names it,
+ * and the `image-installed` that follows ends the rollOut turn waiting on
+ * this worker. When nothing was published meanwhile, the answer is the
+ * image already served, and installing it is a no-op.
+ */
+export function askForCurrentImage(): void {
+  // A send on a closed channel throws; a primary already gone has no image to name.
+  if (!process.connected) return;
+  process.send?.({ pulsedns: 'image-request' } satisfies ImageRequest, (e: Error | null) => void e);
 }
 
 /**

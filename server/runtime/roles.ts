@@ -13,7 +13,7 @@ import { startUdp, type Endpoint, type UdpListener } from '../transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from '../transport/tcp.js';
 import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
-import { GENERATION_ENV, IMAGE_ENV, imageFromEnv, imageFromPrimary, installAnnounced, isImageMessage, isImageRequest, makeImageDir, rollOut, type ImageDir, type ImageMessage } from './images.js';
+import { askForCurrentImage, GENERATION_ENV, IMAGE_ENV, imageFromEnv, imageFromPrimary, installAnnounced, isImageMessage, isImageRequest, makeImageDir, rollOut, type ImageDir, type ImageMessage } from './images.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
 import { MIN_USEFUL_VANTAGES, startHealth, type HealthRuntime } from './health.js';
@@ -334,6 +334,8 @@ export async function startServer(opts: ServeOptions, log: Logger, role: 'all' |
   if (role === 'worker') {
     answerReloadRequests(zones);
     process.on('message', onMessage);
+    // Until the line above, an image the primary announced reached no listener (images.ts).
+    askForCurrentImage();
   }
   let closed = false;
   return {

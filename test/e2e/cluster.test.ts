@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,15 +13,16 @@ import { query } from '../support/client.js';
 const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pulse-cluster-'));
 cpSync(join(REPO, 'zones'), dir, { recursive: true });
-let server: Spawned | undefined;
+const servers: Spawned[] = [];
+const dirs = [dir];
 after(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  for (const s of servers) await s.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 test('two workers answer, and a drain made through the primary reaches both', async () => {
-  server = await startPulse(dir, ['--workers', '2']);
-  const s = server;
+  const s = await startPulse(dir, ['--workers', '2']);
+  servers.push(s);
   // "ready" comes from the primary once every worker has bound its sockets.
   // Replies come from whichever worker read the datagram; many queries reach both.
   for (let i = 0; i < 40; i++) {
@@ -49,4 +50,57 @@ test('two workers answer, and a drain made through the primary reaches both', as
   let back = false;
   while (Date.now() < until && !back) back = (await query(s, 'www.example.com', 'A')).answer.some((r) => r.data === '192.0.2.11');
   assert.ok(back, 'undrain puts the member back');
+});
+
+/** Worker pids, from the line each prints once it has read an image (the primary prints none). */
+function imageReaders(s: Spawned): number[] {
+  return [...new Set(s.output.filter((l) => l.includes('"msg":"zone image loaded"')).map((l) => (JSON.parse(l) as { pid: number }).pid))];
+}
+
+test('a reload published while a respawned worker starts reaches that worker too, and the next reload is not held up', { timeout: 60_000 }, async () => {
+  const zones = mkdtempSync(join(tmpdir(), 'pulse-cluster-respawn-'));
+  dirs.push(zones);
+  cpSync(join(REPO, 'zones'), zones, { recursive: true });
+  const s = await startPulse(zones, ['--workers', '2', '--no-probe']);
+  servers.push(s);
+  const [survivor, victim] = imageReaders(s);
+  assert.ok(survivor && victim, 'two workers');
+  // The primary forks a replacement with the image of the moment (generation 1) in its environment.
+  process.kill(victim, 'SIGKILL');
+  const first = await s.waitForLog(new RegExp(`"pid":(?!(?:${survivor}|${victim}),)\\d+,.*"msg":"zone image loaded"`), 20_000);
+  const replacement = (JSON.parse(first) as { pid: number }).pid;
+  // Held between reading its image and listening for the next one while a reload is handed out:
+  // left alone, whether the announcement comes before or after it listens is a race with the compile.
+  process.kill(replacement, 'SIGSTOP');
+  try {
+    appendFileSync(join(zones, 'example.com.yaml'), '  late:\n    - { type: A, value: 192.0.2.77 }\n');
+    s.proc.kill('SIGHUP');
+    // The survivor has generation 2: the primary tells the replacement next (rollOut, one at a time).
+    await s.waitForLog(new RegExp(`"pid":${survivor},.*"generation":2,.*"msg":"zone image loaded"`), 20_000);
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    process.kill(replacement, 'SIGCONT');
+  }
+  // Only the replacement reads the shared sockets meanwhile: what answers is what it serves.
+  process.kill(survivor, 'SIGSTOP');
+  let answered = 'nothing';
+  try {
+    // Well inside the 10 s the primary gives a worker to install an image before it tells the next.
+    for (const until = Date.now() + 8000; answered !== '192.0.2.77' && Date.now() < until; ) {
+      answered = await query(s, 'late.example.com', 'A').then(
+        (m) => m.answer[0]?.data ?? `rcode ${m.rcode}`,
+        () => 'no answer',
+      );
+      if (answered !== '192.0.2.77') await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    process.kill(survivor, 'SIGCONT');
+  }
+  assert.equal(answered, '192.0.2.77', 'the replacement serves the image published while it started');
+  // A compile waits until the image before it reached every worker: a turn left waiting would hold this one.
+  const t0 = Date.now();
+  const reload = spawnSync(process.execPath, [CLI, 'reload', '--admin', s.admin], { encoding: 'utf8' });
+  const ms = Date.now() - t0;
+  assert.equal(reload.status, 0, `the next reload (${ms} ms; the command gives up after 5 s): ${reload.stdout}${reload.stderr}`);
+  assert.ok(ms < 6000, `the next reload took ${ms} ms`);
 });
