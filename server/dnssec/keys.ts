@@ -355,23 +355,52 @@ export interface LoadedKeys {
   warnings: string[];
 }
 
+/** The file names in a key directory; none when it does not exist (no keys yet). */
+export function listKeyDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new KeyError(`${dir}: cannot read the key directory (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+const KEY_FILE_RE = /^K(.+)\+\d{3}\+\d{5}\.(?:key|private|timing)$/;
+
+/**
+ * The zone a key directory entry (`.key`, `.private` or `.timing`) belongs
+ * to by its name, or undefined for other files and names that are no zone:
+ * loadZoneKeys reads nothing of either for any zone.
+ */
+export function keyFileZone(fileName: string): Name | undefined {
+  const m = KEY_FILE_RE.exec(fileName);
+  if (!m) return undefined;
+  try {
+    return nameFromText(m[1]!);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Every key of `zone` in `dir`, sorted by tag. A missing directory or a zone
  * with no keys gives an empty list; any malformed key file is an error naming
  * the file, because signing with a partial key set could break validation.
  */
 export function loadZoneKeys(dir: string, zone: Name): LoadedKeys {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [], warnings: [] };
-    throw new KeyError(`${dir}: cannot read the key directory (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  return zoneKeysIn(dir, listKeyDir(dir), zone);
+}
+
+/**
+ * loadZoneKeys over a listing of `dir` made already: `names` may be the whole
+ * directory or only the zone's own files (keyFileZone), with the same result.
+ */
+export function zoneKeysIn(dir: string, names: readonly string[], zone: Name): LoadedKeys {
   const keys: ZoneKey[] = [];
   const warnings: string[] = [];
   const stems = new Set<string>();
-  for (const n of names.sort()) {
+  const sorted = [...names].sort();
+  for (const n of sorted) {
     const m = FILE_RE.exec(n);
     if (!m) continue;
     let fileZone: Name;
@@ -387,18 +416,23 @@ export function loadZoneKeys(dir: string, zone: Name): LoadedKeys {
     if (mode & 0o077) warnings.push(`${key.base}.private: readable by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
     keys.push(key);
   }
-  for (const n of names) {
+  for (const n of sorted) {
     const m = /^(K.+\+\d{3}\+\d{5})\.private$/.exec(n);
-    if (m && !stems.has(m[1]!) && !existsSync(join(dir, `${m[1]}.key`))) {
-      try {
-        if (nameFromText(/^K(.+)\+\d{3}\+\d{5}$/.exec(m[1]!)![1]!) === zone) warnings.push(`${join(dir, n)}: has no .key file beside it and is ignored`);
-      } catch {
-        // a name we cannot read belongs to no zone we serve
-      }
+    // The zone first: asking the disk about every other zone's private files made a directory of many zones quadratic.
+    if (m && !stems.has(m[1]!) && privateFileZone(m[1]!) === zone && !existsSync(join(dir, `${m[1]}.key`))) {
+      warnings.push(`${join(dir, n)}: has no .key file beside it and is ignored`);
     }
   }
   keys.sort((a, b) => a.tag - b.tag);
   return { keys, warnings };
+}
+
+function privateFileZone(stem: string): Name | undefined {
+  try {
+    return nameFromText(/^K(.+)\+\d{3}\+\d{5}$/.exec(stem)![1]!);
+  } catch {
+    return undefined; // a name we cannot read belongs to no zone we serve
+  }
 }
 
 export type KeyPhase = 'created' | 'published' | 'active' | 'retired' | 'removed';

@@ -57,7 +57,13 @@ export class Catalog {
   now: () => number = Date.now;
   private period = -1;
 
-  constructor(zones: Iterable<ZoneLike>, pools: PoolSet = { pools: new Map(), checks: new Map() }, signers: ReadonlyMap<Name, ZoneSigner> = new Map()) {
+  /**
+   * `previous`: the catalog this one replaces. A signed zone served as the same
+   * object with the same signer keeps its signed parts (apex sets, NSEC chain),
+   * which are made from those two alone: a rekey that moves one zone does not
+   * rebuild every zone's chain.
+   */
+  constructor(zones: Iterable<ZoneLike>, pools: PoolSet = { pools: new Map(), checks: new Map() }, signers: ReadonlyMap<Name, ZoneSigner> = new Map(), previous?: Catalog) {
     this.pools = pools;
     const m = new Map<Name, ZoneLike>();
     for (const z of zones) m.set(z.origin, z);
@@ -65,7 +71,9 @@ export class Catalog {
     this.signers = signers;
     for (const [origin, signer] of signers) {
       const z = m.get(origin);
-      if (z?.dnssec) this.signed.set(origin, signedZone(z, signer));
+      if (!z?.dnssec) continue;
+      const before = previous?.signed.get(origin);
+      this.signed.set(origin, before?.zone === z && before.signer === signer ? before : signedZone(z, signer));
     }
   }
 

@@ -2,10 +2,12 @@
 // rollover moves on with nobody at the keyboard. Every load computes the
 // signed zones' next key or serial change (runtime/signers.ts, serialStep);
 // followKeys() sleeps until the earliest, then has every serving process
-// rebuild its signers from the key files (ServedZones.rekey), without a
-// recompile. It also rekeys when the key directory changes, so the key
-// `keys roll` adds is published as soon as its files arrive. Times live in
-// the key files, so a restart simply schedules afresh.
+// rebuild the signers of the zones whose phases moved (ServedZones.rekey),
+// without a recompile and without reading a file: the times were read with
+// the keys. It also rekeys when the key directory changes, reading the keys
+// of the zones whose files changed, so the key `keys roll` adds is published
+// as soon as its files arrive. Times live in the key files, so a restart
+// simply schedules afresh.
 
 import { watchZones } from './watch.js';
 
@@ -68,10 +70,13 @@ export function keyTimer(onChange: () => void, o: KeyTimerOptions = {}): KeyTime
 /** After a rekey that could not read the keys, when to look again. */
 const RETRY_SECONDS = 60;
 
+/** What woke a rekey: a phase change or serial step came due, or something in the key directory changed. */
+export type RekeyCause = 'clock' | 'files';
+
 /** What followKeys needs of the served zones (ServedZones). */
 export interface Rekeyable {
-  /** Reads the keys again; serves new signers when a zone's key phases moved. */
-  rekey(): boolean;
+  /** Serves new signers when a zone's key phases moved; `files`: read the keys whose files changed first. */
+  rekey(cause: RekeyCause): boolean;
   /** The next key phase change of the zones served (seconds), as of the last load or rekey. */
   readonly nextKeyChange: number | undefined;
 }
@@ -90,16 +95,16 @@ export interface KeyFollower {
  */
 export function followKeys(zones: Rekeyable, keysDir: string, o: KeyTimerOptions & { debounceMs?: number } = {}): KeyFollower {
   const nowMs = o.nowMs ?? Date.now;
-  const check = (): void => {
+  const check = (cause: RekeyCause): void => {
     // A swap schedules through loaded(); without one the next change may still have moved.
-    if (zones.rekey()) return;
+    if (zones.rekey(cause)) return;
     const next = zones.nextKeyChange;
     // Keys that could not be read leave a change that is already past: try again later, not at once and forever.
     const now = Math.floor(nowMs() / 1000);
     timer.schedule(next !== undefined && next <= now ? now + RETRY_SECONDS : next);
   };
-  const timer = keyTimer(check, o);
-  const watcher = watchZones(keysDir, check, o.debounceMs ?? 500);
+  const timer = keyTimer(() => check('clock'), o);
+  const watcher = watchZones(keysDir, () => check('files'), o.debounceMs ?? 500);
   timer.schedule(zones.nextKeyChange);
   return {
     loaded: () => timer.schedule(zones.nextKeyChange),

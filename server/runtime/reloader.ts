@@ -26,7 +26,10 @@ import type { Stats } from './stats.js';
 import type { PoolSet } from '../pools/model.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 import { SigCache } from '../dnssec/cache.js';
-import { buildSigners, phaseChanges, unsigned } from './signers.js';
+import { buildSigners, phaseChanges, unsigned, type KeySource } from './signers.js';
+import { KeyDirectory } from '../dnssec/keydir.js';
+import type { ZoneKey } from '../dnssec/keys.js';
+import type { RekeyCause } from './keytimer.js';
 import { collectNow } from '../zones/image/collect.js';
 
 /**
@@ -67,10 +70,11 @@ interface Built {
   signers: ReadonlyMap<Name, ZoneSigner>;
   warnings: string[];
   errors: ZoneError[];
-  /** signers.ts SignerBuild.phases, serialSteps and nextChange. */
+  /** signers.ts SignerBuild.phases, serialSteps, nextChange and keys. */
   phases: ReadonlyMap<Name, string>;
   serialSteps: ReadonlyMap<Name, number>;
   nextKeyChange: number | undefined;
+  keys: ReadonlyMap<Name, readonly ZoneKey[]>;
 }
 
 
@@ -98,6 +102,14 @@ export class ServedZones {
   keyPhases: ReadonlyMap<Name, string> = new Map();
   nextKeyChange: number | undefined;
   private serialSteps: ReadonlyMap<Name, number> = new Map();
+  /** The key sets the served signers were made from (a signer is kept while its set and phases are). */
+  private signedWith: ReadonlyMap<Name, readonly ZoneKey[]> = new Map();
+  /** The signed zones' keys as last read (a rekey that swaps nothing still learns new times): what the clock steps through. */
+  private keysRead: ReadonlyMap<Name, readonly ZoneKey[]> = new Map();
+  /** The last rekey could not use the keys: the next one looks at the files whatever woke it. */
+  private keysUnusable = false;
+  /** The key files, each zone's read again only when they change (rekeys); a load reads them all. */
+  readonly keyFiles: KeyDirectory | undefined;
   /** The zones being served as compiled (the catalog holds them with their served serials). */
   private compiled: ZoneLike[] = [];
   private serials = new Map<string, SerialMemory>();
@@ -122,6 +134,7 @@ export class ServedZones {
     this.imagePath = o.imagePath;
     this.compileOptions = o.compile ?? { timeoutMs: COMPILE_DEADLINE_MS };
     this.answers = o.answers !== false;
+    this.keyFiles = this.sign && o.keysDir !== undefined ? new KeyDirectory(o.keysDir) : undefined;
     stats.signing = () => this.sigCache.stats();
   }
 
@@ -258,26 +271,60 @@ export class ServedZones {
   private zonesOf(img: ZoneImage, summarize = false): Built {
     const pools = imagePools(img);
     const zones = imageZones(img, pools);
-    return this.withSigners(summarize ? zones.map(zoneSummary) : zones, pools);
+    return this.withSigners(summarize ? zones.map(zoneSummary) : zones, pools, 'load');
   }
 
-  private withSigners(zones: ZoneLike[], pools: PoolSet): Built {
-    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache }) : unsigned(zones);
+  /** `why`: a load reads every zone's keys; a rekey only those whose files changed, or none when only the clock moved. */
+  private withSigners(zones: ZoneLike[], pools: PoolSet, why: 'load' | RekeyCause): Built {
+    const signing = this.sign ? buildSigners(zones, { keysDir: this.keysDir, cache: this.sigCache, previous: { keys: this.signedWith, phases: this.keyPhases, signers: this.current.signers }, ...this.keySource(why) }) : unsigned(zones);
+    // Keys a look found unusable are looked at again, not taken from memory, until a look finds them usable.
+    if (this.sign) this.keysUnusable = signing.errors.length > 0;
     const errors: ZoneError[] = [];
     appendErrors(errors, signing.errors);
-    return { zones, served: signing.served, pools, signers: signing.signers, warnings: signing.warnings, errors, phases: signing.phases, serialSteps: signing.serialSteps, nextKeyChange: signing.nextChange };
+    return { zones, served: signing.served, pools, signers: signing.signers, warnings: signing.warnings, errors, phases: signing.phases, serialSteps: signing.serialSteps, nextKeyChange: signing.nextChange, keys: signing.keys };
+  }
+
+  private keySource(why: 'load' | RekeyCause): { keysOf?: KeySource } {
+    const files = this.keyFiles;
+    if (!files) return {};
+    const fromFiles = (): { keysOf: KeySource } => ({ keysOf: (origin) => files.load(origin) });
+    if (why === 'load') {
+      files.rescan({ reread: true });
+      return fromFiles();
+    }
+    if (why === 'files' || this.keysUnusable) {
+      files.rescan();
+      return fromFiles();
+    }
+    // The times are in memory; a zone without keys there (none should be) is read from its files.
+    let listed = false;
+    return {
+      keysOf: (origin) => {
+        const keys = this.keysRead.get(origin);
+        if (keys) return { keys, warnings: [] };
+        if (!listed) files.rescan();
+        listed = true;
+        return files.load(origin);
+      },
+    };
   }
 
   /**
-   * Reads the keys again for the zones being served (the key timer: a
-   * rollover phase or a re-sign period is due, or the key directory
-   * changed) and, when some zone's key phases or serial step moved, serves
-   * the same zones with new signers and serials. True when it did; keys that
-   * cannot be used now are logged and change nothing.
+   * Takes the zones being served to their keys' phases now (the key timer:
+   * a rollover phase or a re-sign period is due, `clock`, or the key
+   * directory changed, `files`) and, when some zone's key phases or serial
+   * step moved, serves the same zones with new signers (for the zones that
+   * moved) and serials. `files` reads the keys of the zones whose files
+   * changed; `clock` reads none, the times being in memory (unless the last
+   * look found keys it could not use). True when it swapped; keys that cannot
+   * be used now are logged and change nothing.
    */
-  rekey(): boolean {
+  rekey(cause: RekeyCause = 'files'): boolean {
     if (!this.sign || this.current.signers.size === 0) return false;
-    const built = this.withSigners(this.compiled, this.current.pools);
+    const started = performance.now();
+    const reads = this.keyFiles?.reads ?? 0;
+    const built = this.withSigners(this.compiled, this.current.pools, cause);
+    this.log.debug({ cause, zonesRead: (this.keyFiles?.reads ?? 0) - reads, ms: Math.round(performance.now() - started) }, 'signing keys checked');
     if (built.errors.length) {
       const error = this.announce ? this.log.error.bind(this.log) : this.log.debug.bind(this.log);
       for (const e of built.errors) error({ file: e.file }, formatError(e));
@@ -285,6 +332,7 @@ export class ServedZones {
       return false;
     }
     this.nextKeyChange = built.nextKeyChange;
+    this.keysRead = built.keys;
     const stepped = [...built.serialSteps].filter(([zone, step]) => this.serialSteps.get(zone) !== step);
     if (phaseChanges(this.keyPhases, built.phases).length === 0 && stepped.length === 0) return false;
     const catalog = this.swap(built);
@@ -301,8 +349,10 @@ export class ServedZones {
     this.keyPhases = b.phases;
     this.serialSteps = b.serialSteps;
     this.nextKeyChange = b.nextKeyChange;
+    this.signedWith = b.keys;
+    this.keysRead = b.keys;
     this.compiled = b.zones;
-    const catalog = new Catalog(b.served, b.pools, b.signers);
+    const catalog = new Catalog(b.served, b.pools, b.signers, this.current);
     catalog.health = this.health;
     this.current = catalog;
     this.onLoaded(catalog);

@@ -3,6 +3,9 @@
 // Built on every (re)load, so a changed key set (a new key, a rollover step)
 // takes effect with the zones; one signature cache is shared by all zones
 // and all loads, and its entries carry the key set, so nothing stale is used.
+// A rekey builds again from the build being served: a zone whose keys and
+// phases are as they were keeps its signer and its served form, so the cost
+// of a step is the zones it moves, not every zone served.
 import { nameToText, type Name } from '../wire/names.js';
 import type { ZoneLike } from '../zones/image/adapter.js';
 import type { ZoneError } from '../zones/model.js';
@@ -28,7 +31,12 @@ export interface SignerBuild {
   served: ZoneLike[];
   /** The earliest key phase change or serial step after now among these zones (seconds), for the key timer. */
   nextChange: number | undefined;
+  /** Per signed zone, the keys its signer was made from: a rekey on the clock needs no file to find the next phases. */
+  keys: Map<Name, readonly ZoneKey[]>;
 }
+
+/** A zone's keys as loadZoneKeys gives them (and the errors it throws). */
+export type KeySource = (origin: Name) => { keys: readonly ZoneKey[]; warnings: readonly string[] };
 
 export interface SignerOptions {
   /** `serve --keys` / PULSEDNS_KEYS; undefined when not given. */
@@ -37,6 +45,10 @@ export interface SignerOptions {
   window?: ValidityWindow;
   /** Seconds since 1970; injectable for tests. */
   clock?: () => number;
+  /** Where a zone's keys come from (a KeyDirectory, or the keys in memory); loadZoneKeys from keysDir when absent. */
+  keysOf?: KeySource;
+  /** The build being served: a zone with the same keys (the same array) in the same phases keeps its signer. */
+  previous?: { keys: ReadonlyMap<Name, readonly ZoneKey[]>; phases: ReadonlyMap<Name, string>; signers: ReadonlyMap<Name, ZoneSigner> };
 }
 
 /** The window a ZoneSigner uses when given none. */
@@ -51,7 +63,7 @@ export function generateHint(origin: Name, keysDir: string, algorithm: number): 
 
 /** What a process that signs nothing (`pulsedns probe`) serves: the zones as they are. */
 export function unsigned(zones: readonly ZoneLike[]): SignerBuild {
-  return { signers: new Map(), errors: [], warnings: [], phases: new Map(), serialSteps: new Map(), served: [...zones], nextChange: undefined };
+  return { signers: new Map(), errors: [], warnings: [], phases: new Map(), serialSteps: new Map(), served: [...zones], nextChange: undefined, keys: new Map() };
 }
 
 export function buildSigners(zones: readonly ZoneLike[], o: SignerOptions): SignerBuild {
@@ -68,7 +80,7 @@ export function buildSigners(zones: readonly ZoneLike[], o: SignerOptions): Sign
     }
     let keys;
     try {
-      const loaded = loadZoneKeys(o.keysDir, zone.origin);
+      const loaded = o.keysOf ? o.keysOf(zone.origin) : loadZoneKeys(o.keysDir, zone.origin);
       keys = loaded.keys;
       out.warnings.push(...loaded.warnings);
     } catch (e) {
@@ -81,12 +93,20 @@ export function buildSigners(zones: readonly ZoneLike[], o: SignerOptions): Sign
       fail(`zone ${zoneText} asks for signing with ${ALGORITHMS.get(want)?.mnemonic ?? want} but ${o.keysDir} holds no active key of it${have}: run \`${generateHint(zone.origin, o.keysDir, want)}\``);
       continue;
     }
-    out.phases.set(zone.origin, keyPhases(keyStateAt(keys, now)));
+    const phases = keyPhases(keyStateAt(keys, now));
+    out.phases.set(zone.origin, phases);
+    out.keys.set(zone.origin, keys);
     // Every key phase change is also a serial step, so the step's next change covers both.
     const period = resignPeriod(o.window ?? DEFAULT_WINDOW);
     const step = serialStep(keys, period, now, periodOffset(zone.origin, period));
     out.serialSteps.set(zone.origin, step.step);
     if (out.nextChange === undefined || step.next < out.nextChange) out.nextChange = step.next;
+    // A signer depends on its keys and on which of them publish and sign, nothing else that moves.
+    const kept = o.previous?.keys.get(zone.origin) === keys && o.previous.phases.get(zone.origin) === phases ? o.previous.signers.get(zone.origin) : undefined;
+    if (kept) {
+      out.signers.set(zone.origin, kept);
+      continue;
+    }
     try {
       out.signers.set(zone.origin, new ZoneSigner(zone.origin, keys, { cache: o.cache, ...(o.window ? { window: o.window } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
     } catch (e) {
@@ -95,9 +115,24 @@ export function buildSigners(zones: readonly ZoneLike[], o: SignerOptions): Sign
   }
   out.served = zones.map((z) => {
     const step = out.serialSteps.get(z.origin);
-    return step === undefined ? z : withServedSerial(z, servedSerial(z.serial, step));
+    return step === undefined ? z : servedAt(z, servedSerial(z.serial, step));
   });
   return out;
+}
+
+/**
+ * The last served form made of each compiled zone. Handing out the same object
+ * while the serial stays lets what is kept per served zone (its signed parts in
+ * the catalog, a transfer's signed body) outlive a rekey that moved other zones.
+ */
+const servedForms = new WeakMap<ZoneLike, ZoneLike>();
+
+function servedAt(zone: ZoneLike, serial: number): ZoneLike {
+  const known = servedForms.get(zone);
+  if (known?.serial === serial) return known;
+  const served = withServedSerial(zone, serial);
+  servedForms.set(zone, served);
+  return served;
 }
 
 /** `published 1234,5678; active 1234; retired -`: the key tags in each phase, for comparison and the log. */
