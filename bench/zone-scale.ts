@@ -4,6 +4,9 @@
 //   1. Load: `serve --workers 2` on 100k and 1M records: time from spawn to
 //      "ready", total RSS of the process tree (primary + workers), sampled
 //      every 100 ms, at ready and at its peak.
+//      Then 10,000 zone files of eight records each (a hosting provider's
+//      server): the same load figures, and how long one edited file takes to
+//      be answered.
 //   2. Reloads under load: dnsperf at a fixed rate while the largest zone is
 //      edited and reloaded N times, then while a broken edit is pushed:
 //      queries lost, p99, the peak RSS of the tree against steady state. The
@@ -48,12 +51,16 @@ export interface ScaleContext {
 }
 
 export interface LoadRow {
+  /** Zone files (1: the generated bench.test zone). */
+  zones: number;
   records: number;
   loadSeconds: number;
   rssReadyMb: number;
   rssPeakMb: number;
   processes: number;
   imageBytes: number;
+  /** Seconds from one file's edit to its new answer (the many-zones row only). */
+  editSeconds?: number;
 }
 
 export interface ReloadRow {
@@ -150,7 +157,7 @@ interface Pulse {
 }
 
 /** Starts a server; `ready` resolves with the seconds from spawn to answering. */
-async function launchPulse(ctx: ScaleContext, dir: string, workers: number, core: number | null, timeoutMs: number): Promise<{ pulse: Pulse; ready: Promise<number> }> {
+async function launchPulse(ctx: ScaleContext, dir: string, workers: number, core: number | null, timeoutMs: number, answering?: (port: number) => Promise<void>): Promise<{ pulse: Pulse; ready: Promise<number> }> {
   const port = await freePort();
   const args = ['--trace-gc', CLI, 'serve', '--zones', join(dir, 'zones'), '--listen', `127.0.0.1:${port}`, '--workers', String(workers), '--admin', 'off', '--state-dir', dir];
   const [cmd, argv] = ctx.pinned(ctx.taskset, core, process.execPath, args);
@@ -165,7 +172,7 @@ async function launchPulse(ctx: ScaleContext, dir: string, workers: number, core
       await sleep(50);
     }
     const seconds = (performance.now() - started) / 1000;
-    await ctx.waitAnswering(proc, port);
+    await (answering ? answering(port) : ctx.waitAnswering(proc, port));
     return seconds;
   })();
   return { pulse: { proc, port, gc }, ready };
@@ -205,26 +212,83 @@ export async function runZoneScaleBench(ctx: ScaleContext): Promise<ScaleReport>
     writeFileSync(join(dir, 'zones', 'bench.test.yaml'), benchZoneYaml(shapeFor(records)));
     process.stderr.write(`zone scale: loading ${records} records...\n`);
     const { pulse, ready } = await launchPulse(ctx, dir, 2, null, 600_000);
-    const pid = pulse.proc.child.pid!;
-    const rss = sampler(pid);
-    const seconds = await ready;
-    await sleep(1000);
-    const peakKb = rss.stop();
-    const now = treeRssKb(pid);
-    let imageBytes = 0;
-    for (const d of readdirSync(dir).filter((f) => f.startsWith('pulsedns-'))) {
-      try {
-        imageBytes = statSync(join(dir, d, 'zones.img')).size;
-      } catch {
-        // not there
-      }
-    }
-    report.load.push({ records, loadSeconds: Math.round(seconds * 10) / 10, rssReadyMb: mb(now.kb), rssPeakMb: mb(peakKb), processes: now.processes, imageBytes });
+    const { row, seconds } = await measureLoad(pulse, ready, dir, 1, records);
+    report.load.push(row);
     if (records === largest) await reloadRuns(ctx, report, dir, pulse, records, seconds);
     await pulse.proc.stop();
   }
+  report.load.push(await manyZones(ctx));
   await tailRun(ctx, report, largest);
   return report;
+}
+
+/** Zone files in the many-zones row, and their records each. */
+const MANY_ZONES = 10_000;
+const MANY_RECORDS = 8;
+
+function smallZone(i: number): string {
+  return ['ttl: 300', 'records:', "  '@':",
+    '    - { type: SOA, value: { mname: ns1, rname: hostmaster, serial: 1, refresh: 7200, retry: 3600, expire: 1209600, minimum: 300 } }',
+    '    - { type: NS, values: [ns1, ns2] }', '    - { type: A, value: 192.0.2.1 }',
+    '  ns1: { type: A, value: 192.0.2.2 }', '  ns2: { type: A, value: 192.0.2.3 }', `  www: { type: A, value: 198.51.100.${i % 250} }`,
+    '  mail: { type: A, value: 192.0.2.5 }', ''].join('\n');
+}
+
+async function wwwOf(port: number, zone: number): Promise<string | undefined> {
+  try {
+    return parseMessage(await udpExchange({ host: '127.0.0.1', port }, buildQuery(`www.z${zone}.many.test`, 'A'), 300)).answer[0]?.data;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 10,000 small zone files: load time, RSS, and one edit applied (a compile of many files, not of many records). */
+async function manyZones(ctx: ScaleContext): Promise<LoadRow> {
+  const dir = join(ctx.dir, 'many-zones');
+  mkdirSync(join(dir, 'zones'), { recursive: true });
+  for (let i = 0; i < MANY_ZONES; i++) writeFileSync(join(dir, 'zones', `z${i}.many.test.yaml`), smallZone(i));
+  process.stderr.write(`zone scale: loading ${MANY_ZONES} zone files...\n`);
+  const firstAnswered = async (port: number): Promise<void> => {
+    for (let until = Date.now() + 20_000; (await wwwOf(port, 0)) === undefined; await sleep(100)) if (Date.now() > until) throw new Error('the many-zones server did not answer');
+  };
+  const { pulse, ready } = await launchPulse(ctx, dir, 2, null, 600_000, firstAnswered);
+  try {
+    const { row } = await measureLoad(pulse, ready, dir, MANY_ZONES, MANY_ZONES * MANY_RECORDS);
+    const edited = MANY_ZONES - 1;
+    writeAtomically(join(dir, 'zones', `z${edited}.many.test.yaml`), smallZone(edited).replace(/198\.51\.100\.\d+/, '203.0.113.7'));
+    const editedAt = performance.now();
+    const until = Date.now() + 120_000;
+    while ((await wwwOf(pulse.port, edited)) !== '203.0.113.7' && Date.now() < until) await sleep(50);
+    const editSeconds = Math.round((performance.now() - editedAt) / 100) / 10;
+    return { ...row, editSeconds };
+  } finally {
+    await pulse.proc.stop();
+  }
+}
+
+/** Spawn to ready, and the tree's RSS then and at its peak, of a server just launched. */
+async function measureLoad(pulse: Pulse, ready: Promise<number>, dir: string, zones: number, records: number): Promise<{ row: LoadRow; seconds: number }> {
+  const pid = pulse.proc.child.pid!;
+  const rss = sampler(pid);
+  const seconds = await ready;
+  await sleep(1000);
+  const peakKb = rss.stop();
+  const now = treeRssKb(pid);
+  const row = { zones, records, loadSeconds: Math.round(seconds * 10) / 10, rssReadyMb: mb(now.kb), rssPeakMb: mb(peakKb), processes: now.processes, imageBytes: imageSize(dir) };
+  return { row, seconds };
+}
+
+/** The size of the image a server with `--state-dir dir` published (0 when none is found). */
+function imageSize(dir: string): number {
+  let bytes = 0;
+  for (const d of readdirSync(dir).filter((f) => f.startsWith('pulsedns-'))) {
+    try {
+      bytes = statSync(join(dir, d, 'zones.img')).size;
+    } catch {
+      // not there
+    }
+  }
+  return bytes;
 }
 
 async function reloadRuns(ctx: ScaleContext, report: ScaleReport, dir: string, pulse: Pulse, records: number, loadSeconds: number): Promise<void> {
@@ -431,8 +495,8 @@ async function tailRun(ctx: ScaleContext, report: ScaleReport, records: number):
 export function scaleTables(r: ScaleReport, table: ScaleContext['table']): string {
   const f = (n: number | undefined, d = 3): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(d) : '-');
   const out: string[] = ['', 'Zone scale: `serve --workers 2`, RSS summed over the process tree', ''];
-  out.push(table(['records', 'load s', 'RSS ready MB', 'RSS peak MB', 'processes', 'image MB', 'bytes/record (image)'],
-    r.load.map((l) => [l.records.toLocaleString('en-US'), f(l.loadSeconds, 1), String(l.rssReadyMb), String(l.rssPeakMb), String(l.processes), f(l.imageBytes / 1e6, 1), f(l.imageBytes / l.records, 1)])));
+  out.push(table(['zone files', 'records', 'load s', 'RSS ready MB', 'RSS peak MB', 'processes', 'image MB', 'bytes/record (image)', 'one file edited: answered after s'],
+    r.load.map((l) => [(l.zones ?? 1).toLocaleString('en-US'), l.records.toLocaleString('en-US'), f(l.loadSeconds, 1), String(l.rssReadyMb), String(l.rssPeakMb), String(l.processes), f(l.imageBytes / 1e6, 1), f(l.imageBytes / l.records, 1), f(l.editSeconds, 1)])));
   out.push('', 'Reloads under load (dnsperf at a fixed rate the whole time)', '');
   out.push(table(['server', 'change', 'queries', 'lost', 'p99 ms', 'max ms', 'steady MB', 'under load MB', 'peak MB', 'peak / before', 'applied after s'],
     r.reload.map((x) => [x.server, x.what, x.perf.sent.toLocaleString('en-US'), String(x.perf.lost), f(x.perf.p99Ms), f(x.perf.maxMs), String(x.steadyMb), x.steadyLoadedMb === undefined ? '-' : String(x.steadyLoadedMb), String(x.peakMb), x.peakRatio === undefined ? '-' : `${x.peakRatio.toFixed(2)}x`, x.applySeconds.join(', ')])));
