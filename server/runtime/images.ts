@@ -83,6 +83,8 @@ export function askForCurrentImage(): void {
 export function imageFromPrimary(): Promise<{ path: string; generation: number }> {
   return new Promise((resolve) => {
     const onGone = (): never => process.exit(0);
+    // Already gone: no 'disconnect' will come, and a send would throw.
+    if (!process.connected) onGone();
     const onMessage = (m: unknown): void => {
       if (!isImageMessage(m)) return;
       process.off('message', onMessage);
@@ -91,7 +93,7 @@ export function imageFromPrimary(): Promise<{ path: string; generation: number }
     };
     process.on('message', onMessage);
     process.once('disconnect', onGone);
-    process.send?.({ pulsedns: 'image-request' } satisfies ImageRequest);
+    askForCurrentImage();
   });
 }
 

@@ -2,7 +2,7 @@
 // RRset of a response with the RRSIG that covers it, verified against the
 // zone's DNSKEY (server/dnssec/sign.ts verifyRRset). Used by the engine's unit
 // tests; delv is the oracle in the e2e tests.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from '../../server/wire/constants.js';
@@ -94,12 +94,19 @@ export function signatureProblems(records: RawRR[], dnskey: Buffer, unsigned: (r
   return problems;
 }
 
-/** A catalog of `zones` with signers from keys made now in a fresh directory; returns the DNSKEY rdata per zone too. */
-export function signedCatalog(zones: Zone[], algorithm: Algorithm = 13, pools?: PoolSet): { catalog: Catalog; keysDir: string; dnskeys: Map<Name, Buffer> } {
+/**
+ * A catalog of `zones` with signers from keys made now in a fresh directory; returns the DNSKEY rdata per zone too.
+ * The signers hold the keys once built, so the directory (private keys in it) is removed before returning.
+ */
+export function signedCatalog(zones: Zone[], algorithm: Algorithm = 13, pools?: PoolSet): { catalog: Catalog; dnskeys: Map<Name, Buffer> } {
   const keysDir = mkdtempSync(join(tmpdir(), 'pulsedns-keys-'));
-  const dnskeys = new Map<Name, Buffer>();
-  for (const z of zones) if (z.dnssec) dnskeys.set(z.origin, createKey(keysDir, z.origin, algorithm).dnskey);
-  const built = buildSigners(zones, { keysDir, cache: new SigCache() });
-  if (built.errors.length) throw new Error(built.errors.map((e) => e.message).join('\n'));
-  return { catalog: new Catalog(zones, pools, built.signers), keysDir, dnskeys };
+  try {
+    const dnskeys = new Map<Name, Buffer>();
+    for (const z of zones) if (z.dnssec) dnskeys.set(z.origin, createKey(keysDir, z.origin, algorithm).dnskey);
+    const built = buildSigners(zones, { keysDir, cache: new SigCache() });
+    if (built.errors.length) throw new Error(built.errors.map((e) => e.message).join('\n'));
+    return { catalog: new Catalog(zones, pools, built.signers), dnskeys };
+  } finally {
+    rmSync(keysDir, { recursive: true, force: true });
+  }
 }
