@@ -419,20 +419,12 @@ export function zoneKeysIn(dir: string, names: readonly string[], zone: Name): L
   for (const n of sorted) {
     const m = /^(K.+\+\d{3}\+\d{5})\.private$/.exec(n);
     // The zone first: asking the disk about every other zone's private files made a directory of many zones quadratic.
-    if (m && !stems.has(m[1]!) && privateFileZone(m[1]!) === zone && !existsSync(join(dir, `${m[1]}.key`))) {
+    if (m && !stems.has(m[1]!) && keyFileZone(n) === zone && !existsSync(join(dir, `${m[1]}.key`))) {
       warnings.push(`${join(dir, n)}: has no .key file beside it and is ignored`);
     }
   }
   keys.sort((a, b) => a.tag - b.tag);
   return { keys, warnings };
-}
-
-function privateFileZone(stem: string): Name | undefined {
-  try {
-    return nameFromText(/^K(.+)\+\d{3}\+\d{5}$/.exec(stem)![1]!);
-  } catch {
-    return undefined; // a name we cannot read belongs to no zone we serve
-  }
 }
 
 export type KeyPhase = 'created' | 'published' | 'active' | 'retired' | 'removed';
