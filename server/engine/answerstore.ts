@@ -34,12 +34,13 @@ export interface AnswerStoreOptions {
 export class AnswerStore {
   readonly bytes: number;
   readonly maxEntries: number;
-  private readonly buf: Buffer;
-  private readonly hashes: Uint32Array;
-  private readonly positions: Float64Array;
-  private readonly mask: number;
+  // Stand-ins until the first put(): an index of one empty slot finds nothing.
+  private buf: Buffer = Buffer.alloc(0);
+  private hashes = new Uint32Array(1);
+  private positions = new Float64Array(1);
+  private mask = 0;
   /** Absolute positions of the last maxEntries entries appended, a ring. */
-  private readonly starts: Float64Array;
+  private starts = new Float64Array(0);
   private appended = 0;
   /** Absolute write position (bytes ever written, skips included). */
   private written = 0;
@@ -52,6 +53,16 @@ export class AnswerStore {
     this.bytes = o.bytes ?? 16 * 1024 * 1024;
     this.maxEntries = o.maxEntries ?? 100_000;
     if (!(this.bytes >= 4096) || !(this.maxEntries >= 1)) throw new Error('answer store needs bytes >= 4096 and maxEntries >= 1');
+  }
+
+  /**
+   * The log and the index, on the first put(). Every reload makes new stores
+   * (about 30 MB per catalog with the index), and a cluster's primary, which
+   * answers nothing, used to take them all the same: freed and taken again
+   * on each reload, they stayed resident in the C heap (20 MB more per
+   * process after a few reloads, docs/performance.md).
+   */
+  private allocate(): void {
     // Untouched pages of these are not resident: a store costs what it holds.
     this.buf = Buffer.allocUnsafeSlow(this.bytes);
     let slots = 4;
@@ -144,6 +155,7 @@ export class AnswerStore {
     const extraLen = extra?.length ?? 0;
     const len = HEAD + name.length + extraLen + value.length;
     if (name.length > 255 || extraLen > 255 || value.length > MAX_VALUE || len > this.bytes / 3) return;
+    if (this.buf.length === 0) this.allocate();
     const abs = this.reserve(len);
     const at = abs % this.bytes;
     const b = this.buf;

@@ -21,14 +21,15 @@ import { randomBytes } from 'node:crypto';
 const WAYS = 4;
 
 export class Doorkeeper {
-  private readonly seen: Uint32Array;
-  private readonly mask: number;
+  /** Empty until the first key is offered: a catalog in a process that answers nothing never takes the table. */
+  private seen = new Uint32Array(0);
+  private mask = 0;
+  private readonly slots: number;
 
   /** `slots`: a power of two, at least 4; 4 bytes each. */
   constructor(slots = 1 << 18) {
     if (!(slots >= WAYS && (slots & (slots - 1)) === 0)) throw new Error(`doorkeeper slots must be a power of two, at least ${WAYS}`);
-    this.seen = new Uint32Array(slots);
-    this.mask = slots - WAYS;
+    this.slots = slots;
   }
 
   /** True when `key` was offered before and its note is still there; otherwise notes it. */
@@ -38,6 +39,10 @@ export class Doorkeeper {
 
   /** admit() for a key already hashed (keyHash's range: never 0). */
   admitHash(h: number): boolean {
+    if (this.seen.length === 0) {
+      this.seen = new Uint32Array(this.slots);
+      this.mask = this.slots - WAYS;
+    }
     const b = h & this.mask;
     const seen = this.seen;
     if (seen[b] === h || seen[b + 1] === h || seen[b + 2] === h || seen[b + 3] === h) return true;

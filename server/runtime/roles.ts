@@ -13,6 +13,7 @@ import { startUdp, type Endpoint, type UdpListener } from '../transport/udp.js';
 import { startTcp, TCP_DEFAULTS, type TcpOptions } from '../transport/tcp.js';
 import { ServedZones } from './reloader.js';
 import { watchZones } from './watch.js';
+import { workerMallocEnv } from './malloc-env.js';
 import { askForCurrentImage, GENERATION_ENV, IMAGE_ENV, imageFromEnv, imageFromPrimary, installAnnounced, isImageMessage, isImageRequest, makeImageDir, rollOut, type ImageDir, type ImageMessage } from './images.js';
 import { GitSync } from './gitsync.js';
 import { RateLimiter, type RrlOptions } from '../transport/rrl.js';
@@ -439,7 +440,7 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   const imageMessage = (c: Control): ImageMessage => ({ pulsedns: 'image', path: c.imageDir!.path, generation: c.zones.generation });
   const fork = (): void => {
     // Before the first compile is done a worker gets no image: it asks for one (images.ts imageFromPrimary).
-    const w = cluster.fork(control ? { [IMAGE_ENV]: control.imageDir!.path, [GENERATION_ENV]: String(control.zones.generation) } : {});
+    const w = cluster.fork({ ...workerMallocEnv(), ...(control ? { [IMAGE_ENV]: control.imageDir!.path, [GENERATION_ENV]: String(control.zones.generation) } : {}) });
     // A worker that died mid-send must not turn into an unhandled EPIPE here.
     w.process.on('error', (e) => log.debug({ err: e, worker: w.id }, 'worker channel error'));
     w.once('exit', (code, signal) => {

@@ -83,3 +83,20 @@ test('200,000 insertions into a store of 1,000 keep the index sound: every recen
   for (let i = 199_000; i < 200_000; i++) assert.ok(get(s, `x${i}.example.com.`), `x${i}`);
   assert.equal(get(s, 'x198999.example.com.'), undefined);
 });
+
+test('a store takes its memory on the first answer put, not before: a catalog nobody asks costs nothing', async () => {
+  const { Catalog } = await import('../../../server/engine/catalog.js');
+  const before = process.memoryUsage().arrayBuffers;
+  // Each catalog used to take about 30 MB of stores and doorkeepers at once; a cluster's primary makes one per reload.
+  const kept = Array.from({ length: 20 }, () => new Catalog([]));
+  const grew = process.memoryUsage().arrayBuffers - before;
+  assert.ok(grew < 1024 * 1024, `20 unused catalogs took ${grew} bytes of buffers`);
+  const s = kept[0]!.cache;
+  assert.equal(get(s, 'www.example.com.'), undefined, 'an empty store finds nothing');
+  assert.equal(s.size, 0);
+  assert.deepEqual(s.names(), []);
+  s.clear();
+  put(s, 'www.example.com.', Buffer.from('v'));
+  assert.deepEqual(get(s, 'www.example.com.'), Buffer.from('v'));
+  assert.ok(process.memoryUsage().arrayBuffers - before >= 16 * 1024 * 1024, 'the first put takes the log');
+});
