@@ -9,7 +9,7 @@
 // undefined so the caller falls back to the full parser.
 import { Type, parseTypeName, isStorableType } from '../wire/constants.js';
 import { type Name, nameFromText, isSubdomain, NameError } from '../wire/names.js';
-import { RdataError, type Rdata } from './rdata.js';
+import { RdataError, ipv4Word, type Rdata } from './rdata.js';
 import { rdataFromValue, ttlFromValue, type RecordValue } from './values.js';
 import { type ZoneSource, type ZoneError, type SourcePos, DEFAULT_TTL } from './model.js';
 import { zoneMessages as M } from './messages.js';
@@ -93,6 +93,21 @@ function quotedCharOk(c: number): boolean {
   if (c === 0x2028 || c === 0x2029 || c === 0xfeff) return false;
   if (c >= 0xd800 && c <= 0xdfff) return false; // keep it simple: no astral characters
   return true;
+}
+
+/**
+ * Nesting the fast path reads at most (block nodes and flow collections
+ * inside one another), well under limits.ts MAX_NESTING: a file it reads
+ * without an error is shallow enough for that limit, so only a file it
+ * refuses or cannot read needs the depth scan (source.ts), which was 4% of
+ * a million-record compile.
+ */
+const FAST_MAX_DEPTH = 40;
+/** Nesting of the node being read (one parse at a time, synchronous). */
+let depth = 0;
+
+function enter(): void {
+  if (++depth > FAST_MAX_DEPTH) bail();
 }
 
 // ---- line-level reader --------------------------------------------------
@@ -289,6 +304,20 @@ class Inline {
   }
 
   flowMap(): FMap {
+    enter();
+    const m = this.flowMapBody();
+    depth--;
+    return m;
+  }
+
+  flowSeq(): FSeq {
+    enter();
+    const q = this.flowSeqBody();
+    depth--;
+    return q;
+  }
+
+  private flowMapBody(): FMap {
     const off = this.pos++;
     const items: FPair[] = [];
     this.skipSpaces();
@@ -317,7 +346,7 @@ class Inline {
     }
   }
 
-  flowSeq(): FSeq {
+  private flowSeqBody(): FSeq {
     const off = this.pos++;
     const items: FNode[] = [];
     this.skipSpaces();
@@ -346,6 +375,13 @@ class Inline {
 
 /** Block node whose first line is the reader's current line, with indent > parentIndent. */
 function blockNode(r: Reader, parentIndent: number): FNode {
+  enter();
+  const n = blockNodeBody(r, parentIndent);
+  depth--;
+  return n;
+}
+
+function blockNodeBody(r: Reader, parentIndent: number): FNode {
   if (r.done) bail();
   const ind = r.indent();
   if (ind <= parentIndent) bail();
@@ -480,6 +516,7 @@ function isDocumentStart(text: string, start: number, end: number): boolean {
 }
 
 function parse(text: string, file: string, defaultOrigin?: string, table?: RecordTable): ParseResult {
+  depth = 0;
   // Tabs, CR, other control characters, BOM and directives: leave them to the full parser.
   if (/[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]/.test(text)) bail();
   const r = new Reader(text);
@@ -694,7 +731,17 @@ function recordEntry(entry: FNode, owner: Name, ownerId: number, zone: ZoneSourc
     return;
   }
   if (!sawValue || valueNodes.length === 0) return found.at(entry, M.noValue(type));
+  const t = found.table;
   for (const vn of valueNodes) {
+    if (t && type === Type.A && vn.k === 's' && typeof vn.v === 'string') {
+      // Most records of a big zone: straight into the table (anything else takes the path below, errors included).
+      const word = ipv4Word(vn.v);
+      if (word >= 0) {
+        const line = found.r.lineIndex(vn.off);
+        t.addIPv4(ownerId, ttl, word, line + 1, vn.off - found.r.lineStarts[line]! + 1);
+        continue;
+      }
+    }
     let rdata: Rdata;
     try {
       rdata = rdataFromValue(type, recordValue(vn), zone);
@@ -705,7 +752,6 @@ function recordEntry(entry: FNode, owner: Name, ownerId: number, zone: ZoneSourc
       }
       throw e;
     }
-    const t = found.table;
     if (!t) {
       zone.records.push({ owner, type, ttl, rdata, pos: found.r.posOf(vn.off, found.file) });
       continue;

@@ -50,8 +50,13 @@ export function zoneFromText(text: string, file: string, pools: PoolSet): { zone
  */
 export function compactZoneFromText(text: string, file: string, pools: PoolSet): { zone?: CompactZone; errors: ZoneError[] } {
   const origin = originFromFileName(file);
-  const deep = nestingTooDeep(text, file);
-  let parsed = deep ? { errors: [deep] } : fastParseZoneCompact(text, file, origin);
+  let parsed = fastParseZoneCompact(text, file, origin);
+  // A file the fast path read cleanly is no deeper than FAST_MAX_DEPTH (fastparse.ts); any other
+  // is scanned as before, so a too-deep file is refused with the same message whichever path it took.
+  if (!parsed || parsed.errors.length) {
+    const deep = nestingTooDeep(text, file);
+    if (deep) parsed = { errors: [deep] };
+  }
   if (parsed && parsed.errors.length) parsed = { ...parsed, errors: capErrors(parsed.errors, file) };
   if (!parsed) {
     const full = parseZoneYaml(text, file, origin, { fast: false });

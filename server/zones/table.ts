@@ -120,14 +120,38 @@ export class RecordTable {
     this.col = new Uint32Array(0);
   }
 
+  /** add() of an A record whose address is `word` (rdata.ts ipv4Word), with no RDATA buffer to copy from. */
+  addIPv4(owner: number, ttl: number, word: number, line: number, col: number): void {
+    const i = this.count;
+    if (i === this.owner.length) this.grow();
+    if (this.dataUsed + 4 > this.data.length) this.growData(4);
+    this.owner[i] = owner;
+    this.type[i] = Type.A;
+    this.ttl[i] = ttl;
+    this.dataOff[i] = this.dataUsed;
+    this.dataLen[i] = 4;
+    this.line[i] = line;
+    this.col[i] = col;
+    const d = this.data;
+    const at = this.dataUsed;
+    d[at] = word >>> 24;
+    d[at + 1] = (word >>> 16) & 0xff;
+    d[at + 2] = (word >>> 8) & 0xff;
+    d[at + 3] = word & 0xff;
+    this.dataUsed = at + 4;
+    this.count = i + 1;
+  }
+
+  private growData(more: number): void {
+    const data = new Uint8Array(Math.max(this.data.length * 2, this.dataUsed + more));
+    data.set(this.data.subarray(0, this.dataUsed));
+    this.data = data;
+  }
+
   add(owner: number, type: number, ttl: number, wire: Uint8Array, line: number, col: number, target?: Name): void {
     const i = this.count;
     if (i === this.owner.length) this.grow();
-    if (this.dataUsed + wire.length > this.data.length) {
-      const data = new Uint8Array(Math.max(this.data.length * 2, this.dataUsed + wire.length));
-      data.set(this.data.subarray(0, this.dataUsed));
-      this.data = data;
-    }
+    if (this.dataUsed + wire.length > this.data.length) this.growData(wire.length);
     this.owner[i] = owner;
     this.type[i] = type;
     this.ttl[i] = ttl;

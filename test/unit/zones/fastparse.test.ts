@@ -307,6 +307,9 @@ const BAIL: Record<string, string> = {
   'trailing comma': BASE + `  a: { type: A, value: 192.0.2.2, }\n`,
   'empty value in flow': BASE + `  a: { type: A, value: }\n`,
   'complex key': BASE + `  ? a\n  : { type: A, value: 192.0.2.2 }\n`,
+  // Deeper than the fast path reads (FAST_MAX_DEPTH): the depth scan and the full parser decide (source.ts).
+  'deep flow': BASE + `  a: { type: TXT, value: ${'['.repeat(45)}x${']'.repeat(45)} }\n`,
+  'deep block': BASE + `  a:\n${Array.from({ length: 45 }, (_, i) => `${'  '.repeat(i + 2)}k${i}:`).join('\n')} v\n`,
 };
 
 for (const [name, text] of Object.entries(BAIL)) {

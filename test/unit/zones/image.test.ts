@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadZonesDir } from '../../../server/zones/load.js';
-import { zoneFromText } from '../../../server/zones/source.js';
+import { compactZoneFromText, zoneFromText } from '../../../server/zones/source.js';
 import { parseZoneYaml } from '../../../server/zones/parse.js';
 import { fastParseZoneYaml } from '../../../server/zones/fastparse.js';
 import { validateZone } from '../../../server/zones/validate.js';
@@ -311,6 +311,26 @@ test('5,000 nested brackets, braces or indentation levels give an error, not a s
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the compiler path scans depth only when the fast path did not read a file cleanly, and refuses the same files', () => {
+  const soa = "records:\n  '@':\n    - { type: SOA, value: { mname: ns1, rname: h } }\n    - { type: NS, values: [ns1] }\n  ns1: { type: A, value: 192.0.2.1 }\n";
+  const cases: Record<string, string> = {
+    ...NESTED,
+    // The fast path reads the typo and reports it, then meets the deep part: the depth refusal wins, as it did before.
+    'typo first': soa + '  a: { type: A, value: 300.0.0.1 }\n  b: { type: TXT, value: ' + '['.repeat(150) + ']'.repeat(150) + ' }\n',
+    'misplaced lines': soa + Array.from({ length: 150 }, (_, i) => ' '.repeat(i + 3) + `k${i}: x`).join('\n') + '\n',
+  };
+  for (const [what, text] of Object.entries(cases)) {
+    const r = compactZoneFromText(text, 'n.test.yaml', { pools: new Map(), checks: new Map() });
+    assert.equal(r.zone, undefined, what);
+    assert.match(r.errors[0]!.message, /nested more than 100 levels/, what);
+  }
+  // Between the fast path's depth and the limit: the full parser's answer, not a depth refusal.
+  const mid = compactZoneFromText(soa + '  b: { type: TXT, value: ' + '['.repeat(60) + 'x' + ']'.repeat(60) + ' }\n', 'n.test.yaml', { pools: new Map(), checks: new Map() });
+  assert.equal(mid.zone, undefined);
+  assert.doesNotMatch(mid.errors[0]!.message, /nested/);
+  assert.equal(mid.errors[0]!.line, 6);
 });
 
 test('ordinary nesting and brackets inside values are not mistaken for deep nesting', () => {
