@@ -303,6 +303,20 @@ export function genericText(b: Buffer): string {
 const KNOWN = new Set<number>([Type.A, Type.AAAA, Type.NS, Type.CNAME, Type.PTR, Type.MX, Type.SRV, Type.SOA, Type.TXT, Type.CAA]);
 
 /** Splits a presentation string into tokens: whitespace separated, "quoted strings" kept whole (quotes dropped, escapes kept). */
+/**
+ * True when splitPresentation would give `text` back as its only token: no
+ * space of any kind, quote or backslash (most values: a target name, an
+ * address). Checked per character code: cheaper than splitting a million values.
+ */
+export function oneToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) return false;
+  }
+  return true;
+}
+
 export function splitPresentation(s: string): string[] {
   const out: string[] = [];
   let i = 0;

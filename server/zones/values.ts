@@ -4,7 +4,7 @@
 // YAML parser (parse.ts) and the fast path (fastparse.ts) turn their node into
 // a RecordValue and call rdataFromValue, so the two can never disagree.
 import { Type, typeName } from '../wire/constants.js';
-import { rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
+import { oneToken, rdataFromTokens, splitPresentation, txtFromStrings, RdataError, type Rdata } from './rdata.js';
 import { SVC_LIST_KEY_NAMES, escapeListItem, svcKeyTakesList } from './rdata-types.js';
 import { MAX_TTL, type ZoneSource } from './model.js';
 import { durationSeconds } from './duration.js';
@@ -125,7 +125,7 @@ export function rdataFromValue(type: number, value: RecordValue, zone: ZoneSourc
     }
   } else {
     if (value.kind !== 'scalar' || value.text === undefined) throw new RdataError('value must be a string (presentation format) or a mapping');
-    tokens = splitPresentation(value.text);
+    tokens = oneToken(value.text) ? [value.text] : splitPresentation(value.text);
   }
   if (type === Type.SOA) {
     if (tokens.length === 6) tokens.splice(2, 0, 'auto');

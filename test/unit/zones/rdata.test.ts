@@ -3,7 +3,7 @@
 // leave everything else (and its error message) to that path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ipv4Word, parseIPv4 } from '../../../server/zones/rdata.js';
+import { ipv4Word, oneToken, parseIPv4, splitPresentation } from '../../../server/zones/rdata.js';
 
 function agrees(text: string): void {
   const b = parseIPv4(text);
@@ -26,4 +26,16 @@ test('ipv4Word accepts what parseIPv4 accepts, as the same number, and nothing e
     agrees(s);
   }
   for (let i = 0; i < 20_000; i++) agrees(`${rnd(300)}.${rnd(300)}.${rnd(300)}.${rnd(300)}`);
+});
+
+test('a value oneToken lets through is the single token splitPresentation would make of it', () => {
+  let seed = 99;
+  const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const alphabet = 'ab.1-_"\\ \t;()é\u00a0\u2028';
+  for (let i = 0; i < 50_000; i++) {
+    let s = '';
+    for (let k = rnd(12); k > 0; k--) s += alphabet[rnd(alphabet.length)];
+    if (oneToken(s)) assert.deepEqual(splitPresentation(s), [s], JSON.stringify(s));
+  }
+  assert.ok(oneToken('mail.example.com.') && !oneToken('10 mail') && !oneToken('"x"') && !oneToken('a\\.b') && !oneToken(''));
 });
