@@ -23,6 +23,7 @@ import { ZoneImage } from '../zones/image/view.js';
 import type { ZoneSigner } from '../dnssec/signer.js';
 import type { Name } from '../wire/names.js';
 import type { Stats } from './stats.js';
+import { compilerMallocEnv } from './malloc-env.js';
 import type { PoolSet } from '../pools/model.js';
 import { ALL_UP, type HealthLookup } from '../pools/select.js';
 import { SigCache } from '../dnssec/cache.js';
@@ -207,7 +208,7 @@ export class ServedZones {
     // The compiler writes the image beside the published one; it is renamed over it once the keys check out.
     const next = this.imagePath ? `${this.imagePath}.next` : undefined;
     // A process that answers nothing reads back only the zones' apexes, not the full image.
-    const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, ...this.compileOptions, read: this.read, previous: this.serials, ...(next ? { output: next, summaryOnly: !this.answers } : {}) });
+    const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, env: { ...process.env, ...compilerMallocEnv() }, ...this.compileOptions, read: this.read, previous: this.serials, ...(next ? { output: next, summaryOnly: !this.answers } : {}) });
     if (!r.ok) return this.refuse(r.errors, started);
     let built: Built;
     try {

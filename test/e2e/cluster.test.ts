@@ -54,7 +54,8 @@ test('two workers answer, and a drain made through the primary reaches both', as
   if (process.platform === 'linux') {
     for (const pid of imageReaders(s)) {
       const env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
-      assert.ok(env.includes('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072'), `worker ${pid} runs with a fixed mmap threshold`);
+      // glibc rewrites the variable once read (2.36 shows the first tunable only); malloc-env.test.ts checks the whole value.
+      assert.ok(env.some((e) => e.startsWith('GLIBC_TUNABLES=') && e.includes('glibc.malloc.mmap_threshold=131072')), `worker ${pid} runs with a fixed mmap threshold`);
     }
   }
 });

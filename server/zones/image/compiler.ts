@@ -98,6 +98,8 @@ export interface CompileOptions {
    * `output`: for a process that answers no query (a cluster primary). Needs `output`.
    */
   summaryOnly?: boolean;
+  /** The compile process's environment (default: this process's); the server adds its allocator settings (runtime/malloc-env.ts). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const COMPILE_DEFAULTS = { maxHeapMb: 1536, timeoutMs: 60_000 } as const;
@@ -138,7 +140,7 @@ export function compileZonesDir(dir: string, opts: CompileOptions = {}): Promise
     let child: ChildProcess;
     try {
       // Only the heap bounds: not the server's own flags (an --import of a profiler, --inspect).
-      child = fork(CHILD, [], { execArgv: [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${SEMI_SPACE_MB}`], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+      child = fork(CHILD, [], { execArgv: [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${SEMI_SPACE_MB}`], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', ...(opts.env ? { env: opts.env } : {}) });
     } catch (e) {
       resolve(fail(`cannot start the zone compiler: ${(e as Error).message}`));
       return;
