@@ -7,7 +7,8 @@
 // queries, which writes the image to one file. Every serving process reads
 // that file and swaps its catalog in one assignment; a worker started later
 // reads the same file, so it serves the last good image, never the disk.
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { Catalog } from '../engine/catalog.js';
 import { nameToText } from '../wire/names.js';
@@ -207,6 +208,15 @@ export class ServedZones {
     // threads keep their cores (zones/image/priority.ts); the first one has nothing to yield to.
     // The compiler writes the image beside the published one; it is renamed over it once the keys check out.
     const next = this.imagePath ? `${this.imagePath}.next` : undefined;
+    if (next) {
+      // The image's directory may have been removed under a running server (a temp cleaner, a
+      // hand): made again, or no reload would ever succeed until a restart.
+      try {
+        await mkdir(dirname(next), { recursive: true, mode: 0o700 });
+      } catch (e) {
+        return this.refuse([{ file: next, line: 1, col: 1, message: `cannot make the zone image's directory: ${(e as Error).message}` }], started);
+      }
+    }
     // A process that answers nothing reads back only the zones' apexes, not the full image.
     const r = await compileZonesDir(this.dir, { lowPriority: this.generation > 0, env: { ...process.env, ...compilerMallocEnv() }, ...this.compileOptions, read: this.read, previous: this.serials, ...(next ? { output: next, summaryOnly: !this.answers } : {}) });
     if (!r.ok) return this.refuse(r.errors, started);

@@ -4,9 +4,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startPulse, type Spawned } from '../support/server.js';
 import { query } from '../support/client.js';
 import { steadyQueries } from '../support/steady.js';
@@ -182,3 +182,20 @@ function canBind(port: number): Promise<boolean> {
     sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
   });
 }
+
+test('the image directory removed under a running server (a temp cleaner): the next change is still compiled and served', { timeout: 120_000 }, async () => {
+  const dir = zonesDir('image-dir-gone');
+  const state = join(root, 'image-dir-gone-state');
+  const s = await start(dir, ['--workers', '2', '--state-dir', state]);
+  // The primary's private directory for the image (runtime/images.ts makeImageDir).
+  const made = readdirSync(state).filter((e) => e.startsWith('pulsedns-'));
+  assert.equal(made.length, 1);
+  const image = join(state, made[0]!, 'zones.img');
+  rmSync(dirname(image), { recursive: true, force: true });
+  writeFileSync(join(dir, 'bench.test.yaml'), ZONE.replace('192.0.2.1 }', '192.0.2.61 }'));
+  await nthLog(s, /zones loaded/, 2);
+  // "zones loaded" comes before the workers take the image, one after the other.
+  await nthLog(s, /zone image loaded/, 4);
+  assert.equal(await address(s, 'ns1.bench.test'), '192.0.2.61');
+  assert.ok(readFileSync(image).length > 0, 'the image is published where the workers look for it');
+});
