@@ -74,7 +74,8 @@ export interface BatchCounters {
 }
 
 export interface BatchReader {
-  counters(): BatchCounters;
+  /** The addon's counts, written into `into` (read once per batch: no object made for it). */
+  counters(into: BatchCounters): void;
   close(): void;
 }
 
@@ -143,7 +144,12 @@ export function readBatches(socket: dgram.Socket, answer: (msg: Buffer, peer: Pe
   handle = a.open(fd, SLOT, input, addrs, view(lens), out, view(replies), view(counters), onBatch);
   let open = true;
   return {
-    counters: () => ({ received: counters[0]!, sent: counters[1]!, sendErrors: counters[2]!, cut: counters[3]! }),
+    counters: (into) => {
+      into.received = counters[0]!;
+      into.sent = counters[1]!;
+      into.sendErrors = counters[2]!;
+      into.cut = counters[3]!;
+    },
     close: () => {
       if (!open) return;
       open = false;

@@ -92,15 +92,16 @@ export function startUdp(ep: Endpoint, handler: RequestHandler, stats: Stats, lo
       } catch {
         // Capped by net.core.rmem_max; the default still works.
       }
-      let seen: BatchCounters = { received: 0, sent: 0, sendErrors: 0, cut: 0 };
+      const seen: BatchCounters = { received: 0, sent: 0, sendErrors: 0, cut: 0 };
+      const now: BatchCounters = { ...seen };
       const batches = readBatches(socket, (msg, peer) => {
         // The addon counts by itself; its increases join the shared counters as each batch is answered.
-        if (peer.index === 0) {
-          const now = batches?.counters();
-          if (now && (now.sendErrors !== seen.sendErrors || now.cut !== seen.cut)) {
+        if (peer.index === 0 && batches) {
+          batches.counters(now);
+          if (now.sendErrors !== seen.sendErrors || now.cut !== seen.cut) {
             if (now.sendErrors > seen.sendErrors) sendFailed(now.sendErrors - seen.sendErrors);
             stats.dropped += now.cut - seen.cut;
-            seen = now;
+            Object.assign(seen, now);
           }
         }
         return answer(msg, peer);

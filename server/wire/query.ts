@@ -81,6 +81,7 @@ const NAME_OUT = { name: '' };
 function readQname(msg: Buffer, out: { name: string }): number {
   let pos = 12;
   let ascii = true;
+  let upper = false;
   for (;;) {
     if (pos >= msg.length) return -1;
     const len = msg[pos]!;
@@ -91,14 +92,19 @@ function readQname(msg: Buffer, out: { name: string }): number {
     if (len > 63) return -1;
     const end = pos + 1 + len;
     if (end > msg.length) return -1;
-    for (let i = pos + 1; i < end; i++) if (msg[i]! >= 0x80) ascii = false;
+    for (let i = pos + 1; i < end; i++) {
+      const c = msg[i]!;
+      if (c >= 0x80) ascii = false;
+      else if (c >= 0x41 && c <= 0x5a) upper = true;
+    }
     pos = end;
     if (pos - 12 > 254) return -1; // the root byte still follows
   }
   // Length bytes are below 0x40, so lowering the whole slice touches only letters.
   // toLowerCase would also fold Latin-1 letters, which DNS compares exactly, hence the ASCII test.
+  // Most names come lowercase: then the one string read is the name (toLowerCase made a second).
   const raw = msg.toString('latin1', 12, pos);
-  out.name = ascii ? raw.toLowerCase() : raw.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20));
+  out.name = !upper ? raw : ascii ? raw.toLowerCase() : raw.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20));
   return pos - 12;
 }
 
