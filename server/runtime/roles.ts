@@ -3,6 +3,7 @@
 // zones, compiles them once per change into an image file (reloader.ts), and
 // runs the one prober, the embedded store and the admin endpoint; each worker
 // reads the image the primary names and answers from the shared sockets.
+import { existsSync } from 'node:fs';
 import cluster, { type Worker } from 'node:cluster';
 import { hostname } from 'node:os';
 import type { Server } from 'node:net';
@@ -156,8 +157,14 @@ async function startControl(opts: ServeOptions, log: Logger, stats: Stats, role:
   });
   if (role === 'worker') {
     // Forked during the primary's first compile, a worker has no image yet: it waits for one.
-    const image = imageFromEnv() ?? (await imageFromPrimary());
-    if (!(await zones.install(image.path, image.generation))) throw new StartupError('no zone image to serve (a worker reads the one its primary compiled)');
+    let image = imageFromEnv() ?? (await imageFromPrimary());
+    let installed = await zones.install(image.path, image.generation);
+    if (!installed && !existsSync(image.path)) {
+      // The file named at its fork was removed under the server: the primary compiles it again when asked.
+      image = await imageFromPrimary();
+      installed = await zones.install(image.path, image.generation);
+    }
+    if (!installed) throw new StartupError('no zone image to serve (a worker reads the one its primary compiled)');
   } else if (!(await zones.reload())) {
     imageDir?.remove();
     throw new StartupError(`the zones in ${zonesDir} do not load (errors above); nothing to serve`);
@@ -463,8 +470,16 @@ async function servePrimary(opts: ServeOptions, log: Logger): Promise<void> {
   cluster.on('message', (w, msg: unknown) => {
     if ((msg as Partial<WorkerFatal>)?.pulsedns === 'fatal') return fatal((msg as WorkerFatal).message);
     if (isImageRequest(msg)) {
-      if (control) sendQuietly(w, imageMessage(control));
-      else waiting.add(w);
+      if (!control) return void waiting.add(w);
+      const c = control;
+      if (existsSync(c.imageDir!.path)) return void sendQuietly(w, imageMessage(c));
+      // Removed under a running server (a temp cleaner, a hand): the workers serving hold their
+      // image in memory, but one starting now has nothing to read. Compiled again, then named.
+      log.warn({ path: c.imageDir!.path, worker: w.id }, 'the zone image file is gone; compiling the zones again for a starting worker');
+      void c.zones.reload().then((ok) => {
+        if (ok && existsSync(c.imageDir!.path)) sendQuietly(w, imageMessage(c));
+        else fatal(`the zone image ${c.imageDir!.path} was removed and the zones in ${opts.zonesDir} do not compile now; nothing to start a worker with`);
+      });
       return;
     }
     if (msg === 'ready') {

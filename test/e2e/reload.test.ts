@@ -199,3 +199,20 @@ test('the image directory removed under a running server (a temp cleaner): the n
   assert.equal(await address(s, 'ns1.bench.test'), '192.0.2.61');
   assert.ok(readFileSync(image).length > 0, 'the image is published where the workers look for it');
 });
+
+test('the image file removed, then a worker crashes: the primary compiles again and the new worker serves', { timeout: 120_000 }, async () => {
+  const dir = zonesDir('image-file-gone');
+  const state = join(root, 'image-file-gone-state');
+  const s = await start(dir, ['--workers', '2', '--state-dir', state]);
+  const made = readdirSync(state).filter((e) => e.startsWith('pulsedns-'));
+  assert.equal(made.length, 1);
+  rmSync(join(state, made[0]!, 'zones.img'));
+  const [victim] = workerPids(s);
+  process.kill(victim!, 'SIGKILL');
+  await nthLog(s, /the zone image file is gone; compiling the zones again/, 1);
+  // The respawned worker logs its image (the two first ones did too), then takes its share of queries.
+  await nthLog(s, /zone image loaded/, 3);
+  assert.equal(s.proc.exitCode, null, 'the server is still running');
+  for (let i = 0; i < 20; i++) assert.equal(await address(s, 'ns1.bench.test'), '192.0.2.1');
+  assert.ok(!s.output.some((l) => l.includes('exited during start-up')), s.output.slice(-10).join('\n'));
+});
