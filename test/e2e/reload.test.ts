@@ -183,14 +183,18 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-test('the image directory removed under a running server (a temp cleaner): the next change is still compiled and served', { timeout: 120_000 }, async () => {
-  const dir = zonesDir('image-dir-gone');
-  const state = join(root, 'image-dir-gone-state');
+/** Two workers with a state directory of the test's own; the path of the image the primary publishes there (runtime/images.ts makeImageDir). */
+async function withImage(name: string): Promise<{ s: Spawned; dir: string; image: string }> {
+  const dir = zonesDir(name);
+  const state = join(root, `${name}-state`);
   const s = await start(dir, ['--workers', '2', '--state-dir', state]);
-  // The primary's private directory for the image (runtime/images.ts makeImageDir).
   const made = readdirSync(state).filter((e) => e.startsWith('pulsedns-'));
   assert.equal(made.length, 1);
-  const image = join(state, made[0]!, 'zones.img');
+  return { s, dir, image: join(state, made[0]!, 'zones.img') };
+}
+
+test('the image directory removed under a running server (a temp cleaner): the next change is still compiled and served', { timeout: 120_000 }, async () => {
+  const { s, dir, image } = await withImage('image-dir-gone');
   rmSync(dirname(image), { recursive: true, force: true });
   writeFileSync(join(dir, 'bench.test.yaml'), ZONE.replace('192.0.2.1 }', '192.0.2.61 }'));
   await nthLog(s, /zones loaded/, 2);
@@ -201,12 +205,8 @@ test('the image directory removed under a running server (a temp cleaner): the n
 });
 
 test('the image file removed, then a worker crashes: the primary compiles again and the new worker serves', { timeout: 120_000 }, async () => {
-  const dir = zonesDir('image-file-gone');
-  const state = join(root, 'image-file-gone-state');
-  const s = await start(dir, ['--workers', '2', '--state-dir', state]);
-  const made = readdirSync(state).filter((e) => e.startsWith('pulsedns-'));
-  assert.equal(made.length, 1);
-  rmSync(join(state, made[0]!, 'zones.img'));
+  const { s, image } = await withImage('image-file-gone');
+  rmSync(image);
   const [victim] = workerPids(s);
   process.kill(victim!, 'SIGKILL');
   await nthLog(s, /the zone image file is gone; compiling the zones again/, 1);
