@@ -29,6 +29,9 @@ const MIN_LINE_BYTES = 24;
 /** RDATA bytes per text byte to start with (an A record: 4 bytes from a 36-byte line; names about 1:1). */
 const DATA_PER_TEXT = 0.5;
 
+/** The four bytes addIPv4 hands to add(), which copies them at once. */
+const IPV4_SCRATCH = new Uint8Array(4);
+
 export class RecordTable {
   /** Owner names by id, in order of first appearance (names added by ownerId() alone have no records). */
   readonly names: Name[] = [];
@@ -120,26 +123,14 @@ export class RecordTable {
     this.col = new Uint32Array(0);
   }
 
-  /** add() of an A record whose address is `word` (rdata.ts ipv4Word), with no RDATA buffer to copy from. */
+  /** add() of an A record whose address is `word` (rdata.ts ipv4Word): no RDATA buffer made for it. */
   addIPv4(owner: number, ttl: number, word: number, line: number, col: number): void {
-    const i = this.count;
-    if (i === this.owner.length) this.grow();
-    if (this.dataUsed + 4 > this.data.length) this.growData(4);
-    this.owner[i] = owner;
-    this.type[i] = Type.A;
-    this.ttl[i] = ttl;
-    this.dataOff[i] = this.dataUsed;
-    this.dataLen[i] = 4;
-    this.line[i] = line;
-    this.col[i] = col;
-    const d = this.data;
-    const at = this.dataUsed;
-    d[at] = word >>> 24;
-    d[at + 1] = (word >>> 16) & 0xff;
-    d[at + 2] = (word >>> 8) & 0xff;
-    d[at + 3] = word & 0xff;
-    this.dataUsed = at + 4;
-    this.count = i + 1;
+    const b = IPV4_SCRATCH;
+    b[0] = word >>> 24;
+    b[1] = (word >>> 16) & 0xff;
+    b[2] = (word >>> 8) & 0xff;
+    b[3] = word & 0xff;
+    this.add(owner, Type.A, ttl, b, line, col);
   }
 
   private growData(more: number): void {
